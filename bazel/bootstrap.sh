@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages troupe's build, tests and examples need, if any
+# are missing. Idempotent: on a ready machine it checks with dpkg and exits at
+# once. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap         # Bazel 4.2.3, the build tool (no bazelisk offline)
+  bazel-platforms         # @platforms, which Bazel would otherwise download
+  g++                     # C++17 compiler (gcc 12), with ASan/UBSan/TSan runtimes
+  pkg-config              # bazel/host_libs.bzl locates libraries through it
+  protobuf-compiler       # protoc
+  protobuf-compiler-grpc  # grpc_cpp_plugin
+  libprotobuf-dev         # protobuf runtime and well-known types
+  libgrpc++-dev           # gRPC C++ (callback API)
+  libabsl-dev             # Abseil: Status, Mutex, flags, containers
+  libgtest-dev            # GoogleTest
+  libgmock-dev            # GoogleMock
+  libbenchmark-dev        # Google Benchmark, for tests/bench
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+echo "bootstrap: installing missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "bootstrap: cannot install (${missing[*]}): not root and no passwordless sudo." >&2
+  echo "bootstrap: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q || { echo "bootstrap: apt-get update failed" >&2; exit 1; }
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  echo "bootstrap: apt-get install failed for: ${missing[*]}" >&2
+  exit 1
+fi
+echo "bootstrap: done"

@@ -1,0 +1,36 @@
+"""Shared compiler options and the cc_* macros every troupe package uses.
+
+The one place that says how project code is compiled: C++17, and warnings as
+errors. Generated code (bazel/proto.bzl) gets TROUPE_STD_COPTS only.
+"""
+
+TROUPE_STD_COPTS = ["-std=c++17"]
+
+TROUPE_WARNING_COPTS = [
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+]
+
+TROUPE_COPTS = TROUPE_STD_COPTS + TROUPE_WARNING_COPTS
+
+def troupe_cc_library(name, copts = [], **kwargs):
+    native.cc_library(name = name, copts = TROUPE_COPTS + copts, **kwargs)
+
+def troupe_cc_binary(name, copts = [], **kwargs):
+    native.cc_binary(name = name, copts = TROUPE_COPTS + copts, **kwargs)
+
+def troupe_cc_test(name, copts = [], deps = [], uses_grpc = False, tags = [], size = "small", **kwargs):
+    """A GoogleTest test (gtest_main linked in).
+
+    uses_grpc: the test links Debian's gRPC, which is not built with
+    ThreadSanitizer; such tests are tagged "grpc" and skipped by --config=tsan.
+    """
+    native.cc_test(
+        name = name,
+        copts = TROUPE_COPTS + copts,
+        deps = deps + ["@host//:gtest_main"],
+        tags = tags + (["grpc"] if uses_grpc else []),
+        size = size,
+        **kwargs
+    )

@@ -1,0 +1,59 @@
+// NodeServer: a node's gRPC endpoint. Binds the listen address (port 0 picks
+// a free port), serves the public services, and reports the address peers and
+// clients should use. For now it serves NodeInfo; later components (the node
+// link, the public ActorService) register here too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace troupe {
+
+struct NodeServerOptions {
+  // host:port to bind; port 0 binds a free port (read it back from address()).
+  std::string listen = "127.0.0.1:7420";
+  // host:port that refs and peers use; empty = the bound address.
+  std::string advertise;
+};
+
+class NodeServer {
+ public:
+  // Binds and starts serving. Fails with INVALID_ARGUMENT for a malformed
+  // address and UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
+      const NodeServerOptions& options);
+
+  // Shuts down (as Shutdown(absl::ZeroDuration())) if still serving.
+  ~NodeServer();
+
+  NodeServer(const NodeServer&) = delete;
+  NodeServer& operator=(const NodeServer&) = delete;
+
+  // The advertised host:port (the bound one when none was given).
+  const std::string& address() const { return address_; }
+  // This run's incarnation (random, non-zero, fixed for the server's life).
+  uint64_t incarnation() const { return incarnation_; }
+
+  // Stops accepting calls and lets calls in flight finish until `grace` has
+  // passed, then cancels them. Idempotent. Thread-safe.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  NodeServer() = default;
+
+  std::string address_;
+  uint64_t incarnation_ = 0;
+  std::unique_ptr<grpc::Service> node_info_;
+  std::unique_ptr<grpc::Server> server_;  // after the services it serves
+};
+
+}  // namespace troupe
