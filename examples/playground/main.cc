@@ -23,15 +23,15 @@ int main() {
               (*node)->address().c_str(),
               static_cast<unsigned long long>((*node)->incarnation()));
 
-  auto stub = troupe::NodeInfo::NewStub(grpc::CreateChannel(
+  auto stub = troupe::v1::NodeInfo::NewStub(grpc::CreateChannel(
       (*node)->address(), grpc::InsecureChannelCredentials()));
   for (int i = 0; i < 3; ++i) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    troupe::NodeIdentity identity;
+    troupe::v1::NodeIdentity identity;
     const absl::Time start = absl::Now();
     grpc::Status status =
-        stub->Identify(&context, troupe::IdentifyRequest(), &identity);
+        stub->Identify(&context, troupe::v1::IdentifyRequest(), &identity);
     const absl::Duration rtt = absl::Now() - start;
     if (!status.ok()) {
       std::fprintf(stderr, "playground: Identify failed: %s\n",

@@ -16,7 +16,7 @@ namespace {
 // Answers Identify with the node's advertised address and incarnation. The
 // address is known only once the port is bound, after the service has been
 // registered, so it is set late and read under a lock.
-class NodeInfoService final : public NodeInfo::CallbackService {
+class NodeInfoService final : public v1::NodeInfo::CallbackService {
  public:
   explicit NodeInfoService(uint64_t incarnation) : incarnation_(incarnation) {}
 
@@ -26,8 +26,8 @@ class NodeInfoService final : public NodeInfo::CallbackService {
   }
 
   grpc::ServerUnaryReactor* Identify(grpc::CallbackServerContext* context,
-                                     const IdentifyRequest* /*request*/,
-                                     NodeIdentity* reply) override {
+                                     const v1::IdentifyRequest* /*request*/,
+                                     v1::NodeIdentity* reply) override {
     {
       absl::MutexLock lock(&mu_);
       reply->set_address(address_);

@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "proto/troupe.pb.h"
 
-namespace troupe {
+namespace troupe::v1 {
 namespace {
 
 TEST(PidTest, RoundTripsThroughTheWire) {
@@ -30,7 +30,7 @@ TEST(PidTest, TravelsInsideAnAny) {
   pid.set_id("Sarah");
   google::protobuf::Any any;
   any.PackFrom(pid);
-  EXPECT_EQ(any.type_url(), "type.googleapis.com/troupe.Pid");
+  EXPECT_EQ(any.type_url(), "type.googleapis.com/troupe.v1.Pid");
   EXPECT_TRUE(any.Is<Pid>());
   EXPECT_FALSE(any.Is<google::protobuf::StringValue>());
   Pid unpacked;
@@ -44,4 +44,4 @@ TEST(PidTest, RejectsGarbage) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::v1

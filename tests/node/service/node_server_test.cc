@@ -23,12 +23,12 @@ std::unique_ptr<NodeServer> StartOnFreePort() {
   return node.ok() ? std::move(*node) : nullptr;
 }
 
-grpc::Status Identify(const std::string& address, NodeIdentity* identity) {
-  auto stub = NodeInfo::NewStub(
+grpc::Status Identify(const std::string& address, v1::NodeIdentity* identity) {
+  auto stub = v1::NodeInfo::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  return stub->Identify(&context, IdentifyRequest(), identity);
+  return stub->Identify(&context, v1::IdentifyRequest(), identity);
 }
 
 TEST(NodeServerTest, BindsAFreePortAndAnswersIdentify) {
@@ -38,7 +38,7 @@ TEST(NodeServerTest, BindsAFreePortAndAnswersIdentify) {
   EXPECT_NE(node->address(), "127.0.0.1:0");
   EXPECT_NE(node->incarnation(), 0u);
 
-  NodeIdentity identity;
+  v1::NodeIdentity identity;
   grpc::Status status = Identify(node->address(), &identity);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(identity.address(), node->address());
@@ -91,12 +91,12 @@ TEST(NodeServerTest, RefusesCallsAfterShutdown) {
   node->Shutdown(absl::ZeroDuration());
   node->Shutdown(absl::ZeroDuration());  // idempotent
 
-  auto stub = NodeInfo::NewStub(
+  auto stub = v1::NodeInfo::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  NodeIdentity identity;
-  grpc::Status status = stub->Identify(&context, IdentifyRequest(), &identity);
+  v1::NodeIdentity identity;
+  grpc::Status status = stub->Identify(&context, v1::IdentifyRequest(), &identity);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 

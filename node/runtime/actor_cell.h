@@ -1,0 +1,144 @@
+// ActorCell: the local Process behind a spawned actor. Owns the actor
+// instance, its two mailboxes (system messages first, then user messages),
+// its place in the hierarchy, its watchers, timers and input sources, and
+// runs it on the dispatcher one message at a time.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "node/runtime/actor.h"
+#include "node/runtime/actor_context.h"
+#include "node/runtime/dispatcher.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/mpsc_queue.h"
+#include "node/runtime/process.h"
+
+namespace troupe {
+
+class ActorSystem;
+
+class ActorCell final : public Process,
+                        public ActorContext,
+                        public Runnable,
+                        public std::enable_shared_from_this<ActorCell> {
+ public:
+  // Use ActorSystem::CreateActor. The cell is inert until Start().
+  ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
+            ActorRef parent, const SpawnOptions& options);
+  ~ActorCell() override;
+
+  // The first instance (made by the spawner, so a failing factory fails the
+  // spawn). Before Start only.
+  void set_actor(std::unique_ptr<Actor> actor) { actor_ = std::move(actor); }
+
+  // Queues the start (Started runs before any user message). Call once,
+  // after registration.
+  void Start();
+
+  // Process. Thread-safe.
+  void SendUser(EnvelopePtr envelope) override;
+  void SendSystem(SystemMessagePtr message) override;
+  bool IsTerminated() const override {
+    return state_.load(std::memory_order_acquire) == State::kTerminated;
+  }
+
+  // Runnable: handles system messages, then up to the throughput limit of
+  // user messages. Dispatcher threads only.
+  void Run() override;
+
+  // Records a restart decided by a supervisor with `strategy`; false when
+  // that exceeds the strategy's limit (the child should stop instead).
+  // Called on the supervisor's thread while this cell is suspended.
+  bool RecordRestart(const SupervisorStrategy& strategy);
+
+  // ActorContext: only from this actor's own Receive and hooks.
+  const ActorRef& Self() const override { return self_; }
+  const ActorRef& Sender() const override;
+  const ActorRef& Parent() const override { return parent_; }
+  std::vector<ActorRef> Children() const override;
+  ActorSystem& System() override { return *system_; }
+  void Forward(const ActorRef& to) override;
+  absl::StatusOr<ActorRef> Spawn(ActorFactory factory, absl::string_view name,
+                                 const SpawnOptions& options) override;
+  using ActorContext::Spawn;
+  void Watch(const ActorRef& ref) override;
+  void Unwatch(const ActorRef& ref) override;
+  void Stop() override;
+  void Stop(const ActorRef& ref) override;
+  void Become(Behavior behavior) override;
+  void Unbecome() override;
+  InputSourceHandle AddInputSource(InputSourceFn fn) override;
+  void PipeToSelf(std::future<MessagePtr> future) override;
+  void PipeToSelf(AskFuture future) override;
+  TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                           const TellOptions& options) override;
+  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout) override;
+
+ private:
+  enum class State : uint8_t { kNew, kRunning, kStopping, kTerminated };
+
+  // What most actors never use, allocated on first use (keeps idle actors
+  // small). Actor thread only.
+  struct Extras {
+    absl::flat_hash_map<const Process*, ActorRef> children;
+    absl::flat_hash_set<ActorRef> watchers;
+    absl::flat_hash_set<ActorRef> watching;
+    std::vector<TimerHandle> timers;
+    std::vector<std::shared_ptr<InputSourceState>> sources;
+    std::unique_ptr<Behavior> behavior;
+    std::deque<absl::Time> restarts;
+    ActorRef escalated_child;  // failed child whose error this actor escalated
+  };
+
+  ActorRef DefaultSender() const override { return self_; }
+  Extras& extras();
+  void ScheduleIfIdle();
+  void ReleaseOrReschedule(std::shared_ptr<ActorCell> keepalive);
+  void HandleSystem(SystemMessagePtr message);
+  void HandleUser(EnvelopePtr envelope);
+  void HandleTerminated(const SystemMessage& message);
+  void HandleChildFailed(const SystemMessage& message);
+  void ApplyDirective(Directive directive, const absl::Status& error);
+  void Fail(const absl::Status& error, bool during_start);
+  void RunStarted(bool restart, const absl::Status& reason);
+  void Restart(const absl::Status& reason);
+  void BeginStop(TerminationReason reason);
+  void MaybeFinishStop();
+  void FinishStop();
+  void DrainUserQueue();
+  void DeliverToSelf(MessagePtr message);
+  void ReplyToDeadWatch(const SystemMessage& message);
+
+  ActorSystem* const system_;
+  const ActorFactory factory_;
+  std::unique_ptr<Actor> actor_;
+  ActorRef self_;    // keeps the cell alive until it terminates
+  ActorRef parent_;  // nobody for a top-level actor
+  MpscQueue system_queue_;
+  MpscQueue user_queue_;
+  std::atomic<bool> scheduled_{false};
+  std::atomic<State> state_{State::kNew};
+  // The dispatcher's reference while scheduled: owned by whoever set
+  // scheduled_ to true (see ScheduleIfIdle / ReleaseOrReschedule).
+  std::shared_ptr<ActorCell> run_keepalive_;
+  const size_t mailbox_capacity_;
+  std::atomic<size_t> mailbox_size_{0};  // only maintained when bounded
+  // Actor thread only:
+  bool suspended_ = false;  // failed; awaiting the supervisor's directive
+  TerminationReason stop_reason_ = v1::STOPPED;
+  const Envelope* current_ = nullptr;
+  std::unique_ptr<Extras> extras_;
+};
+
+}  // namespace troupe

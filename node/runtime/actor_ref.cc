@@ -1,0 +1,40 @@
+#include "node/runtime/actor_ref.h"
+
+#include "absl/container/node_hash_set.h"
+#include "absl/synchronization/mutex.h"
+
+namespace troupe {
+namespace {
+
+const std::string& EmptyString() {
+  static const std::string* const empty = new std::string();
+  return *empty;
+}
+
+}  // namespace
+
+const std::string* InternAddress(absl::string_view address) {
+  // Leaked on purpose: processes may outlive static destruction order.
+  static absl::Mutex* const mu = new absl::Mutex();
+  static auto* const addresses = new absl::node_hash_set<std::string>();
+  absl::MutexLock lock(mu);
+  return &*addresses->emplace(address).first;
+}
+
+const std::string& ActorRef::address() const {
+  return process_ ? process_->address() : EmptyString();
+}
+
+const std::string& ActorRef::id() const {
+  return process_ ? process_->id() : EmptyString();
+}
+
+uint64_t ActorRef::incarnation() const {
+  return process_ ? process_->incarnation() : 0;
+}
+
+std::string ActorRef::ToString() const {
+  return process_ ? process_->pid().ToString() : "troupe://nobody";
+}
+
+}  // namespace troupe

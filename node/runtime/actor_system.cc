@@ -1,0 +1,372 @@
+#include "node/runtime/actor_system.h"
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "node/runtime/actor_cell.h"
+#include "node/runtime/ask_process.h"
+#include "node/runtime/incarnation.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+std::string Base36(uint64_t n) {
+  std::string digits;
+  do {
+    digits.push_back(kBase36[n % 36]);
+    n /= 36;
+  } while (n > 0);
+  return std::string(digits.rbegin(), digits.rend());
+}
+
+}  // namespace
+
+ActorSystem::ActorSystem(ActorSystemOptions options)
+    : address_(InternAddress(options.address)),
+      incarnation_(options.incarnation != 0 ? options.incarnation
+                                            : NewIncarnation()),
+      throughput_(options.throughput > 0 ? options.throughput : 1),
+      guardian_strategy_(std::move(options.guardian_strategy)),
+      dispatcher_(options.threads) {}
+
+ActorSystem::~ActorSystem() {
+  Shutdown(absl::ZeroDuration());
+  AwaitTermination();
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_timer_.Cancel();
+    mu_.Await(absl::Condition(
+        +[](int* running) { return *running == 0; }, &sources_running_));
+  }
+  timers_.Shutdown();
+  dispatcher_.Shutdown();
+}
+
+ActorSystem::RegistryShard& ActorSystem::ShardFor(absl::string_view id) const {
+  return registry_[absl::Hash<absl::string_view>()(id) % kRegistryShards];
+}
+
+std::string ActorSystem::GenerateName() {
+  return absl::StrCat("$", Base36(next_name_.fetch_add(1,
+                                                       std::memory_order_relaxed)));
+}
+
+absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
+    ActorFactory factory, absl::string_view name, const ActorRef& parent,
+    const SpawnOptions& options) {
+  if (!name.empty()) {
+    if (absl::Status valid = ValidateActorName(name); !valid.ok()) {
+      return valid;
+    }
+  }
+  if (!factory) {
+    return absl::InvalidArgumentError("actor factory is empty");
+  }
+  std::string local = name.empty() ? GenerateName() : std::string(name);
+  std::string id = parent ? absl::StrCat(parent.id(), "/", local)
+                          : std::move(local);
+  std::unique_ptr<Actor> actor;
+  try {
+    actor = factory();
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("actor factory for '", id, "' threw: ", e.what()));
+  }
+  if (actor == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("actor factory for '", id, "' returned null"));
+  }
+  auto cell = std::make_shared<ActorCell>(this, std::move(id),
+                                          std::move(factory), parent, options);
+  cell->set_actor(std::move(actor));
+  RegistryShard& shard = ShardFor(cell->id());
+  {
+    absl::MutexLock lock(&shard.mu);
+    if (!shard.cells.emplace(cell->id(), cell.get()).second) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "an actor named '", cell->id(), "' is already alive on ",
+          address()));
+    }
+  }
+  actors_alive_.fetch_add(1, std::memory_order_relaxed);
+  actors_spawned_.fetch_add(1, std::memory_order_relaxed);
+  return cell;
+}
+
+absl::StatusOr<ActorRef> ActorSystem::Spawn(ActorFactory factory,
+                                            absl::string_view name,
+                                            const SpawnOptions& options) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) {
+      return absl::FailedPreconditionError(
+          "the actor system is shutting down; no new top-level actors");
+    }
+  }
+  auto cell = CreateActor(std::move(factory), name, ActorRef(), options);
+  if (!cell.ok()) {
+    return cell.status();
+  }
+  ActorRef ref(*cell);
+  {
+    absl::MutexLock lock(&mu_);
+    top_level_.emplace(cell->get(), ref);
+  }
+  (*cell)->Start();
+  return ref;
+}
+
+void ActorSystem::OnActorTerminated(ActorCell* cell, bool top_level) {
+  {
+    RegistryShard& shard = ShardFor(cell->id());
+    absl::MutexLock lock(&shard.mu);
+    shard.cells.erase(cell->id());
+  }
+  actors_alive_.fetch_sub(1, std::memory_order_relaxed);
+  if (top_level) {
+    ActorRef released;  // dropped outside the lock
+    absl::MutexLock lock(&mu_);
+    auto it = top_level_.find(cell);
+    if (it != top_level_.end()) {
+      released = std::move(it->second);
+      top_level_.erase(it);
+    }
+  }
+}
+
+Directive ActorSystem::SuperviseTopLevel(ActorCell* cell,
+                                         const Failure& failure) {
+  Directive directive = guardian_strategy_.decider
+                            ? guardian_strategy_.decider(failure)
+                            : Directive::kStop;
+  if (directive == Directive::kEscalate) {
+    Log(LogSeverity::kError,
+        absl::StrCat(failure.child.ToString(), " failed (",
+                     failure.error.ToString(),
+                     ") and escalated to the guardian; stopping it"));
+    directive = Directive::kStop;
+  }
+  if (directive == Directive::kRestart &&
+      !cell->RecordRestart(guardian_strategy_)) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat(failure.child.ToString(), " restarted more than ",
+                     guardian_strategy_.max_restarts, " times within ",
+                     absl::FormatDuration(guardian_strategy_.within),
+                     "; stopping it"));
+    directive = Directive::kStop;
+  }
+  return directive;
+}
+
+absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {
+  RegistryShard& shard = ShardFor(id);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.cells.find(id);
+  if (it == shard.cells.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no actor named '", id, "' is alive on ", address()));
+  }
+  return ActorRef(it->second->shared_from_this());
+}
+
+ActorRef ActorSystem::Resolve(const Pid& pid) const {
+  if (pid.address == address() &&
+      (pid.incarnation == 0 || pid.incarnation == incarnation_)) {
+    if (auto ref = Lookup(pid.id); ref.ok()) {
+      return *ref;
+    }
+  }
+  return ActorRef(std::make_shared<DeadProcess>(
+      const_cast<ActorSystem*>(this), InternAddress(pid.address), pid.id,
+      pid.incarnation != 0 ? pid.incarnation : incarnation_));
+}
+
+absl::StatusOr<ActorRef> ActorSystem::Resolve(absl::string_view text) const {
+  absl::StatusOr<Pid> pid = ParsePid(text);
+  if (!pid.ok()) {
+    return pid.status();
+  }
+  return Resolve(*pid);
+}
+
+void ActorSystem::Stop(const ActorRef& ref) {
+  if (ref) {
+    ref.process()->SendSystem(MakeSystem(SystemKind::kStop, ActorRef()));
+  }
+}
+
+void ActorSystem::Shutdown(absl::Duration timeout) {
+  std::vector<ActorRef> actors;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) {
+      return;
+    }
+    shutting_down_ = true;
+    for (const auto& [cell, ref] : top_level_) {
+      actors.push_back(ref);
+    }
+  }
+  for (const ActorRef& ref : actors) {
+    Tell(ref, PoisonPill());
+  }
+  TimerHandle timer = timers_.ScheduleOnce(timeout, [this] {
+    std::vector<ActorRef> remaining;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [cell, ref] : top_level_) {
+        remaining.push_back(ref);
+      }
+    }
+    for (const ActorRef& ref : remaining) {
+      Stop(ref);
+    }
+  });
+  absl::MutexLock lock(&mu_);
+  shutdown_timer_ = std::move(timer);
+}
+
+void ActorSystem::AwaitTermination() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](ActorSystem* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+        return self->shutting_down_ && self->top_level_.empty();
+      },
+      this));
+}
+
+bool ActorSystem::AwaitTermination(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](ActorSystem* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->shutting_down_ && self->top_level_.empty();
+          },
+          this),
+      timeout);
+}
+
+SystemStats ActorSystem::stats() const {
+  SystemStats stats;
+  stats.actors_alive = actors_alive_.load(std::memory_order_relaxed);
+  stats.actors_spawned = actors_spawned_.load(std::memory_order_relaxed);
+  stats.messages_processed = messages_processed_.Get();
+  stats.dead_letters = dead_letters_.count();
+  stats.mailbox_overflows = mailbox_overflows_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
+                             absl::string_view reason) {
+  ActorRef sender = std::move(envelope->sender);
+  dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason);
+}
+
+TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                                      const TellOptions& options) {
+  const bool periodic = options.period > absl::ZeroDuration();
+  if (!periodic && options.delay <= absl::ZeroDuration()) {
+    if (!to) {
+      DeadLetter(to, std::move(envelope), "no target");
+    } else {
+      to.process()->SendUser(std::move(envelope));
+    }
+    return TimerHandle();
+  }
+  if (!periodic) {
+    return timers_.ScheduleOnce(
+        options.delay,
+        [this, to, envelope = std::move(envelope)]() mutable {
+          TellEnvelope(to, std::move(envelope), TellOptions());
+        });
+  }
+  // Periodic: each tick sends a copy; the first tick that finds the target
+  // dead turns that copy into a dead letter and ends the timer.
+  std::shared_ptr<Envelope> prototype(std::move(envelope));
+  return timers_.SchedulePeriodic(
+      options.delay, options.period, [this, to, prototype]() {
+        EnvelopePtr copy = MakeEnvelope(CloneMessage(prototype->message()),
+                                        prototype->sender);
+        if (!to || to.process()->IsTerminated()) {
+          DeadLetter(to, std::move(copy), "stopped; periodic send ended");
+          return false;
+        }
+        to.process()->SendUser(std::move(copy));
+        return true;
+      });
+}
+
+AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                                   absl::Duration timeout) {
+  auto ask = std::make_shared<AskProcess>(
+      address_, absl::StrCat("$ask", Base36(next_name_.fetch_add(
+                                          1, std::memory_order_relaxed))),
+      incarnation_, to);
+  AskFuture future = ask->future();
+  if (!to || to.process()->IsTerminated()) {
+    ask->Complete(absl::NotFoundError(
+        absl::StrCat(to.ToString(), " is not alive; the ask cannot be answered")));
+    return future;
+  }
+  // The timer owns the reply slot until it fires or the ask completes (which
+  // cancels it): a target that drops the message must still time the ask
+  // out, not break its promise.
+  ask->set_timer(timers_.ScheduleOnce(timeout, [ask, timeout] {
+    ask->Complete(absl::DeadlineExceededError(
+        absl::StrCat("no reply within ", absl::FormatDuration(timeout))));
+  }));
+  envelope->sender = ActorRef(ask);
+  to.process()->SendUser(std::move(envelope));
+  return future;
+}
+
+InputSourceHandle ActorSystem::StartInputSource(
+    const ActorRef& target, InputSourceFn fn,
+    std::shared_ptr<InputSourceState> state) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++sources_running_;
+  }
+  std::thread([this, target, fn = std::move(fn), state]() mutable {
+    {
+      // Everything the source holds is released before the count drops, so
+      // the system may be destroyed as soon as it reaches zero.
+      ActorRef to = std::move(target);
+      InputSourceFn next = std::move(fn);
+      std::shared_ptr<InputSourceState> source = std::move(state);
+      const StopToken token(source.get());
+      while (!source->stop_requested()) {
+        MessagePtr message;
+        try {
+          message = next(token);
+        } catch (const std::exception& e) {
+          Log(LogSeverity::kError, absl::StrCat("input source of ",
+                                                to.ToString(), " threw: ",
+                                                e.what(), "; source ended"));
+          break;
+        }
+        if (message == nullptr) {
+          break;
+        }
+        EnvelopePtr envelope = MakeEnvelope(std::move(message), ActorRef());
+        envelope->source = source;
+        to.process()->SendUser(std::move(envelope));
+        if (!source->AwaitHandled()) {
+          break;
+        }
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    --sources_running_;
+  }).detach();
+  return InputSourceHandle(state);
+}
+
+}  // namespace troupe

@@ -1,0 +1,179 @@
+// ActorSystem: one node's local actor runtime. Spawns top-level actors,
+// sends from outside any actor, resolves refs, and shuts down. Owns the
+// dispatcher (worker threads), the timer scheduler, the name registry and
+// the dead-letter stream. No gRPC: remoting plugs in through Process.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "node/runtime/actor.h"
+#include "node/runtime/actor_context.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/dead_letters.h"
+#include "node/runtime/dispatcher.h"
+#include "node/runtime/input_source.h"
+#include "node/runtime/sharded_counter.h"
+#include "node/runtime/supervision.h"
+#include "node/runtime/teller.h"
+#include "node/runtime/timer_scheduler.h"
+
+namespace troupe {
+
+class ActorCell;
+
+struct ActorSystemOptions {
+  // Dispatcher worker threads; 0 = one per core.
+  int threads = 0;
+  // Messages an actor handles before it yields its worker to others.
+  int throughput = 100;
+  // The node's address in refs (host:port); kLocalAddress without an
+  // endpoint.
+  std::string address = std::string(kLocalAddress);
+  // 0 = a fresh random incarnation.
+  uint64_t incarnation = 0;
+  // How the system guardian supervises top-level actors (it cannot
+  // escalate: Escalate stops the actor).
+  SupervisorStrategy guardian_strategy = SupervisorStrategy::Default();
+};
+
+struct SystemStats {
+  int64_t actors_alive = 0;
+  uint64_t actors_spawned = 0;
+  uint64_t messages_processed = 0;
+  uint64_t dead_letters = 0;
+  uint64_t mailbox_overflows = 0;
+};
+
+class ActorSystem final : public Teller {
+ public:
+  explicit ActorSystem(ActorSystemOptions options = {});
+  // Shuts down if that has not happened (Shutdown(0): actors are stopped),
+  // waits for every actor and input source to end, then stops the threads.
+  // Must not be called from an actor.
+  ~ActorSystem();
+  ActorSystem(const ActorSystem&) = delete;
+  ActorSystem& operator=(const ActorSystem&) = delete;
+
+  // Spawns a top-level actor named `name` (a generated "$..." name when
+  // empty). ALREADY_EXISTS if the name is taken, INVALID_ARGUMENT for a bad
+  // name, FAILED_PRECONDITION once Shutdown has begun. Thread-safe.
+  template <typename A>
+  absl::StatusOr<ActorRef> Spawn(absl::string_view name = "",
+                                 const SpawnOptions& options = {}) {
+    return Spawn([] { return std::unique_ptr<Actor>(new A()); }, name,
+                 options);
+  }
+  absl::StatusOr<ActorRef> Spawn(ActorFactory factory,
+                                 absl::string_view name = "",
+                                 const SpawnOptions& options = {});
+
+  // The live actor with this id, or NOT_FOUND. Thread-safe.
+  absl::StatusOr<ActorRef> Lookup(absl::string_view id) const;
+
+  // A ref for `pid`. Never fails: a pid of this node whose actor is not
+  // alive (or of an older incarnation) gives a ref whose messages become
+  // dead letters and whose watchers get NOT_FOUND. Thread-safe.
+  ActorRef Resolve(const Pid& pid) const;
+  // Parses troupe://address/id and resolves it; INVALID_ARGUMENT on a
+  // malformed text.
+  absl::StatusOr<ActorRef> Resolve(absl::string_view text) const;
+
+  // Stops `ref` (a system message: overtakes its queued messages, which
+  // become dead letters). Harmless for a dead actor. Thread-safe.
+  void Stop(const ActorRef& ref);
+
+  // Begins shutdown and returns at once (so an actor may call it): sends a
+  // PoisonPill to every top-level actor, and stops those still alive after
+  // `timeout`. New top-level spawns fail from now on. Idempotent.
+  void Shutdown(absl::Duration timeout);
+  // Blocks until Shutdown has begun and every actor has stopped. Must not
+  // be called from an actor.
+  void AwaitTermination();
+  // As above, up to `timeout`; true when terminated.
+  bool AwaitTermination(absl::Duration timeout);
+
+  DeadLetters& dead_letters() { return dead_letters_; }
+  SystemStats stats() const;
+  const std::string& address() const { return *address_; }
+  uint64_t incarnation() const { return incarnation_; }
+
+  // Teller: sends from outside any actor (sender: nobody). Thread-safe.
+  TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                           const TellOptions& options) override;
+  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout) override;
+
+  // --- For the runtime (ActorCell) and remoting; not for programs. ---
+  Dispatcher& dispatcher() { return dispatcher_; }
+  TimerScheduler& timers() { return timers_; }
+  int throughput() const { return throughput_; }
+  const std::string* interned_address() const { return address_; }
+  // Creates and registers an actor; the caller records it, then calls
+  // Start(). `parent` is nobody for a top-level one.
+  absl::StatusOr<std::shared_ptr<ActorCell>> CreateActor(
+      ActorFactory factory, absl::string_view name, const ActorRef& parent,
+      const SpawnOptions& options);
+  // Called by a cell once, when it has terminated.
+  void OnActorTerminated(ActorCell* cell, bool top_level);
+  // Decides for a failed top-level actor (with the restart limit).
+  Directive SuperviseTopLevel(ActorCell* cell, const Failure& failure);
+  // Publishes a dead letter with the envelope's message and sender.
+  void DeadLetter(const ActorRef& target, EnvelopePtr envelope,
+                  absl::string_view reason);
+  // Runs `fn` on a thread of its own for `target` (see input_source.h).
+  InputSourceHandle StartInputSource(const ActorRef& target, InputSourceFn fn,
+                                     std::shared_ptr<InputSourceState> state);
+  void CountProcessed() { messages_processed_.Add(); }
+  void CountOverflow() {
+    mailbox_overflows_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr size_t kRegistryShards = 16;
+  struct RegistryShard {
+    mutable absl::Mutex mu;
+    absl::flat_hash_map<absl::string_view, ActorCell*> cells
+        ABSL_GUARDED_BY(mu);
+  };
+
+  ActorRef DefaultSender() const override { return ActorRef(); }
+  RegistryShard& ShardFor(absl::string_view id) const;
+  std::string GenerateName();
+
+  const std::string* const address_;
+  const uint64_t incarnation_;
+  const int throughput_;
+  const SupervisorStrategy guardian_strategy_;
+
+  DeadLetters dead_letters_;
+  mutable std::array<RegistryShard, kRegistryShards> registry_;
+  std::atomic<uint64_t> next_name_{0};
+  std::atomic<int64_t> actors_alive_{0};
+  std::atomic<uint64_t> actors_spawned_{0};
+  std::atomic<uint64_t> mailbox_overflows_{0};
+  ShardedCounter messages_processed_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<const ActorCell*, ActorRef> top_level_
+      ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  TimerHandle shutdown_timer_ ABSL_GUARDED_BY(mu_);
+  int sources_running_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Declared last: destroyed first, so their threads stop before the state
+  // above goes away.
+  TimerScheduler timers_;
+  Dispatcher dispatcher_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,73 @@
+#include "node/runtime/dead_letters.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+uint64_t DeadLetters::Subscribe(Callback callback) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t id = next_id_++;
+  subscribers_.push_back(
+      std::make_shared<const Subscriber>(Subscriber{id, std::move(callback)}));
+  return id;
+}
+
+void DeadLetters::Unsubscribe(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = subscribers_.begin(); it != subscribers_.end(); ++it) {
+    if ((*it)->id == id) {
+      subscribers_.erase(it);
+      return;
+    }
+  }
+}
+
+void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
+                          const ActorRef& sender, absl::string_view reason) {
+  count_.fetch_add(1, std::memory_order_relaxed);
+  const DeadLetterEvent event{target, message.get(), sender, reason};
+  std::string log_line;
+  {
+    // Callbacks run under the lock (shared), so Unsubscribe, which takes it
+    // exclusively, returns only once no callback of that subscriber runs.
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& subscriber : subscribers_) {
+      subscriber->callback(event);
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now - last_log_ >= absl::Seconds(1)) {
+      log_line = absl::StrCat("dead letter (", reason, ") to ",
+                              target.ToString(), ": ", TypeName(*message),
+                              " from ", sender.ToString());
+      if (unlogged_ > 0) {
+        absl::StrAppend(&log_line, "; ", unlogged_,
+                        " more since the last line were not logged");
+      }
+      last_log_ = now;
+      unlogged_ = 0;
+    } else {
+      ++unlogged_;
+    }
+  }
+  if (!log_line.empty()) {
+    Log(LogSeverity::kWarning, log_line);
+  }
+  if (sender && !Is<DeadLetter>(*message)) {
+    DeadLetter letter;
+    *letter.mutable_target() = ToProto(target.pid());
+    *letter.mutable_sender() = ToProto(sender.pid());
+    letter.mutable_message()->PackFrom(*message);
+    sender.process()->SendUser(MakeEnvelope(std::move(letter), ActorRef()));
+  }
+}
+
+}  // namespace troupe

@@ -1,0 +1,70 @@
+// DeadLetters: the node's stream of messages that could not be delivered
+// (unknown id, stopped actor, old incarnation, full mailbox, node down).
+// Every dead letter is counted, offered to subscribers, logged (rate-limited)
+// and, when its sender is an actor, returned to it as DeadLetter{target,
+// message, sender}.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/message.h"
+
+namespace troupe {
+
+struct DeadLetterEvent {
+  ActorRef target;
+  const Message* message;  // valid during the callback only
+  ActorRef sender;         // nobody when sent from outside any actor
+  absl::string_view reason;  // "stopped", "unknown", "mailbox full", ...
+};
+
+class DeadLetters {
+ public:
+  using Callback = std::function<void(const DeadLetterEvent&)>;
+
+  DeadLetters() = default;
+  DeadLetters(const DeadLetters&) = delete;
+  DeadLetters& operator=(const DeadLetters&) = delete;
+
+  // Calls `callback` for every later dead letter, on the thread that found
+  // it (keep it short and thread-safe). Returns an id for Unsubscribe.
+  // Thread-safe.
+  uint64_t Subscribe(Callback callback);
+  // After this returns the callback is not called again. Thread-safe; must
+  // not be called from inside a callback.
+  void Unsubscribe(uint64_t id);
+
+  // Records a dead letter: counts, notifies subscribers, logs at most once a
+  // second (with how many were not logged), and sends DeadLetter back to
+  // `sender` when it is an actor and the message is not itself a DeadLetter.
+  // Takes the message. Thread-safe.
+  void Publish(const ActorRef& target, MessagePtr message,
+               const ActorRef& sender, absl::string_view reason);
+
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Subscriber {
+    uint64_t id;
+    Callback callback;
+  };
+
+  std::atomic<uint64_t> count_{0};
+  absl::Mutex mu_;
+  std::vector<std::shared_ptr<const Subscriber>> subscribers_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::Time last_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t unlogged_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace troupe

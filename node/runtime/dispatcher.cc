@@ -1,0 +1,253 @@
+#include "node/runtime/dispatcher.h"
+
+#include <algorithm>
+
+namespace troupe {
+namespace {
+
+// How many times in a row a worker may run its LIFO slot while other work
+// waits (the slot would otherwise starve its queue).
+constexpr int kMaxLifoStreak = 8;
+// Every this many picks a worker looks at the global queue first, so work
+// from outside the pool is not starved by busy local queues.
+constexpr uint32_t kGlobalCheckInterval = 61;
+
+struct WorkerIdentity {
+  const void* dispatcher = nullptr;
+  void* worker = nullptr;
+  int index = -1;
+};
+thread_local WorkerIdentity tls_identity;
+
+}  // namespace
+
+struct Dispatcher::Worker {
+  int index = 0;
+  // Owner thread only.
+  Runnable* lifo = nullptr;
+  int lifo_streak = 0;
+  uint32_t ticks = 0;
+
+  absl::Mutex mu;
+  std::deque<Runnable*> queue ABSL_GUARDED_BY(mu);
+  std::atomic<int> queue_size{0};  // mirrors queue.size() for lock-free peeks
+
+  absl::Mutex park_mu;
+  absl::CondVar park_cv;
+  bool wake ABSL_GUARDED_BY(park_mu) = false;
+
+  std::thread thread;
+};
+
+Dispatcher::Dispatcher(int threads) {
+  if (threads <= 0) {
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  for (int i = 0; i < threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->index = i;
+  }
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    w->thread = std::thread([this, w] { WorkerLoop(w); });
+  }
+}
+
+Dispatcher::~Dispatcher() { Shutdown(); }
+
+int Dispatcher::CurrentWorkerIndex() { return tls_identity.index; }
+
+Dispatcher::Worker* Dispatcher::CurrentWorker() const {
+  return tls_identity.dispatcher == this
+             ? static_cast<Worker*>(tls_identity.worker)
+             : nullptr;
+}
+
+void Dispatcher::Schedule(Runnable* runnable) {
+  if (Worker* self = CurrentWorker(); self != nullptr) {
+    Runnable* displaced = self->lifo;
+    self->lifo = runnable;
+    if (displaced == nullptr) {
+      return;  // runs next on this thread: nobody needs waking
+    }
+    PushLocal(self, displaced);
+  } else {
+    PushGlobal(runnable);
+  }
+  WakeOne();
+}
+
+void Dispatcher::Yield(Runnable* runnable) {
+  if (Worker* self = CurrentWorker(); self != nullptr) {
+    PushLocal(self, runnable);
+  } else {
+    PushGlobal(runnable);
+  }
+  WakeOne();
+}
+
+void Dispatcher::PushLocal(Worker* worker, Runnable* runnable) {
+  absl::MutexLock lock(&worker->mu);
+  worker->queue.push_back(runnable);
+  worker->queue_size.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void Dispatcher::PushGlobal(Runnable* runnable) {
+  absl::MutexLock lock(&global_mu_);
+  global_.push_back(runnable);
+  global_size_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+Runnable* Dispatcher::PopLocal(Worker* worker) {
+  if (worker->queue_size.load(std::memory_order_relaxed) == 0) {
+    return nullptr;
+  }
+  absl::MutexLock lock(&worker->mu);
+  if (worker->queue.empty()) {
+    return nullptr;
+  }
+  Runnable* runnable = worker->queue.front();
+  worker->queue.pop_front();
+  worker->queue_size.fetch_sub(1, std::memory_order_relaxed);
+  return runnable;
+}
+
+Runnable* Dispatcher::PopGlobal() {
+  if (global_size_.load(std::memory_order_relaxed) == 0) {
+    return nullptr;
+  }
+  absl::MutexLock lock(&global_mu_);
+  if (global_.empty()) {
+    return nullptr;
+  }
+  Runnable* runnable = global_.front();
+  global_.pop_front();
+  global_size_.fetch_sub(1, std::memory_order_relaxed);
+  return runnable;
+}
+
+Runnable* Dispatcher::Steal(Worker* self) {
+  const size_t n = workers_.size();
+  for (size_t i = 1; i < n; ++i) {
+    Worker* victim = workers_[(self->index + i) % n].get();
+    if (Runnable* runnable = PopLocal(victim); runnable != nullptr) {
+      return runnable;
+    }
+  }
+  return nullptr;
+}
+
+Runnable* Dispatcher::FindWork(Worker* self) {
+  if (++self->ticks % kGlobalCheckInterval == 0) {
+    if (Runnable* runnable = PopGlobal(); runnable != nullptr) {
+      return runnable;
+    }
+  }
+  if (self->lifo != nullptr) {
+    const bool others_wait =
+        self->queue_size.load(std::memory_order_relaxed) > 0 ||
+        global_size_.load(std::memory_order_relaxed) > 0;
+    if (!others_wait || self->lifo_streak < kMaxLifoStreak) {
+      ++self->lifo_streak;
+      return std::exchange(self->lifo, nullptr);
+    }
+    // Fairness: the slot's occupant goes behind the waiting work.
+    PushLocal(self, std::exchange(self->lifo, nullptr));
+  }
+  self->lifo_streak = 0;
+  if (Runnable* runnable = PopLocal(self); runnable != nullptr) {
+    return runnable;
+  }
+  if (Runnable* runnable = PopGlobal(); runnable != nullptr) {
+    return runnable;
+  }
+  return Steal(self);
+}
+
+bool Dispatcher::HasSharedWork() const {
+  if (global_size_.load(std::memory_order_seq_cst) > 0) {
+    return true;
+  }
+  for (const auto& worker : workers_) {
+    if (worker->queue_size.load(std::memory_order_seq_cst) > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A pusher increments a queue size (seq_cst) and then reads idle_count_
+// (seq_cst); a parking worker increments idle_count_ (seq_cst) and then reads
+// the queue sizes (seq_cst). In the single total order of these operations at
+// least one side sees the other's write, so either the pusher wakes the
+// worker or the worker finds the work: no wake-up is lost.
+void Dispatcher::WakeOne() {
+  if (idle_count_.load(std::memory_order_seq_cst) == 0) {
+    return;
+  }
+  Worker* target = nullptr;
+  {
+    absl::MutexLock lock(&idle_mu_);
+    if (idle_.empty()) {
+      return;
+    }
+    target = idle_.back();
+    idle_.pop_back();
+    idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  absl::MutexLock lock(&target->park_mu);
+  target->wake = true;
+  target->park_cv.Signal();
+}
+
+void Dispatcher::Park(Worker* self) {
+  {
+    absl::MutexLock lock(&idle_mu_);
+    idle_.push_back(self);
+    idle_count_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  if (HasSharedWork() || shutdown_.load(std::memory_order_acquire)) {
+    absl::MutexLock lock(&idle_mu_);
+    auto it = std::find(idle_.begin(), idle_.end(), self);
+    if (it != idle_.end()) {
+      idle_.erase(it);
+      idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+    // A waker already took us off the list; its wake flag is consumed below.
+  }
+  absl::MutexLock lock(&self->park_mu);
+  while (!self->wake && !shutdown_.load(std::memory_order_acquire)) {
+    self->park_cv.Wait(&self->park_mu);
+  }
+  self->wake = false;
+}
+
+void Dispatcher::WorkerLoop(Worker* self) {
+  tls_identity = WorkerIdentity{this, self, self->index};
+  while (!shutdown_.load(std::memory_order_acquire)) {
+    if (Runnable* runnable = FindWork(self); runnable != nullptr) {
+      runnable->Run();
+    } else {
+      Park(self);
+    }
+  }
+  tls_identity = WorkerIdentity{};
+}
+
+void Dispatcher::Shutdown() {
+  if (shutdown_.exchange(true, std::memory_order_acq_rel)) {
+    return;
+  }
+  for (auto& worker : workers_) {
+    absl::MutexLock lock(&worker->park_mu);
+    worker->park_cv.Signal();
+  }
+  for (auto& worker : workers_) {
+    if (worker->thread.joinable()) {
+      worker->thread.join();
+    }
+  }
+}
+
+}  // namespace troupe

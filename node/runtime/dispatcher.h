@@ -1,0 +1,87 @@
+// Dispatcher: a fixed pool of worker threads that runs any number of actors.
+//
+// Each worker has a LIFO slot (the actor it scheduled most recently runs
+// next on the same thread, with no wake-up: a ping-pong stays on one core),
+// a local FIFO queue that idle workers steal from, and there is one global
+// queue for work scheduled from outside the pool. Idle workers park; work
+// pushed where another worker could take it wakes one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace troupe {
+
+// Something a dispatcher runs: an actor's mailbox with mail in it.
+class Runnable {
+ public:
+  virtual void Run() = 0;
+
+ protected:
+  ~Runnable() = default;
+};
+
+class Dispatcher {
+ public:
+  // Starts `threads` workers (<= 0: one per core).
+  explicit Dispatcher(int threads);
+  // Shutdown().
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Runs `runnable` soon, once. The caller guarantees it stays alive until
+  // it has run and is not scheduled twice at once. From a worker of this
+  // dispatcher it runs next on that worker; from elsewhere, on any worker.
+  // After Shutdown it is dropped (not run). Thread-safe.
+  void Schedule(Runnable* runnable);
+
+  // From inside a Run on this dispatcher: runs `runnable` again after the
+  // work already waiting (an actor that used up its throughput). Thread-safe.
+  void Yield(Runnable* runnable);
+
+  // Stops and joins the workers; queued work is dropped. Idempotent. Must not
+  // be called from a worker.
+  void Shutdown();
+
+  int threads() const { return static_cast<int>(workers_.size()); }
+
+  // The calling thread's index in its dispatcher's pool (0..threads-1), or
+  // -1 outside any worker. For sharded counters.
+  static int CurrentWorkerIndex();
+
+ private:
+  struct Worker;
+
+  void WorkerLoop(Worker* self);
+  Runnable* FindWork(Worker* self);
+  Runnable* PopLocal(Worker* worker);
+  Runnable* PopGlobal();
+  Runnable* Steal(Worker* self);
+  void PushLocal(Worker* worker, Runnable* runnable);
+  void PushGlobal(Runnable* runnable);
+  bool HasSharedWork() const;
+  void WakeOne();
+  void Park(Worker* self);
+  Worker* CurrentWorker() const;
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> shutdown_{false};
+
+  absl::Mutex global_mu_;
+  std::deque<Runnable*> global_ ABSL_GUARDED_BY(global_mu_);
+  std::atomic<int> global_size_{0};  // mirrors global_.size() for lock-free peeks
+
+  absl::Mutex idle_mu_;
+  std::vector<Worker*> idle_ ABSL_GUARDED_BY(idle_mu_);
+  std::atomic<int> idle_count_{0};  // mirrors idle_.size()
+};
+
+}  // namespace troupe

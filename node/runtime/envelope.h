@@ -1,0 +1,115 @@
+// Envelope and SystemMessage: what travels through a mailbox. An envelope
+// owns its message (moved in, never serialized for a local send) and names
+// the sender; both are allocated once per send.
+#pragma once
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/input_source.h"
+#include "node/runtime/message.h"
+#include "node/runtime/mpsc_queue.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+class Envelope : public MpscNode {
+ public:
+  // Tells the input source that produced the message (if any) that it was
+  // handled or dropped, so the source may produce the next one.
+  virtual ~Envelope() {
+    if (source != nullptr) {
+      source->MarkHandled();
+    }
+  }
+  Envelope(const Envelope&) = delete;
+  Envelope& operator=(const Envelope&) = delete;
+
+  const Message& message() const { return *message_; }
+  // Moves the message out into its own object; message() must not be used
+  // afterwards.
+  virtual MessagePtr TakeMessage() = 0;
+
+  ActorRef sender;
+  // Set when an input source produced the message: the source waits until
+  // the actor has handled it before producing the next one.
+  std::shared_ptr<InputSourceState> source;
+
+ protected:
+  explicit Envelope(ActorRef from) : sender(std::move(from)) {}
+  Message* message_ = nullptr;
+};
+
+// An envelope holding a message of static type T inline (one allocation).
+template <typename T>
+class ValueEnvelope final : public Envelope {
+ public:
+  template <typename U>
+  ValueEnvelope(U&& value, ActorRef from)
+      : Envelope(std::move(from)), value_(std::forward<U>(value)) {
+    message_ = &value_;
+  }
+  MessagePtr TakeMessage() override {
+    return std::make_unique<T>(std::move(value_));
+  }
+
+ private:
+  T value_;
+};
+
+// An envelope holding a message already on the heap.
+class OwningEnvelope final : public Envelope {
+ public:
+  OwningEnvelope(MessagePtr message, ActorRef from)
+      : Envelope(std::move(from)), owned_(std::move(message)) {
+    message_ = owned_.get();
+  }
+  MessagePtr TakeMessage() override { return std::move(owned_); }
+
+ private:
+  MessagePtr owned_;
+};
+
+// Wraps a protobuf message (moved when an rvalue, copied otherwise).
+template <typename T, typename = std::enable_if_t<kIsMessage<T>>>
+EnvelopePtr MakeEnvelope(T&& message, ActorRef sender) {
+  return std::make_unique<ValueEnvelope<std::decay_t<T>>>(
+      std::forward<T>(message), std::move(sender));
+}
+inline EnvelopePtr MakeEnvelope(MessagePtr message, ActorRef sender) {
+  return std::make_unique<OwningEnvelope>(std::move(message),
+                                          std::move(sender));
+}
+// Text is carried as a google.protobuf.StringValue.
+inline EnvelopePtr MakeEnvelope(absl::string_view text, ActorRef sender) {
+  return MakeEnvelope(Text(text), std::move(sender));
+}
+
+enum class SystemKind : uint8_t {
+  kStart,       // run Started (first message of every actor)
+  kStop,        // stop now (overtakes user messages)
+  kWatch,       // ref wants Terminated when this actor ends
+  kUnwatch,     // ref no longer does
+  kTerminated,  // ref (watched, or a child) ended with `reason`
+  kFailed,      // child ref failed with `error`; decide its fate
+  kResume,      // supervisor's directive: keep state, drop the message
+  kRestart,     // supervisor's directive: fresh instance, keep the mailbox
+};
+
+struct SystemMessage : MpscNode {
+  SystemMessage(SystemKind k, ActorRef r) : kind(k), ref(std::move(r)) {}
+  SystemKind kind;
+  ActorRef ref;
+  TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;  // kStop, kTerminated
+  absl::Status error;          // kFailed, kResume, kRestart
+  bool during_start = false;   // kFailed
+};
+
+inline SystemMessagePtr MakeSystem(SystemKind kind, ActorRef ref) {
+  return std::make_unique<SystemMessage>(kind, std::move(ref));
+}
+
+}  // namespace troupe

@@ -1,0 +1,110 @@
+#include "node/runtime/inbox.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+Inbox::Inbox(ActorSystem& system)
+    : system_(system),
+      process_(std::make_shared<InboxProcess>(
+          system.interned_address(),
+          absl::StrCat("$inbox", reinterpret_cast<uintptr_t>(this)),
+          system.incarnation())),
+      ref_(process_) {}
+
+Inbox::~Inbox() { process_->Close(); }
+
+absl::StatusOr<Inbox::Received> Inbox::Receive(absl::Duration timeout) {
+  return process_->Receive(timeout);
+}
+
+void Inbox::Watch(const ActorRef& ref) {
+  if (!ref) {
+    return;
+  }
+  if (process_->AddWatch(ref)) {
+    ref.process()->SendSystem(MakeSystem(SystemKind::kWatch, ref_));
+  }
+}
+
+void Inbox::Unwatch(const ActorRef& ref) {
+  if (process_->RemoveWatch(ref)) {
+    ref.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, ref_));
+  }
+}
+
+TimerHandle Inbox::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                                const TellOptions& options) {
+  return system_.TellEnvelope(to, std::move(envelope), options);
+}
+
+AskFuture Inbox::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                             absl::Duration timeout) {
+  return system_.AskEnvelope(to, std::move(envelope), timeout);
+}
+
+void InboxProcess::SendUser(EnvelopePtr envelope) {
+  absl::MutexLock lock(&mu_);
+  if (!closed_) {
+    queue_.push_back(std::move(envelope));
+  }
+}
+
+void InboxProcess::SendSystem(SystemMessagePtr message) {
+  if (message->kind != SystemKind::kTerminated) {
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  if (closed_ || watching_.erase(message->ref) == 0) {
+    return;  // not watched (any more): no notice
+  }
+  Terminated terminated;
+  *terminated.mutable_ref() = ToProto(message->ref.pid());
+  terminated.set_reason(message->reason);
+  queue_.push_back(MakeEnvelope(std::move(terminated), ActorRef()));
+}
+
+bool InboxProcess::IsTerminated() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
+}
+
+absl::StatusOr<Inbox::Received> InboxProcess::Receive(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty();
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no message within ", absl::FormatDuration(timeout)));
+  }
+  EnvelopePtr envelope = std::move(queue_.front());
+  queue_.pop_front();
+  Inbox::Received received;
+  received.sender = std::move(envelope->sender);
+  received.message = envelope->TakeMessage();
+  return received;
+}
+
+bool InboxProcess::AddWatch(const ActorRef& ref) {
+  absl::MutexLock lock(&mu_);
+  return watching_.insert(ref).second;
+}
+
+bool InboxProcess::RemoveWatch(const ActorRef& ref) {
+  absl::MutexLock lock(&mu_);
+  return watching_.erase(ref) > 0;
+}
+
+void InboxProcess::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  queue_.clear();
+}
+
+}  // namespace troupe

@@ -1,0 +1,46 @@
+// Supervision: what a parent decides when a child fails. One-for-one: the
+// directive applies to the failing child only.
+#pragma once
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "node/runtime/actor_ref.h"
+
+namespace troupe {
+
+enum class Directive {
+  kResume,    // keep the instance and its state; drop the failing message
+  kRestart,   // new instance from the factory (PreRestart/PostRestart); the
+              // mailbox is kept, the failing message dropped
+  kStop,      // stop the child (its watchers get Terminated{FAILED})
+  kEscalate,  // fail the parent with the same error: the grandparent decides
+};
+
+struct Failure {
+  ActorRef child;
+  // The error: what Receive (or Started) returned, or INTERNAL carrying the
+  // text of a thrown exception.
+  absl::Status error;
+  // True when the child failed in Started, before handling any message.
+  bool during_start = false;
+};
+
+struct SupervisorStrategy {
+  // Chooses the directive. Runs on the parent's thread.
+  std::function<Directive(const Failure&)> decider;
+  // A child restarted more than max_restarts times within `within` is
+  // stopped instead (negative: no limit).
+  int max_restarts = 10;
+  absl::Duration within = absl::Minutes(1);
+
+  // Restart on failure in Receive (up to 10 times a minute, then stop);
+  // Stop on failure in Started (a child that cannot start will not by
+  // restarting). Used by the system guardian for top-level actors.
+  static SupervisorStrategy Default();
+  // Always the same directive (restart limits still apply to kRestart).
+  static SupervisorStrategy Always(Directive directive);
+};
+
+}  // namespace troupe

@@ -1,0 +1,350 @@
+#include "node/runtime/timer_scheduler.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+#include "absl/base/config.h"
+
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace troupe {
+namespace timer_internal {
+namespace {
+
+// Monotonic "now": time since the steady clock's epoch. Due times are kept on
+// this clock so that wall-clock steps neither fire timers early nor hold them
+// back indefinitely.
+absl::Duration MonotonicNow() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+// Orders the queue: due time first, then scheduling order for equal due times.
+using Key = std::pair<absl::Duration, uint64_t>;
+
+// The core whose timer thread is the current thread, if any (so Shutdown()
+// from a callback can be caught instead of deadlocking).
+thread_local const TimerCore* current_timer_core = nullptr;
+
+// Debian's Abseil is not built with ThreadSanitizer, so TSan cannot see the
+// happens-before edges an absl::Mutex creates (its Lock() and Unlock() run in
+// uninstrumented code) and would report the data the mutex guards as racing.
+// Every lock and unlock below goes through these helpers, which add the edges
+// by hand in TSan builds and are plain Lock()/Unlock() otherwise.
+void TsanAcquired(absl::Mutex* mu) {
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+  __tsan_acquire(mu);
+#else
+  (void)mu;
+#endif
+}
+
+void TsanReleasing(absl::Mutex* mu) {
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+  __tsan_release(mu);
+#else
+  (void)mu;
+#endif
+}
+
+void LockMutex(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) {
+  mu->Lock();
+  TsanAcquired(mu);
+}
+
+void UnlockMutex(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
+  TsanReleasing(mu);
+  mu->Unlock();
+}
+
+// Waits on `cv` (releasing *mu meanwhile) for at most `timeout`, or until
+// signalled, or spuriously.
+void WaitFor(absl::CondVar* cv, absl::Mutex* mu, absl::Duration timeout)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  TsanReleasing(mu);
+  cv->WaitWithTimeout(mu, timeout);
+  TsanAcquired(mu);
+}
+
+// absl::MutexLock, with the TSan edges.
+class ABSL_SCOPED_LOCKABLE TsanVisibleLock {
+ public:
+  explicit TsanVisibleLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu)
+      : mu_(mu) {
+    LockMutex(mu_);
+  }
+  ~TsanVisibleLock() ABSL_UNLOCK_FUNCTION() { UnlockMutex(mu_); }
+
+  TsanVisibleLock(const TsanVisibleLock&) = delete;
+  TsanVisibleLock& operator=(const TsanVisibleLock&) = delete;
+
+ private:
+  absl::Mutex* const mu_;
+};
+
+}  // namespace
+
+// The scheduler's shared internals: the queue, its lock and the thread's
+// wake-up signal. Owned by the TimerScheduler and by every TimerState (so a
+// handle may outlive the scheduler).
+class TimerCore : public std::enable_shared_from_this<TimerCore> {
+ public:
+  struct Entry;
+  using Queue = std::map<Key, Entry>;
+
+  TimerCore() = default;
+  TimerCore(const TimerCore&) = delete;
+  TimerCore& operator=(const TimerCore&) = delete;
+
+  // Queues `entry` (whose state is filled in here) `delay` from now, or, once
+  // Stop() was called, returns a done handle and destroys the entry's
+  // callbacks outside the lock.
+  TimerHandle Schedule(absl::Duration delay, Entry entry)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // See TimerHandle::Cancel().
+  void Cancel(TimerState& state) ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t pending() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The timer thread's body; returns once Stop() was called (after finishing
+  // a running callback).
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Makes Run() return and later Schedule() calls return done handles.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Marks every queued timer done and destroys its callbacks (outside the
+  // lock). Called after the timer thread has been joined.
+  void DropAll() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  friend class TimerState;
+
+  // Runs the callback of the extracted head entry `node` without the lock,
+  // then requeues it (periodic) or destroys it outside the lock (marking it
+  // done if it is not already).
+  void RunEntry(Queue::node_type node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  void MarkDoneLocked(TimerState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  // Signalled when a new timer becomes the head of the queue, or on Stop().
+  absl::CondVar cv_;
+  Queue queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Timers scheduled and not yet done (queued or running).
+  size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// One timer's state, shared by its handles and its queue entry.
+class TimerState {
+ public:
+  explicit TimerState(std::shared_ptr<TimerCore> core)
+      : core(std::move(core)) {}
+
+  const std::shared_ptr<TimerCore> core;
+  // Written only under core->mu_, from false to true; read without the lock.
+  std::atomic<bool> done{false};
+  // True while the timer's entry is in core->queue_ under `key` (false while
+  // its callback runs, and once done).
+  bool queued ABSL_GUARDED_BY(core->mu_) = false;
+  Key key ABSL_GUARDED_BY(core->mu_);
+};
+
+struct TimerCore::Entry {
+  std::shared_ptr<TimerState> state;
+  // Exactly one of these is used: periodic_fn if `period` is positive.
+  absl::AnyInvocable<void()> once_fn;
+  absl::AnyInvocable<bool()> periodic_fn;
+  absl::Duration period = absl::ZeroDuration();
+};
+
+TimerHandle TimerCore::Schedule(absl::Duration delay, Entry entry) {
+  auto state = std::make_shared<TimerState>(shared_from_this());
+  const absl::Duration due =
+      MonotonicNow() + std::max(delay, absl::ZeroDuration());
+  {
+    TsanVisibleLock lock(&mu_);
+    if (!stopped_) {
+      state->core->mu_.AssertHeld();  // state->core is this
+      const Key key(due, next_seq_++);
+      state->key = key;
+      state->queued = true;
+      ++pending_;
+      entry.state = state;
+      const auto it = queue_.emplace(key, std::move(entry)).first;
+      if (it == queue_.begin()) cv_.Signal();
+      return TimerHandle(std::move(state));
+    }
+  }
+  state->done.store(true, std::memory_order_release);
+  return TimerHandle(std::move(state));
+  // `entry` (with the callback) is destroyed here, outside the lock.
+}
+
+void TimerCore::Cancel(TimerState& state) {
+  if (state.done.load(std::memory_order_acquire)) return;
+  Queue::node_type node;  // destroyed after the lock is released
+  TsanVisibleLock lock(&mu_);
+  if (state.done.load(std::memory_order_relaxed)) return;
+  state.core->mu_.AssertHeld();  // state.core is this
+  MarkDoneLocked(state);
+  if (state.queued) {
+    node = queue_.extract(state.key);
+    state.queued = false;
+  }
+  // Locals are destroyed in reverse order: `lock` unlocks, then `node`
+  // destroys the callback.
+}
+
+size_t TimerCore::pending() const {
+  TsanVisibleLock lock(&mu_);
+  return pending_;
+}
+
+void TimerCore::MarkDoneLocked(TimerState& state) {
+  state.done.store(true, std::memory_order_release);
+  --pending_;
+}
+
+void TimerCore::Run() {
+  current_timer_core = this;
+  LockMutex(&mu_);
+  while (!stopped_) {
+    if (queue_.empty()) {
+      WaitFor(&cv_, &mu_, absl::InfiniteDuration());
+      continue;
+    }
+    const absl::Duration now = MonotonicNow();
+    const absl::Duration due = queue_.begin()->first.first;
+    if (due > now) {
+      // Returns on timeout, on a new head or Stop(), or spuriously; every
+      // case re-examines the queue.
+      WaitFor(&cv_, &mu_, due - now);
+      continue;
+    }
+    RunEntry(queue_.extract(queue_.begin()));
+  }
+  UnlockMutex(&mu_);
+  current_timer_core = nullptr;
+}
+
+void TimerCore::RunEntry(Queue::node_type node) {
+  Entry& entry = node.mapped();
+  TimerState& state = *entry.state;
+  state.core->mu_.AssertHeld();  // state.core is this
+  state.queued = false;
+  const bool periodic = entry.periodic_fn != nullptr;
+  // A one-shot timer is done once its callback starts: it cannot run again,
+  // and Cancel() could no longer prevent anything.
+  if (!periodic) MarkDoneLocked(state);
+  bool again = false;
+  UnlockMutex(&mu_);
+  if (periodic) {
+    again = entry.periodic_fn();
+  } else if (entry.once_fn) {
+    entry.once_fn();
+  }
+  LockMutex(&mu_);
+  if (!state.done.load(std::memory_order_relaxed)) {
+    if (again) {
+      // Fixed rate from the first due time; if the callback (or the thread)
+      // fell behind, skip to the first slot after now instead of bursting.
+      const absl::Duration due = node.key().first;
+      const absl::Duration now = MonotonicNow();
+      absl::Duration next = due + entry.period;
+      if (next <= now) {
+        absl::Duration remainder;
+        const int64_t behind =
+            absl::IDivDuration(now - due, entry.period, &remainder);
+        next = due + entry.period * (behind + 1);
+      }
+      const Key key(next, next_seq_++);
+      node.key() = key;
+      state.key = key;
+      state.queued = true;
+      queue_.insert(std::move(node));
+      return;
+    }
+    MarkDoneLocked(state);
+  }
+  UnlockMutex(&mu_);
+  node = Queue::node_type();  // destroys the callback outside the lock
+  LockMutex(&mu_);
+}
+
+void TimerCore::Stop() {
+  TsanVisibleLock lock(&mu_);
+  stopped_ = true;
+  cv_.Signal();
+}
+
+void TimerCore::DropAll() {
+  Queue dropped;  // destroyed after the lock is released
+  TsanVisibleLock lock(&mu_);
+  dropped.swap(queue_);
+  for (auto& [key, entry] : dropped) {
+    entry.state->core->mu_.AssertHeld();  // entry.state->core is this
+    entry.state->queued = false;
+    MarkDoneLocked(*entry.state);
+  }
+}
+
+}  // namespace timer_internal
+
+void TimerHandle::Cancel() const {
+  if (state_ != nullptr) state_->core->Cancel(*state_);
+}
+
+bool TimerHandle::done() const {
+  return state_ == nullptr || state_->done.load(std::memory_order_acquire);
+}
+
+TimerScheduler::TimerScheduler()
+    : core_(std::make_shared<timer_internal::TimerCore>()),
+      thread_([core = core_.get()] { core->Run(); }) {}
+
+TimerScheduler::~TimerScheduler() { Shutdown(); }
+
+TimerHandle TimerScheduler::ScheduleOnce(absl::Duration delay,
+                                         absl::AnyInvocable<void()> fn) {
+  timer_internal::TimerCore::Entry entry;
+  entry.once_fn = std::move(fn);
+  return core_->Schedule(delay, std::move(entry));
+}
+
+TimerHandle TimerScheduler::SchedulePeriodic(absl::Duration initial_delay,
+                                             absl::Duration period,
+                                             absl::AnyInvocable<bool()> fn) {
+  timer_internal::TimerCore::Entry entry;
+  entry.period = period > absl::ZeroDuration() ? period : absl::Milliseconds(1);
+  entry.periodic_fn = std::move(fn);
+  return core_->Schedule(initial_delay, std::move(entry));
+}
+
+size_t TimerScheduler::pending() const { return core_->pending(); }
+
+void TimerScheduler::Shutdown() {
+  if (timer_internal::current_timer_core == core_.get()) {
+    std::fprintf(stderr,
+                 "troupe::TimerScheduler::Shutdown() called from its own "
+                 "timer thread (a timer callback); aborting\n");
+    std::abort();
+  }
+  timer_internal::TsanVisibleLock lock(&shutdown_mu_);
+  if (!thread_.joinable()) return;
+  core_->Stop();
+  thread_.join();
+  core_->DropAll();
+}
+
+}  // namespace troupe
