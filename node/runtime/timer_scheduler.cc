@@ -162,7 +162,8 @@ class TimerState {
 
 struct TimerCore::Entry {
   std::shared_ptr<TimerState> state;
-  // Exactly one of these is used: periodic_fn if `period` is positive.
+  // A one-shot timer has once_fn; a periodic one has periodic_fn and a
+  // positive period. (Either may be empty: the timer then does nothing.)
   absl::AnyInvocable<void()> once_fn;
   absl::AnyInvocable<bool()> periodic_fn;
   absl::Duration period = absl::ZeroDuration();

@@ -21,6 +21,9 @@ class TimerState;
 // A handle to one scheduled timer. Copyable value type (copies refer to the
 // same timer); a default-constructed handle holds no timer. A handle may
 // outlive the TimerScheduler that made it: Cancel() and done() stay safe.
+// Like std::shared_ptr, its const methods may be called from any number of
+// threads at once, but assigning to a handle object races with other use of
+// that same object.
 class TimerHandle {
  public:
   TimerHandle() = default;

@@ -1,0 +1,115 @@
+// Ask: replies, timeouts, fast failure.
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/inbox.h"
+#include "node/runtime/system_messages.h"
+#include "tests/node/runtime/test_actors.h"
+
+namespace troupe {
+namespace {
+
+using testing::Echo;
+using testing::kWait;
+using testing::Lambda;
+
+TEST(AskTest, ReturnsTheReply) {
+  ActorSystem system;
+  auto greeter = system.Spawn(Lambda([](ActorContext& ctx, const Message& m) {
+    ctx.Reply(std::string("Hello ") + std::string(TextOf(m)) + "!");
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(greeter.ok());
+  auto reply = system.Ask(*greeter, "World", kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(TextOf(**reply), "Hello World!");
+}
+
+TEST(AskTest, TimesOutWithDeadlineExceeded) {
+  ActorSystem system;
+  auto silent = system.Spawn(Lambda([](ActorContext&, const Message&) {
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(silent.ok());
+  const absl::Time start = absl::Now();
+  auto reply = system.Ask(*silent, "hello?", absl::Milliseconds(100)).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
+}
+
+TEST(AskTest, ToADeadActorFailsFast) {
+  ActorSystem system;
+  Inbox inbox(system);
+  auto ref = system.Spawn(Echo());
+  ASSERT_TRUE(ref.ok());
+  inbox.Watch(*ref);
+  system.Stop(*ref);
+  ASSERT_TRUE(inbox.ReceiveAs<Terminated>(kWait).ok());
+  const absl::Time start = absl::Now();
+  auto reply = system.Ask(*ref, "hello?", absl::Seconds(30)).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+
+  auto unknown = system.Ask(system.Resolve(Pid{"local", "nope", 0}), "x",
+                            absl::Seconds(30))
+                     .get();
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AskTest, FailsFastWhenTheTargetDiesWithTheMessageQueued) {
+  ActorSystem system;
+  absl::Notification entered, gate;
+  auto ref = system.Spawn(Lambda([&](ActorContext&, const Message& m) {
+    if (IsText(m, "block")) {
+      entered.Notify();
+      gate.WaitForNotificationWithTimeout(kWait);
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(ref.ok());
+  system.Tell(*ref, "block");
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+  AskFuture future = system.Ask(*ref, "queued", absl::Seconds(30));
+  system.Stop(*ref);
+  gate.Notify();
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(future.get().status().code(), absl::StatusCode::kNotFound);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(AskTest, ActorCanAskAndGetTheReplyAsAMessage) {
+  ActorSystem system;
+  Inbox probe(system);
+  auto echo = system.Spawn(Echo());
+  auto silent = system.Spawn(Lambda([](ActorContext&, const Message&) {
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(echo.ok() && silent.ok());
+  auto asker = system.Spawn(Lambda([&](ActorContext& ctx, const Message& m) {
+    if (IsText(m, "go")) {
+      ctx.PipeToSelf(ctx.Ask(*echo, "pong?", kWait));
+      ctx.PipeToSelf(ctx.Ask(*silent, "never", absl::Milliseconds(50)));
+    } else {
+      ctx.Tell(probe.ref(), CloneMessage(m));
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(asker.ok());
+  system.Tell(*asker, "go");
+  bool got_reply = false, got_failure = false;
+  for (int i = 0; i < 2; ++i) {
+    auto received = probe.Receive(kWait);
+    ASSERT_TRUE(received.ok()) << received.status();
+    if (IsText(*received->message, "pong?")) {
+      got_reply = true;
+    } else if (const auto* f = As<AskFailure>(*received->message)) {
+      EXPECT_EQ(f->code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+      got_failure = true;
+    }
+  }
+  EXPECT_TRUE(got_reply);
+  EXPECT_TRUE(got_failure);
+}
+
+}  // namespace
+}  // namespace troupe
