@@ -465,6 +465,16 @@ void ActorCell::FinishStop() {
     }
     actor_.reset();
   }
+  // Watches already queued were sent while the actor lived: their watchers
+  // get the real reason, not NOT_FOUND. Nothing else queued matters now.
+  while (MpscNode* node = system_queue_.Pop()) {
+    SystemMessagePtr pending(static_cast<SystemMessage*>(node));
+    if (pending->kind == SystemKind::kWatch && pending->ref) {
+      extras().watchers.insert(pending->ref);
+    } else if (pending->kind == SystemKind::kUnwatch && extras_ != nullptr) {
+      extras_->watchers.erase(pending->ref);
+    }
+  }
   state_.store(State::kTerminated, std::memory_order_release);
   system_->OnActorTerminated(this, /*top_level=*/!parent_);
   DrainUserQueue();

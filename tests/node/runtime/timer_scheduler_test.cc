@@ -38,18 +38,14 @@ absl::Duration SteadyNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-// A one-time event that tests can wait on. Thread-safe.
+// A one-time event that tests can wait on. Thread-safe; Notify() is
+// idempotent.
 class Event {
  public:
   void Notify() {
     std::lock_guard<std::mutex> lock(mu_);
     notified_ = true;
     cv_.notify_all();
-  }
-
-  bool HasBeenNotified() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return notified_;
   }
 
   // True once notified; false if that takes longer than `timeout`.
@@ -66,7 +62,7 @@ class Event {
   }
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   bool notified_ = false;  // guarded by mu_
 };
@@ -123,13 +119,9 @@ class TimerThreadBlocker {
   ~TimerThreadBlocker() { Release(); }
 
   // True once the blocking callback is running.
-  bool WaitStarted() {
-    return state_->started.WaitFor();
-  }
+  bool WaitStarted() { return state_->started.WaitFor(); }
 
-  void Release() {
-    if (!state_->release.HasBeenNotified()) state_->release.Notify();
-  }
+  void Release() { state_->release.Notify(); }
 
  private:
   struct State {
