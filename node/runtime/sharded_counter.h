@@ -2,9 +2,9 @@
 // bouncing one cache line between cores; reads sum the shards.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "node/runtime/dispatcher.h"
 
@@ -20,8 +20,8 @@ class ShardedCounter {
   }
   uint64_t Get() const {
     uint64_t sum = 0;
-    for (const Shard& shard : shards_) {
-      sum += shard.value.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kShards; ++i) {
+      sum += shards_[i].value.load(std::memory_order_relaxed);
     }
     return sum;
   }
@@ -31,7 +31,9 @@ class ShardedCounter {
   struct alignas(64) Shard {
     std::atomic<uint64_t> value{0};
   };
-  std::array<Shard, kShards> shards_;
+  // On the heap: C++17 aligned new honours alignas(64) there, while the
+  // object holding the counter may live on a less aligned stack.
+  std::unique_ptr<Shard[]> shards_ = std::make_unique<Shard[]>(kShards);
 };
 
 }  // namespace troupe
