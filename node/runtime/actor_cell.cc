@@ -1,43 +1,17 @@
+// ActorCell, part one: mailboxes, scheduling, system messages, stopping.
+// Supervision and the ActorContext methods are in actor_cell_supervision.cc
+// and actor_cell_context.cc.
 #include "node/runtime/actor_cell.h"
 
-#include <algorithm>
-#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/guard.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
-namespace {
-
-const ActorRef& Nobody() {
-  static const ActorRef* const nobody = new ActorRef();
-  return *nobody;
-}
-
-// Runs user code; a thrown exception becomes INTERNAL with its text.
-template <typename F>
-absl::Status Guard(F&& fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("exception: ", e.what()));
-  } catch (...) {
-    return absl::InternalError("exception of unknown type");
-  }
-}
-
-MessagePtr MakeTerminated(const ActorRef& ref, TerminationReason reason) {
-  auto terminated = std::make_unique<Terminated>();
-  *terminated->mutable_ref() = ToProto(ref.pid());
-  terminated->set_reason(reason);
-  return terminated;
-}
-
-}  // namespace
 
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
                      ActorRef parent, const SpawnOptions& options)
@@ -141,12 +115,12 @@ void ActorCell::Run() {
     if (state != State::kRunning || suspended_ || budget == 0) {
       break;
     }
-    MpscNode* node = user_queue_.Pop();
-    if (node == nullptr) {
+    EnvelopePtr envelope = PopUser();
+    if (envelope == nullptr) {
       break;
     }
     --budget;
-    HandleUser(EnvelopePtr(static_cast<Envelope*>(node)));
+    HandleUser(std::move(envelope));
   }
   ReleaseOrReschedule(std::move(keepalive));
 }
@@ -231,184 +205,36 @@ void ActorCell::HandleTerminated(const SystemMessage& message) {
   }
   // Delivered as an ordinary message so Receive never runs while the actor
   // is suspended, and after messages already queued.
-  DeliverToSelf(MakeTerminated(message.ref, message.reason));
+  DeliverTerminated(message.ref, message.reason);
 }
 
-void ActorCell::DeliverToSelf(MessagePtr message) {
-  user_queue_.Push(MakeEnvelope(std::move(message), ActorRef()).release());
+void ActorCell::DeliverTerminated(const ActorRef& ref,
+                                  TerminationReason reason) {
+  user_queue_.Push(
+      MakeEnvelope(MakeTerminated(ref, reason), ActorRef()).release());
   if (mailbox_capacity_ > 0) {
     mailbox_size_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
-// --- Supervision -----------------------------------------------------------
-
-void ActorCell::Fail(const absl::Status& error, bool during_start) {
-  suspended_ = true;
-  if (parent_) {
-    auto failed = MakeSystem(SystemKind::kFailed, self_);
-    failed->error = error;
-    failed->during_start = during_start;
-    parent_.process()->SendSystem(std::move(failed));
-    return;
-  }
-  ApplyDirective(
-      system_->SuperviseTopLevel(this, Failure{self_, error, during_start}),
-      error);
-}
-
-bool ActorCell::RecordRestart(const SupervisorStrategy& strategy) {
-  if (strategy.max_restarts < 0) {
-    return true;
-  }
-  std::deque<absl::Time>& restarts = extras().restarts;
-  const absl::Time now = absl::Now();
-  while (!restarts.empty() && now - restarts.front() > strategy.within) {
-    restarts.pop_front();
-  }
-  if (static_cast<int>(restarts.size()) >= strategy.max_restarts) {
-    return false;
-  }
-  restarts.push_back(now);
-  return true;
-}
-
-void ActorCell::HandleChildFailed(const SystemMessage& message) {
-  if (extras_ == nullptr) {
-    return;
-  }
-  auto it = extras_->children.find(message.ref.process());
-  if (it == extras_->children.end()) {
-    return;  // already gone
-  }
-  const SupervisorStrategy strategy = actor_ != nullptr
-                                          ? actor_->supervisor_strategy()
-                                          : SupervisorStrategy::Default();
-  const Failure failure{message.ref, message.error, message.during_start};
-  Directive directive = Directive::kStop;
-  const absl::Status decided = Guard([&] {
-    directive = strategy.decider ? strategy.decider(failure) : Directive::kStop;
-    return absl::OkStatus();
-  });
-  if (!decided.ok()) {
-    directive = Directive::kEscalate;  // a throwing decider fails the parent
-  }
-  auto* child = static_cast<ActorCell*>(message.ref.process());
-  if (directive == Directive::kRestart && !child->RecordRestart(strategy)) {
-    Log(LogSeverity::kWarning,
-        absl::StrCat(message.ref.ToString(), " restarted more than ",
-                     strategy.max_restarts, " times within ",
-                     absl::FormatDuration(strategy.within), "; stopping it"));
-    directive = Directive::kStop;
-  }
-  switch (directive) {
-    case Directive::kResume:
-    case Directive::kRestart: {
-      auto reply = MakeSystem(directive == Directive::kResume
-                                  ? SystemKind::kResume
-                                  : SystemKind::kRestart,
-                              self_);
-      reply->error = message.error;
-      message.ref.process()->SendSystem(std::move(reply));
-      break;
-    }
-    case Directive::kStop: {
-      auto stop = MakeSystem(SystemKind::kStop, self_);
-      stop->reason = kFailed;
-      message.ref.process()->SendSystem(std::move(stop));
-      break;
-    }
-    case Directive::kEscalate:
-      extras_->escalated_child = message.ref;
-      Fail(message.error, /*during_start=*/false);
-      break;
-  }
-}
-
-void ActorCell::ApplyDirective(Directive directive, const absl::Status& error) {
-  // A child whose failure this actor escalated shares its fate.
-  if (extras_ != nullptr && extras_->escalated_child) {
-    ActorRef child = std::move(extras_->escalated_child);
-    extras_->escalated_child = ActorRef();
-    if (directive == Directive::kResume || directive == Directive::kRestart) {
-      auto reply = MakeSystem(directive == Directive::kResume
-                                  ? SystemKind::kResume
-                                  : SystemKind::kRestart,
-                              self_);
-      reply->error = error;
-      child.process()->SendSystem(std::move(reply));
-    }
-  }
-  switch (directive) {
-    case Directive::kResume:
-      suspended_ = false;
-      break;
-    case Directive::kRestart:
-      Restart(error);
-      break;
-    case Directive::kStop:
-    case Directive::kEscalate:  // only the guardian answers Escalate here
-      suspended_ = false;
-      BeginStop(kFailed);
-      break;
-  }
-}
-
-void ActorCell::RunStarted(bool restart, const absl::Status& reason) {
-  const absl::Status status = Guard([&] {
-    return restart ? actor_->PostRestart(*this, reason) : actor_->Started(*this);
-  });
-  if (!status.ok()) {
-    Fail(status, /*during_start=*/true);
-  }
-}
-
-void ActorCell::Restart(const absl::Status& reason) {
-  if (actor_ != nullptr) {
-    const absl::Status pre = Guard([&] {
-      actor_->PreRestart(*this, reason);
-      return absl::OkStatus();
-    });
-    if (!pre.ok()) {
-      Log(LogSeverity::kWarning, absl::StrCat(self_.ToString(),
-                                              ": PreRestart failed: ",
-                                              pre.ToString()));
-    }
-  }
-  if (extras_ != nullptr) {
-    extras_->behavior.reset();
-  }
-  std::unique_ptr<Actor> fresh;
-  const absl::Status made = Guard([&] {
-    fresh = factory_();
-    return fresh != nullptr ? absl::OkStatus()
-                            : absl::InternalError("actor factory returned null");
-  });
-  if (!made.ok()) {
-    Log(LogSeverity::kError,
-        absl::StrCat(self_.ToString(), ": cannot restart: ", made.ToString()));
-    suspended_ = false;
-    BeginStop(kFailed);
-    return;
-  }
-  actor_ = std::move(fresh);
-  suspended_ = false;
-  RunStarted(/*restart=*/true, reason);
-}
-
 // --- User messages ---------------------------------------------------------
 
-void ActorCell::HandleUser(EnvelopePtr envelope) {
-  if (mailbox_capacity_ > 0) {
+EnvelopePtr ActorCell::PopUser() {
+  EnvelopePtr envelope(static_cast<Envelope*>(user_queue_.Pop()));
+  if (envelope != nullptr && mailbox_capacity_ > 0) {
     mailbox_size_.fetch_sub(1, std::memory_order_relaxed);
   }
+  return envelope;
+}
+
+void ActorCell::HandleUser(EnvelopePtr envelope) {
   const Message& message = envelope->message();
   if (Is<PoisonPill>(message)) {
     BeginStop(kStopped);
     return;
   }
   current_ = envelope.get();
-  const absl::Status status = Guard([&] {
+  const absl::Status status = GuardUserCode([&] {
     if (extras_ != nullptr && extras_->behavior != nullptr) {
       return (*extras_->behavior)(*this, message);
     }
@@ -454,7 +280,7 @@ void ActorCell::MaybeFinishStop() {
 
 void ActorCell::FinishStop() {
   if (actor_ != nullptr) {
-    const absl::Status stopped = Guard([&] {
+    const absl::Status stopped = GuardUserCode([&] {
       actor_->Stopped(*this);
       return absl::OkStatus();
     });
@@ -500,164 +326,12 @@ void ActorCell::FinishStop() {
 
 void ActorCell::DrainUserQueue() {
   const ActorRef target(shared_from_this());
-  while (MpscNode* node = user_queue_.Pop()) {
-    EnvelopePtr envelope(static_cast<Envelope*>(node));
-    if (mailbox_capacity_ > 0) {
-      mailbox_size_.fetch_sub(1, std::memory_order_relaxed);
-    }
+  while (EnvelopePtr envelope = PopUser()) {
     if (Is<Terminated>(envelope->message())) {
       continue;  // a notice to this actor itself, not a lost message
     }
     system_->DeadLetter(target, std::move(envelope), "stopped");
   }
-}
-
-// --- ActorContext ----------------------------------------------------------
-
-const ActorRef& ActorCell::Sender() const {
-  return current_ != nullptr ? current_->sender : Nobody();
-}
-
-std::vector<ActorRef> ActorCell::Children() const {
-  std::vector<ActorRef> children;
-  if (extras_ != nullptr) {
-    children.reserve(extras_->children.size());
-    for (const auto& [process, child] : extras_->children) {
-      children.push_back(child);
-    }
-  }
-  return children;
-}
-
-void ActorCell::Forward(const ActorRef& to) {
-  if (current_ == nullptr) {
-    return;
-  }
-  system_->TellEnvelope(
-      to, MakeEnvelope(CloneMessage(current_->message()), current_->sender),
-      TellOptions());
-}
-
-absl::StatusOr<ActorRef> ActorCell::Spawn(ActorFactory factory,
-                                          absl::string_view name,
-                                          const SpawnOptions& options) {
-  if (state_.load(std::memory_order_relaxed) != State::kRunning) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(self_.ToString(), " is stopping; cannot spawn children"));
-  }
-  auto child = system_->CreateActor(std::move(factory), name, self_, options);
-  if (!child.ok()) {
-    return child.status();
-  }
-  ActorRef ref((*child));
-  extras().children.emplace(ref.process(), ref);
-  (*child)->Start();
-  return ref;
-}
-
-void ActorCell::Watch(const ActorRef& ref) {
-  if (ref == self_) {
-    return;
-  }
-  if (!ref) {
-    DeliverToSelf(MakeTerminated(ref, kNotFound));
-    return;
-  }
-  if (!extras().watching.insert(ref).second) {
-    return;  // already watching
-  }
-  ref.process()->SendSystem(MakeSystem(SystemKind::kWatch, self_));
-}
-
-void ActorCell::Unwatch(const ActorRef& ref) {
-  if (extras_ == nullptr || extras_->watching.erase(ref) == 0) {
-    return;
-  }
-  ref.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, self_));
-}
-
-void ActorCell::Stop() { SendSystem(MakeSystem(SystemKind::kStop, self_)); }
-
-void ActorCell::Stop(const ActorRef& ref) { system_->Stop(ref); }
-
-void ActorCell::Become(Behavior behavior) {
-  extras().behavior = std::make_unique<Behavior>(std::move(behavior));
-}
-
-void ActorCell::Unbecome() {
-  if (extras_ != nullptr) {
-    extras_->behavior.reset();
-  }
-}
-
-InputSourceHandle ActorCell::AddInputSource(InputSourceFn fn) {
-  auto state = std::make_shared<InputSourceState>();
-  if (state_.load(std::memory_order_relaxed) != State::kRunning) {
-    state->RequestStop();
-    return InputSourceHandle(state);
-  }
-  extras().sources.push_back(state);
-  return system_->StartInputSource(self_, std::move(fn), std::move(state));
-}
-
-void ActorCell::PipeToSelf(std::future<MessagePtr> future) {
-  auto shared = std::make_shared<std::future<MessagePtr>>(std::move(future));
-  AddInputSource([shared](const StopToken& stop) -> MessagePtr {
-    while (shared->valid()) {
-      if (shared->wait_for(std::chrono::milliseconds(10)) ==
-          std::future_status::ready) {
-        return shared->get();
-      }
-      if (stop.stop_requested()) {
-        break;
-      }
-    }
-    return nullptr;
-  });
-}
-
-void ActorCell::PipeToSelf(AskFuture future) {
-  auto shared = std::make_shared<AskFuture>(std::move(future));
-  AddInputSource([shared](const StopToken& stop) -> MessagePtr {
-    while (shared->valid()) {
-      if (shared->wait_for(std::chrono::milliseconds(10)) ==
-          std::future_status::ready) {
-        absl::StatusOr<MessagePtr> reply = shared->get();
-        if (reply.ok()) {
-          return std::move(*reply);
-        }
-        auto failure = std::make_unique<AskFailure>();
-        failure->set_code(static_cast<int>(reply.status().code()));
-        failure->set_message(std::string(reply.status().message()));
-        return failure;
-      }
-      if (stop.stop_requested()) {
-        break;
-      }
-    }
-    return nullptr;
-  });
-}
-
-TimerHandle ActorCell::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                    const TellOptions& options) {
-  TimerHandle timer = system_->TellEnvelope(to, std::move(envelope), options);
-  if (timer) {
-    std::vector<TimerHandle>& timers = extras().timers;
-    if (timers.size() >= 16 && timers.size() == timers.capacity()) {
-      // Forget finished timers before growing (amortised O(1)).
-      timers.erase(std::remove_if(timers.begin(), timers.end(),
-                                  [](const TimerHandle& t) { return t.done(); }),
-                   timers.end());
-    }
-    timers.push_back(timer);
-  }
-  return timer;
-}
-
-AskFuture ActorCell::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                 absl::Duration timeout) {
-  return system_->AskEnvelope(to, std::move(envelope), timeout);
 }
 
 }  // namespace troupe

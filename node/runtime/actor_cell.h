@@ -106,10 +106,13 @@ class ActorCell final : public Process,
   void ScheduleIfIdle();
   void ReleaseOrReschedule(std::shared_ptr<ActorCell> keepalive);
   void HandleSystem(SystemMessagePtr message);
+  EnvelopePtr PopUser();  // the next user message (keeps the bound count)
   void HandleUser(EnvelopePtr envelope);
   void HandleTerminated(const SystemMessage& message);
   void HandleChildFailed(const SystemMessage& message);
   void ApplyDirective(Directive directive, const absl::Status& error);
+  void SendDirective(const ActorRef& child, Directive directive,
+                     const absl::Status& error);
   void Fail(const absl::Status& error, bool during_start);
   void RunStarted(bool restart, const absl::Status& reason);
   void Restart(const absl::Status& reason);
@@ -117,7 +120,8 @@ class ActorCell final : public Process,
   void MaybeFinishStop();
   void FinishStop();
   void DrainUserQueue();
-  void DeliverToSelf(MessagePtr message);
+  // Queues Terminated{ref, reason} behind the messages already queued.
+  void DeliverTerminated(const ActorRef& ref, TerminationReason reason);
   void ReplyToDeadWatch(const SystemMessage& message);
 
   ActorSystem* const system_;

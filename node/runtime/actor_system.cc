@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/ask_process.h"
+#include "node/runtime/guard.h"
 #include "node/runtime/incarnation.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
@@ -73,11 +74,13 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   std::string id = parent ? absl::StrCat(parent.id(), "/", local)
                           : std::move(local);
   std::unique_ptr<Actor> actor;
-  try {
-    actor = factory();
-  } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("actor factory for '", id, "' threw: ", e.what()));
+  if (absl::Status made = GuardUserCode([&] {
+        actor = factory();
+        return absl::OkStatus();
+      });
+      !made.ok()) {
+    return absl::InternalError(absl::StrCat("actor factory for '", id,
+                                            "' failed: ", made.message()));
   }
   if (actor == nullptr) {
     return absl::InvalidArgumentError(
@@ -203,29 +206,18 @@ void ActorSystem::Stop(const ActorRef& ref) {
 }
 
 void ActorSystem::Shutdown(absl::Duration timeout) {
-  std::vector<ActorRef> actors;
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) {
       return;
     }
-    shutting_down_ = true;
-    for (const auto& [cell, ref] : top_level_) {
-      actors.push_back(ref);
-    }
+    shutting_down_ = true;  // no top-level spawn from here on
   }
-  for (const ActorRef& ref : actors) {
+  for (const ActorRef& ref : TopLevelActors()) {
     Tell(ref, PoisonPill());
   }
   TimerHandle timer = timers_.ScheduleOnce(timeout, [this] {
-    std::vector<ActorRef> remaining;
-    {
-      absl::MutexLock lock(&mu_);
-      for (const auto& [cell, ref] : top_level_) {
-        remaining.push_back(ref);
-      }
-    }
-    for (const ActorRef& ref : remaining) {
+    for (const ActorRef& ref : TopLevelActors()) {
       Stop(ref);
     }
   });
@@ -234,12 +226,7 @@ void ActorSystem::Shutdown(absl::Duration timeout) {
 }
 
 void ActorSystem::AwaitTermination() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](ActorSystem* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-        return self->shutting_down_ && self->top_level_.empty();
-      },
-      this));
+  AwaitTermination(absl::InfiniteDuration());
 }
 
 bool ActorSystem::AwaitTermination(absl::Duration timeout) {
@@ -251,6 +238,16 @@ bool ActorSystem::AwaitTermination(absl::Duration timeout) {
           },
           this),
       timeout);
+}
+
+std::vector<ActorRef> ActorSystem::TopLevelActors() const {
+  std::vector<ActorRef> actors;
+  absl::MutexLock lock(&mu_);
+  actors.reserve(top_level_.size());
+  for (const auto& [cell, ref] : top_level_) {
+    actors.push_back(ref);
+  }
+  return actors;
 }
 
 SystemStats ActorSystem::stats() const {
@@ -344,12 +341,14 @@ InputSourceHandle ActorSystem::StartInputSource(
       const StopToken token(source.get());
       while (!source->stop_requested()) {
         MessagePtr message;
-        try {
-          message = next(token);
-        } catch (const std::exception& e) {
-          Log(LogSeverity::kError, absl::StrCat("input source of ",
-                                                to.ToString(), " threw: ",
-                                                e.what(), "; source ended"));
+        if (absl::Status ran = GuardUserCode([&] {
+              message = next(token);
+              return absl::OkStatus();
+            });
+            !ran.ok()) {
+          Log(LogSeverity::kError,
+              absl::StrCat("input source of ", to.ToString(), " failed: ",
+                           ran.message(), "; source ended"));
           break;
         }
         if (message == nullptr) {

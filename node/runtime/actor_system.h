@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -149,6 +150,8 @@ class ActorSystem final : public Teller {
   ActorRef DefaultSender() const override { return ActorRef(); }
   RegistryShard& ShardFor(absl::string_view id) const;
   std::string GenerateName();
+  // A snapshot of the live top-level actors.
+  std::vector<ActorRef> TopLevelActors() const;
 
   const std::string* const address_;
   const uint64_t incarnation_;

@@ -63,10 +63,8 @@ void InboxProcess::SendSystem(SystemMessagePtr message) {
   if (closed_ || watching_.erase(message->ref) == 0) {
     return;  // not watched (any more): no notice
   }
-  Terminated terminated;
-  *terminated.mutable_ref() = ToProto(message->ref.pid());
-  terminated.set_reason(message->reason);
-  queue_.push_back(MakeEnvelope(std::move(terminated), ActorRef()));
+  queue_.push_back(MakeEnvelope(MakeTerminated(message->ref, message->reason),
+                                ActorRef()));
 }
 
 bool InboxProcess::IsTerminated() const {

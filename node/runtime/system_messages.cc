@@ -14,6 +14,13 @@ Pid FromProto(const v1::Pid& pid) {
   return Pid{pid.address(), pid.id(), pid.incarnation()};
 }
 
+Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason) {
+  Terminated terminated;
+  *terminated.mutable_ref() = ToProto(ref.pid());
+  terminated.set_reason(reason);
+  return terminated;
+}
+
 bool SameActor(const ActorRef& ref, const v1::Pid& pid) {
   return ref && ref.id() == pid.id() && ref.address() == pid.address() &&
          ref.incarnation() == pid.incarnation();

@@ -26,6 +26,9 @@ inline constexpr TerminationReason kNodeDown = v1::NODE_DOWN;
 v1::Pid ToProto(const Pid& pid);
 Pid FromProto(const v1::Pid& pid);
 
+// Terminated{ref, reason}.
+Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason);
+
 // True when `pid` (say, Terminated::ref) names the actor `ref` refers to.
 bool SameActor(const ActorRef& ref, const v1::Pid& pid);
 

@@ -1,0 +1,170 @@
+// ActorCell, part two: failure and supervision (Fail, the parent's decision,
+// directives, restart). See actor_cell.h.
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/runtime/actor_cell.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/guard.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+// --- Supervision -----------------------------------------------------------
+
+void ActorCell::Fail(const absl::Status& error, bool during_start) {
+  suspended_ = true;
+  if (parent_) {
+    auto failed = MakeSystem(SystemKind::kFailed, self_);
+    failed->error = error;
+    failed->during_start = during_start;
+    parent_.process()->SendSystem(std::move(failed));
+    return;
+  }
+  ApplyDirective(
+      system_->SuperviseTopLevel(this, Failure{self_, error, during_start}),
+      error);
+}
+
+bool ActorCell::RecordRestart(const SupervisorStrategy& strategy) {
+  if (strategy.max_restarts < 0) {
+    return true;
+  }
+  std::deque<absl::Time>& restarts = extras().restarts;
+  const absl::Time now = absl::Now();
+  while (!restarts.empty() && now - restarts.front() > strategy.within) {
+    restarts.pop_front();
+  }
+  if (static_cast<int>(restarts.size()) >= strategy.max_restarts) {
+    return false;
+  }
+  restarts.push_back(now);
+  return true;
+}
+
+void ActorCell::HandleChildFailed(const SystemMessage& message) {
+  if (extras_ == nullptr) {
+    return;
+  }
+  auto it = extras_->children.find(message.ref.process());
+  if (it == extras_->children.end()) {
+    return;  // already gone
+  }
+  const SupervisorStrategy strategy = actor_ != nullptr
+                                          ? actor_->supervisor_strategy()
+                                          : SupervisorStrategy::Default();
+  const Failure failure{message.ref, message.error, message.during_start};
+  Directive directive = Directive::kStop;
+  const absl::Status decided = GuardUserCode([&] {
+    directive = strategy.decider ? strategy.decider(failure) : Directive::kStop;
+    return absl::OkStatus();
+  });
+  if (!decided.ok()) {
+    directive = Directive::kEscalate;  // a throwing decider fails the parent
+  }
+  auto* child = static_cast<ActorCell*>(message.ref.process());
+  if (directive == Directive::kRestart && !child->RecordRestart(strategy)) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat(message.ref.ToString(), " restarted more than ",
+                     strategy.max_restarts, " times within ",
+                     absl::FormatDuration(strategy.within), "; stopping it"));
+    directive = Directive::kStop;
+  }
+  if (directive == Directive::kEscalate) {
+    extras_->escalated_child = message.ref;
+    Fail(message.error, /*during_start=*/false);
+    return;
+  }
+  SendDirective(message.ref, directive, message.error);
+}
+
+void ActorCell::SendDirective(const ActorRef& child, Directive directive,
+                              const absl::Status& error) {
+  SystemMessagePtr order;
+  switch (directive) {
+    case Directive::kResume:
+      order = MakeSystem(SystemKind::kResume, self_);
+      break;
+    case Directive::kRestart:
+      order = MakeSystem(SystemKind::kRestart, self_);
+      break;
+    case Directive::kStop:
+    case Directive::kEscalate:  // a child cannot escalate further down
+      order = MakeSystem(SystemKind::kStop, self_);
+      order->reason = kFailed;
+      break;
+  }
+  order->error = error;
+  child.process()->SendSystem(std::move(order));
+}
+
+void ActorCell::ApplyDirective(Directive directive, const absl::Status& error) {
+  // A child whose failure this actor escalated shares its fate (on Stop it
+  // is stopped with this actor, as every child is).
+  if (extras_ != nullptr && extras_->escalated_child) {
+    const ActorRef child = std::exchange(extras_->escalated_child, ActorRef());
+    if (directive == Directive::kResume || directive == Directive::kRestart) {
+      SendDirective(child, directive, error);
+    }
+  }
+  switch (directive) {
+    case Directive::kResume:
+      suspended_ = false;
+      break;
+    case Directive::kRestart:
+      Restart(error);
+      break;
+    case Directive::kStop:
+    case Directive::kEscalate:  // only the guardian answers Escalate here
+      suspended_ = false;
+      BeginStop(kFailed);
+      break;
+  }
+}
+
+void ActorCell::RunStarted(bool restart, const absl::Status& reason) {
+  const absl::Status status = GuardUserCode([&] {
+    return restart ? actor_->PostRestart(*this, reason) : actor_->Started(*this);
+  });
+  if (!status.ok()) {
+    Fail(status, /*during_start=*/true);
+  }
+}
+
+void ActorCell::Restart(const absl::Status& reason) {
+  if (actor_ != nullptr) {
+    const absl::Status pre = GuardUserCode([&] {
+      actor_->PreRestart(*this, reason);
+      return absl::OkStatus();
+    });
+    if (!pre.ok()) {
+      Log(LogSeverity::kWarning, absl::StrCat(self_.ToString(),
+                                              ": PreRestart failed: ",
+                                              pre.ToString()));
+    }
+  }
+  if (extras_ != nullptr) {
+    extras_->behavior.reset();
+  }
+  std::unique_ptr<Actor> fresh;
+  const absl::Status made = GuardUserCode([&] {
+    fresh = factory_();
+    return fresh != nullptr ? absl::OkStatus()
+                            : absl::InternalError("actor factory returned null");
+  });
+  if (!made.ok()) {
+    Log(LogSeverity::kError,
+        absl::StrCat(self_.ToString(), ": cannot restart: ", made.ToString()));
+    suspended_ = false;
+    BeginStop(kFailed);
+    return;
+  }
+  actor_ = std::move(fresh);
+  suspended_ = false;
+  RunStarted(/*restart=*/true, reason);
+}
+
+}  // namespace troupe
