@@ -1,7 +1,7 @@
 #include "node/runtime/actor_ref.h"
 
 #include "absl/container/node_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -15,9 +15,9 @@ const std::string& EmptyString() {
 
 const std::string* InternAddress(absl::string_view address) {
   // Leaked on purpose: processes may outlive static destruction order.
-  static absl::Mutex* const mu = new absl::Mutex();
+  static Mutex* const mu = new Mutex();
   static auto* const addresses = new absl::node_hash_set<std::string>();
-  absl::MutexLock lock(mu);
+  MutexLock lock(mu);
   return &*addresses->emplace(address).first;
 }
 

@@ -12,6 +12,7 @@
 #include "node/runtime/incarnation.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -41,7 +42,7 @@ ActorSystem::~ActorSystem() {
   Shutdown(absl::ZeroDuration());
   AwaitTermination();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     shutdown_timer_.Cancel();
     mu_.Await(absl::Condition(
         +[](int* running) { return *running == 0; }, &sources_running_));
@@ -91,7 +92,7 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   cell->set_actor(std::move(actor));
   RegistryShard& shard = ShardFor(cell->id());
   {
-    absl::MutexLock lock(&shard.mu);
+    MutexLock lock(&shard.mu);
     if (!shard.cells.emplace(cell->id(), cell.get()).second) {
       return absl::AlreadyExistsError(absl::StrCat(
           "an actor named '", cell->id(), "' is already alive on ",
@@ -107,7 +108,7 @@ absl::StatusOr<ActorRef> ActorSystem::Spawn(ActorFactory factory,
                                             absl::string_view name,
                                             const SpawnOptions& options) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutting_down_) {
       return absl::FailedPreconditionError(
           "the actor system is shutting down; no new top-level actors");
@@ -119,7 +120,7 @@ absl::StatusOr<ActorRef> ActorSystem::Spawn(ActorFactory factory,
   }
   ActorRef ref(*cell);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     top_level_.emplace(cell->get(), ref);
   }
   (*cell)->Start();
@@ -129,13 +130,13 @@ absl::StatusOr<ActorRef> ActorSystem::Spawn(ActorFactory factory,
 void ActorSystem::OnActorTerminated(ActorCell* cell, bool top_level) {
   {
     RegistryShard& shard = ShardFor(cell->id());
-    absl::MutexLock lock(&shard.mu);
+    MutexLock lock(&shard.mu);
     shard.cells.erase(cell->id());
   }
   actors_alive_.fetch_sub(1, std::memory_order_relaxed);
   if (top_level) {
     ActorRef released;  // dropped outside the lock
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = top_level_.find(cell);
     if (it != top_level_.end()) {
       released = std::move(it->second);
@@ -170,7 +171,7 @@ Directive ActorSystem::SuperviseTopLevel(ActorCell* cell,
 
 absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {
   RegistryShard& shard = ShardFor(id);
-  absl::MutexLock lock(&shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.cells.find(id);
   if (it == shard.cells.end()) {
     return absl::NotFoundError(
@@ -207,7 +208,7 @@ void ActorSystem::Stop(const ActorRef& ref) {
 
 void ActorSystem::Shutdown(absl::Duration timeout) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (shutting_down_) {
       return;
     }
@@ -221,7 +222,7 @@ void ActorSystem::Shutdown(absl::Duration timeout) {
       Stop(ref);
     }
   });
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutdown_timer_ = std::move(timer);
 }
 
@@ -230,7 +231,7 @@ void ActorSystem::AwaitTermination() {
 }
 
 bool ActorSystem::AwaitTermination(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return mu_.AwaitWithTimeout(
       absl::Condition(
           +[](ActorSystem* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
@@ -242,7 +243,7 @@ bool ActorSystem::AwaitTermination(absl::Duration timeout) {
 
 std::vector<ActorRef> ActorSystem::TopLevelActors() const {
   std::vector<ActorRef> actors;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   actors.reserve(top_level_.size());
   for (const auto& [cell, ref] : top_level_) {
     actors.push_back(ref);
@@ -328,7 +329,7 @@ InputSourceHandle ActorSystem::StartInputSource(
     const ActorRef& target, InputSourceFn fn,
     std::shared_ptr<InputSourceState> state) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++sources_running_;
   }
   std::thread([this, target, fn = std::move(fn), state]() mutable {
@@ -362,7 +363,7 @@ InputSourceHandle ActorSystem::StartInputSource(
         }
       }
     }
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --sources_running_;
   }).detach();
   return InputSourceHandle(state);

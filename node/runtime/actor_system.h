@@ -15,7 +15,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
@@ -27,6 +26,7 @@
 #include "node/runtime/supervision.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -142,7 +142,7 @@ class ActorSystem final : public Teller {
  private:
   static constexpr size_t kRegistryShards = 16;
   struct RegistryShard {
-    mutable absl::Mutex mu;
+    mutable Mutex mu;
     absl::flat_hash_map<absl::string_view, ActorCell*> cells
         ABSL_GUARDED_BY(mu);
   };
@@ -166,7 +166,7 @@ class ActorSystem final : public Teller {
   std::atomic<uint64_t> mailbox_overflows_{0};
   ShardedCounter messages_processed_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<const ActorCell*, ActorRef> top_level_
       ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -15,7 +16,7 @@ AskProcess::AskProcess(const std::string* address, std::string id,
       target_(std::move(target)) {}
 
 void AskProcess::set_timer(TimerHandle timer) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   timer_ = std::move(timer);
   if (done_.load(std::memory_order_acquire)) {
     timer_.Cancel();
@@ -27,7 +28,7 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
     return;
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     timer_.Cancel();
   }
   promise_.set_value(std::move(result));

@@ -9,11 +9,11 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/process.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -38,7 +38,7 @@ class AskProcess final : public Process {
   const ActorRef target_;
   std::promise<absl::StatusOr<MessagePtr>> promise_;
   std::atomic<bool> done_{false};
-  absl::Mutex mu_;
+  Mutex mu_;
   TimerHandle timer_ ABSL_GUARDED_BY(mu_);
 };
 

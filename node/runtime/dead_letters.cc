@@ -7,11 +7,12 @@
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
 uint64_t DeadLetters::Subscribe(Callback callback) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const uint64_t id = next_id_++;
   subscribers_.push_back(
       std::make_shared<const Subscriber>(Subscriber{id, std::move(callback)}));
@@ -19,7 +20,7 @@ uint64_t DeadLetters::Subscribe(Callback callback) {
 }
 
 void DeadLetters::Unsubscribe(uint64_t id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto it = subscribers_.begin(); it != subscribers_.end(); ++it) {
     if ((*it)->id == id) {
       subscribers_.erase(it);
@@ -36,13 +37,13 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
   {
     // Callbacks run under the lock (shared), so Unsubscribe, which takes it
     // exclusively, returns only once no callback of that subscriber runs.
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderMutexLock lock(&mu_);
     for (const auto& subscriber : subscribers_) {
       subscriber->callback(event);
     }
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     if (now - last_log_ >= absl::Seconds(1)) {
       log_line = absl::StrCat("dead letter (", reason, ") to ",

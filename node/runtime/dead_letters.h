@@ -13,10 +13,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/message.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -59,7 +59,7 @@ class DeadLetters {
   };
 
   std::atomic<uint64_t> count_{0};
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<std::shared_ptr<const Subscriber>> subscribers_
       ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -1,4 +1,5 @@
 #include "node/runtime/dispatcher.h"
+#include "node/runtime/sync.h"
 
 #include <algorithm>
 
@@ -28,12 +29,12 @@ struct Dispatcher::Worker {
   int lifo_streak = 0;
   uint32_t ticks = 0;
 
-  absl::Mutex mu;
+  Mutex mu;
   std::deque<Runnable*> queue ABSL_GUARDED_BY(mu);
   std::atomic<int> queue_size{0};  // mirrors queue.size() for lock-free peeks
 
-  absl::Mutex park_mu;
-  absl::CondVar park_cv;
+  Mutex park_mu;
+  CondVar park_cv;
   bool wake ABSL_GUARDED_BY(park_mu) = false;
 
   std::thread thread;
@@ -87,13 +88,13 @@ void Dispatcher::Yield(Runnable* runnable) {
 }
 
 void Dispatcher::PushLocal(Worker* worker, Runnable* runnable) {
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   worker->queue.push_back(runnable);
   worker->queue_size.fetch_add(1, std::memory_order_seq_cst);
 }
 
 void Dispatcher::PushGlobal(Runnable* runnable) {
-  absl::MutexLock lock(&global_mu_);
+  MutexLock lock(&global_mu_);
   global_.push_back(runnable);
   global_size_.fetch_add(1, std::memory_order_seq_cst);
 }
@@ -102,7 +103,7 @@ Runnable* Dispatcher::PopLocal(Worker* worker) {
   if (worker->queue_size.load(std::memory_order_relaxed) == 0) {
     return nullptr;
   }
-  absl::MutexLock lock(&worker->mu);
+  MutexLock lock(&worker->mu);
   if (worker->queue.empty()) {
     return nullptr;
   }
@@ -116,7 +117,7 @@ Runnable* Dispatcher::PopGlobal() {
   if (global_size_.load(std::memory_order_relaxed) == 0) {
     return nullptr;
   }
-  absl::MutexLock lock(&global_mu_);
+  MutexLock lock(&global_mu_);
   if (global_.empty()) {
     return nullptr;
   }
@@ -187,7 +188,7 @@ void Dispatcher::WakeOne() {
   }
   Worker* target = nullptr;
   {
-    absl::MutexLock lock(&idle_mu_);
+    MutexLock lock(&idle_mu_);
     if (idle_.empty()) {
       return;
     }
@@ -195,19 +196,19 @@ void Dispatcher::WakeOne() {
     idle_.pop_back();
     idle_count_.fetch_sub(1, std::memory_order_seq_cst);
   }
-  absl::MutexLock lock(&target->park_mu);
+  MutexLock lock(&target->park_mu);
   target->wake = true;
   target->park_cv.Signal();
 }
 
 void Dispatcher::Park(Worker* self) {
   {
-    absl::MutexLock lock(&idle_mu_);
+    MutexLock lock(&idle_mu_);
     idle_.push_back(self);
     idle_count_.fetch_add(1, std::memory_order_seq_cst);
   }
   if (HasSharedWork() || shutdown_.load(std::memory_order_acquire)) {
-    absl::MutexLock lock(&idle_mu_);
+    MutexLock lock(&idle_mu_);
     auto it = std::find(idle_.begin(), idle_.end(), self);
     if (it != idle_.end()) {
       idle_.erase(it);
@@ -216,7 +217,7 @@ void Dispatcher::Park(Worker* self) {
     }
     // A waker already took us off the list; its wake flag is consumed below.
   }
-  absl::MutexLock lock(&self->park_mu);
+  MutexLock lock(&self->park_mu);
   while (!self->wake && !shutdown_.load(std::memory_order_acquire)) {
     self->park_cv.Wait(&self->park_mu);
   }
@@ -240,7 +241,7 @@ void Dispatcher::Shutdown() {
     return;
   }
   for (auto& worker : workers_) {
-    absl::MutexLock lock(&worker->park_mu);
+    MutexLock lock(&worker->park_mu);
     worker->park_cv.Signal();
   }
   for (auto& worker : workers_) {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -75,11 +75,11 @@ class Dispatcher {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> shutdown_{false};
 
-  absl::Mutex global_mu_;
+  Mutex global_mu_;
   std::deque<Runnable*> global_ ABSL_GUARDED_BY(global_mu_);
   std::atomic<int> global_size_{0};  // mirrors global_.size() for lock-free peeks
 
-  absl::Mutex idle_mu_;
+  Mutex idle_mu_;
   std::vector<Worker*> idle_ ABSL_GUARDED_BY(idle_mu_);
   std::atomic<int> idle_count_{0};  // mirrors idle_.size()
 };

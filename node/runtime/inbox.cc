@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -49,7 +50,7 @@ AskFuture Inbox::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
 }
 
 void InboxProcess::SendUser(EnvelopePtr envelope) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!closed_) {
     queue_.push_back(std::move(envelope));
   }
@@ -59,7 +60,7 @@ void InboxProcess::SendSystem(SystemMessagePtr message) {
   if (message->kind != SystemKind::kTerminated) {
     return;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (closed_ || watching_.erase(message->ref) == 0) {
     return;  // not watched (any more): no notice
   }
@@ -68,12 +69,12 @@ void InboxProcess::SendSystem(SystemMessagePtr message) {
 }
 
 bool InboxProcess::IsTerminated() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return closed_;
 }
 
 absl::StatusOr<Inbox::Received> InboxProcess::Receive(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !queue_.empty();
   };
@@ -90,17 +91,17 @@ absl::StatusOr<Inbox::Received> InboxProcess::Receive(absl::Duration timeout) {
 }
 
 bool InboxProcess::AddWatch(const ActorRef& ref) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return watching_.insert(ref).second;
 }
 
 bool InboxProcess::RemoveWatch(const ActorRef& ref) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return watching_.erase(ref) > 0;
 }
 
 void InboxProcess::Close() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
   queue_.clear();
 }

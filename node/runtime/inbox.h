@@ -9,11 +9,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/teller.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -76,7 +76,7 @@ class InboxProcess final : public Process {
   void Close();
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<ActorRef> watching_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,4 +1,5 @@
 #include "node/runtime/input_source.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -9,28 +10,28 @@ bool StopToken::WaitFor(absl::Duration timeout) const {
 }
 
 void InputSourceState::RequestStop() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stop_ = true;
 }
 
 bool InputSourceState::stop_requested() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stop_;
 }
 
 bool InputSourceState::WaitForStop(absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(&stop_), timeout);
   return stop_;
 }
 
 void InputSourceState::MarkHandled() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   handled_ = true;
 }
 
 bool InputSourceState::AwaitHandled() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return handled_ || stop_;
   };

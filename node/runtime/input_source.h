@@ -10,9 +10,9 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/runtime/message.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -49,7 +49,7 @@ class InputSourceState {
   bool AwaitHandled();
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool handled_ ABSL_GUARDED_BY(mu_) = false;
 };

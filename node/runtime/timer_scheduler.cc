@@ -9,11 +9,7 @@
 #include <map>
 #include <utility>
 
-#include "absl/base/config.h"
-
-#ifdef ABSL_HAVE_THREAD_SANITIZER
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace timer_internal {
@@ -32,62 +28,6 @@ using Key = std::pair<absl::Duration, uint64_t>;
 // The core whose timer thread is the current thread, if any (so Shutdown()
 // from a callback can be caught instead of deadlocking).
 thread_local const TimerCore* current_timer_core = nullptr;
-
-// Debian's Abseil is not built with ThreadSanitizer, so TSan cannot see the
-// happens-before edges an absl::Mutex creates (its Lock() and Unlock() run in
-// uninstrumented code) and would report the data the mutex guards as racing.
-// Every lock and unlock below goes through these helpers, which add the edges
-// by hand in TSan builds and are plain Lock()/Unlock() otherwise.
-void TsanAcquired(absl::Mutex* mu) {
-#ifdef ABSL_HAVE_THREAD_SANITIZER
-  __tsan_acquire(mu);
-#else
-  (void)mu;
-#endif
-}
-
-void TsanReleasing(absl::Mutex* mu) {
-#ifdef ABSL_HAVE_THREAD_SANITIZER
-  __tsan_release(mu);
-#else
-  (void)mu;
-#endif
-}
-
-void LockMutex(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) {
-  mu->Lock();
-  TsanAcquired(mu);
-}
-
-void UnlockMutex(absl::Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) {
-  TsanReleasing(mu);
-  mu->Unlock();
-}
-
-// Waits on `cv` (releasing *mu meanwhile) for at most `timeout`, or until
-// signalled, or spuriously.
-void WaitFor(absl::CondVar* cv, absl::Mutex* mu, absl::Duration timeout)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-  TsanReleasing(mu);
-  cv->WaitWithTimeout(mu, timeout);
-  TsanAcquired(mu);
-}
-
-// absl::MutexLock, with the TSan edges.
-class ABSL_SCOPED_LOCKABLE TsanVisibleLock {
- public:
-  explicit TsanVisibleLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu)
-      : mu_(mu) {
-    LockMutex(mu_);
-  }
-  ~TsanVisibleLock() ABSL_UNLOCK_FUNCTION() { UnlockMutex(mu_); }
-
-  TsanVisibleLock(const TsanVisibleLock&) = delete;
-  TsanVisibleLock& operator=(const TsanVisibleLock&) = delete;
-
- private:
-  absl::Mutex* const mu_;
-};
 
 }  // namespace
 
@@ -135,9 +75,9 @@ class TimerCore : public std::enable_shared_from_this<TimerCore> {
 
   void MarkDoneLocked(TimerState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   // Signalled when a new timer becomes the head of the queue, or on Stop().
-  absl::CondVar cv_;
+  CondVar cv_;
   Queue queue_ ABSL_GUARDED_BY(mu_);
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   // Timers scheduled and not yet done (queued or running).
@@ -174,7 +114,7 @@ TimerHandle TimerCore::Schedule(absl::Duration delay, Entry entry) {
   const absl::Duration due =
       MonotonicNow() + std::max(delay, absl::ZeroDuration());
   {
-    TsanVisibleLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!stopped_) {
       state->core->mu_.AssertHeld();  // state->core is this
       const Key key(due, next_seq_++);
@@ -195,7 +135,7 @@ TimerHandle TimerCore::Schedule(absl::Duration delay, Entry entry) {
 void TimerCore::Cancel(TimerState& state) {
   if (state.done.load(std::memory_order_acquire)) return;
   Queue::node_type node;  // destroyed after the lock is released
-  TsanVisibleLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (state.done.load(std::memory_order_relaxed)) return;
   state.core->mu_.AssertHeld();  // state.core is this
   MarkDoneLocked(state);
@@ -208,7 +148,7 @@ void TimerCore::Cancel(TimerState& state) {
 }
 
 size_t TimerCore::pending() const {
-  TsanVisibleLock lock(&mu_);
+  MutexLock lock(&mu_);
   return pending_;
 }
 
@@ -219,10 +159,10 @@ void TimerCore::MarkDoneLocked(TimerState& state) {
 
 void TimerCore::Run() {
   current_timer_core = this;
-  LockMutex(&mu_);
+  mu_.Lock();
   while (!stopped_) {
     if (queue_.empty()) {
-      WaitFor(&cv_, &mu_, absl::InfiniteDuration());
+      cv_.Wait(&mu_);
       continue;
     }
     const absl::Duration now = MonotonicNow();
@@ -230,12 +170,12 @@ void TimerCore::Run() {
     if (due > now) {
       // Returns on timeout, on a new head or Stop(), or spuriously; every
       // case re-examines the queue.
-      WaitFor(&cv_, &mu_, due - now);
+      cv_.WaitWithTimeout(&mu_, due - now);
       continue;
     }
     RunEntry(queue_.extract(queue_.begin()));
   }
-  UnlockMutex(&mu_);
+  mu_.Unlock();
   current_timer_core = nullptr;
 }
 
@@ -249,13 +189,13 @@ void TimerCore::RunEntry(Queue::node_type node) {
   // and Cancel() could no longer prevent anything.
   if (!periodic) MarkDoneLocked(state);
   bool again = false;
-  UnlockMutex(&mu_);
+  mu_.Unlock();
   if (periodic) {
     again = entry.periodic_fn();
   } else if (entry.once_fn) {
     entry.once_fn();
   }
-  LockMutex(&mu_);
+  mu_.Lock();
   if (!state.done.load(std::memory_order_relaxed)) {
     if (again) {
       // Fixed rate from the first due time; if the callback (or the thread)
@@ -278,20 +218,20 @@ void TimerCore::RunEntry(Queue::node_type node) {
     }
     MarkDoneLocked(state);
   }
-  UnlockMutex(&mu_);
+  mu_.Unlock();
   node = Queue::node_type();  // destroys the callback outside the lock
-  LockMutex(&mu_);
+  mu_.Lock();
 }
 
 void TimerCore::Stop() {
-  TsanVisibleLock lock(&mu_);
+  MutexLock lock(&mu_);
   stopped_ = true;
   cv_.Signal();
 }
 
 void TimerCore::DropAll() {
   Queue dropped;  // destroyed after the lock is released
-  TsanVisibleLock lock(&mu_);
+  MutexLock lock(&mu_);
   dropped.swap(queue_);
   for (auto& [key, entry] : dropped) {
     entry.state->core->mu_.AssertHeld();  // entry.state->core is this
@@ -341,7 +281,7 @@ void TimerScheduler::Shutdown() {
                  "timer thread (a timer callback); aborting\n");
     std::abort();
   }
-  timer_internal::TsanVisibleLock lock(&shutdown_mu_);
+  MutexLock lock(&shutdown_mu_);
   if (!thread_.joinable()) return;
   core_->Stop();
   thread_.join();

@@ -8,8 +8,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -113,7 +113,7 @@ class TimerScheduler {
  private:
   const std::shared_ptr<timer_internal::TimerCore> core_;
   // Serialises Shutdown() so that exactly one caller joins the thread.
-  absl::Mutex shutdown_mu_;
+  Mutex shutdown_mu_;
   std::thread thread_ ABSL_GUARDED_BY(shutdown_mu_);
 };
 

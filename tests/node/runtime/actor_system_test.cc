@@ -6,13 +6,12 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -158,10 +157,10 @@ TEST(ActorSystemTest, OneMessageAtATimeUnderConcurrentSenders) {
 TEST(ActorSystemTest, TellToUnknownActorIsDeadLetterToSenderAndStream) {
   ActorSystem system;
   Inbox inbox(system);
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<std::string> seen;
   system.dead_letters().Subscribe([&](const DeadLetterEvent& event) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     seen.push_back(event.target.ToString() + " " + std::string(TextOf(*event.message)));
   });
   ActorRef ghost = system.Resolve(Pid{"local", "ghost", 0});
@@ -173,7 +172,7 @@ TEST(ActorSystemTest, TellToUnknownActorIsDeadLetterToSenderAndStream) {
   StringValue original;
   ASSERT_TRUE(letter->message().UnpackTo(&original));
   EXPECT_EQ(original.value(), "boo");
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0], "troupe://local/ghost boo");
   EXPECT_EQ(system.stats().dead_letters, 1u);
@@ -195,7 +194,7 @@ TEST(ActorSystemTest, TellToStoppedActorIsDeadLetter) {
 
 // An actor that blocks in its first message until `gate` is notified, so
 // later messages queue up behind it.
-ActorFactory Gated(absl::Notification* entered, absl::Notification* gate,
+ActorFactory Gated(Notification* entered, Notification* gate,
                    std::atomic<int>* handled) {
   return Lambda([=](ActorContext& ctx, const Message& message) {
     if (IsText(message, "block")) {
@@ -213,7 +212,7 @@ ActorFactory Gated(absl::Notification* entered, absl::Notification* gate,
 TEST(ActorSystemTest, StopOvertakesQueuedMessagesWhichBecomeDeadLetters) {
   ActorSystem system;
   Inbox inbox(system);
-  absl::Notification entered, gate;
+  Notification entered, gate;
   std::atomic<int> handled{0};
   auto ref = system.Spawn(Gated(&entered, &gate, &handled));
   ASSERT_TRUE(ref.ok());
@@ -243,7 +242,7 @@ TEST(ActorSystemTest, StopOvertakesQueuedMessagesWhichBecomeDeadLetters) {
 TEST(ActorSystemTest, PoisonPillLetsEarlierMessagesRun) {
   ActorSystem system;
   Inbox inbox(system);
-  absl::Notification entered, gate;
+  Notification entered, gate;
   std::atomic<int> handled{0};
   auto ref = system.Spawn(Gated(&entered, &gate, &handled));
   ASSERT_TRUE(ref.ok());
@@ -344,7 +343,7 @@ TEST(ActorSystemTest, BecomeChangesBehaviour) {
 TEST(ActorSystemTest, BoundedMailboxOverflowBecomesCountedDeadLetters) {
   ActorSystem system;
   Inbox inbox(system);
-  absl::Notification entered, gate;
+  Notification entered, gate;
   std::atomic<int> handled{0};
   auto ref = system.Spawn(Gated(&entered, &gate, &handled), "",
                           SpawnOptions{.mailbox_capacity = 3});

@@ -1,10 +1,10 @@
 // Ask: replies, timeouts, fast failure.
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -58,7 +58,7 @@ TEST(AskTest, ToADeadActorFailsFast) {
 
 TEST(AskTest, FailsFastWhenTheTargetDiesWithTheMessageQueued) {
   ActorSystem system;
-  absl::Notification entered, gate;
+  Notification entered, gate;
   auto ref = system.Spawn(Lambda([&](ActorContext&, const Message& m) {
     if (IsText(m, "block")) {
       entered.Notify();

@@ -4,13 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -141,7 +140,7 @@ TEST(SupervisionTest, StopDirectiveStopsTheChildWithFailed) {
 TEST(SupervisionTest, EscalateReachesTheGrandparent) {
   ActorSystem system;
   Inbox probe(system);
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<std::string> decided;  // what the grandparent was asked about
   auto child = std::make_shared<ActorRef>();
   auto grandparent = system.Spawn([&]() -> std::unique_ptr<Actor> {
@@ -161,7 +160,7 @@ TEST(SupervisionTest, EscalateReachesTheGrandparent) {
     };
     SupervisorStrategy strategy;
     strategy.decider = [&](const Failure& failure) {
-      absl::MutexLock lock(&mu);
+      MutexLock lock(&mu);
       decided.push_back(failure.child.id() + ": " +
                         std::string(failure.error.message()));
       return Directive::kResume;
@@ -180,7 +179,7 @@ TEST(SupervisionTest, EscalateReachesTheGrandparent) {
   system.Tell(*child, "fail");
   system.Tell(*child, "inc");
   EXPECT_EQ(CountOf(system, *child), 2);  // resumed through the chain
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   ASSERT_EQ(decided.size(), 1u);
   EXPECT_EQ(decided[0], "grandparent/parent: told to fail");
 }
@@ -207,7 +206,7 @@ TEST(SupervisionTest, AThrowingStartedIsAFailure) {
   ActorSystem system;
   Inbox probe(system);
   std::atomic<int> received{0};
-  absl::Notification watched;
+  Notification watched;
   auto ref = system.Spawn([&] {
     auto actor = std::make_unique<LambdaActor>([&](ActorContext&, const Message&) {
       received.fetch_add(1);
@@ -321,7 +320,7 @@ TEST(ShutdownTest, RunsQueuedMessagesBeforeThePillStopsTheRestAfterTimeout) {
     handled.fetch_add(1);
     return absl::OkStatus();
   }));
-  absl::Notification entered, gate;
+  Notification entered, gate;
   auto stuck = system.Spawn(Lambda([&](ActorContext&, const Message& m) {
     if (IsText(m, "block")) {
       entered.Notify();

@@ -1,7 +1,6 @@
 #include "node/runtime/timer_scheduler.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -9,6 +8,7 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "node/runtime/sync.h"
 
 // These tests never sleep to let something happen: they wait for events
 // (Event, Counter::AwaitAtLeast) with a generous timeout, and prove that
@@ -16,12 +16,8 @@
 // on one thread, so once a marker has run, every timer due before it has run
 // (or been skipped) and any callback that was running has finished.
 //
-// The test's own synchronisation uses std::mutex and std::condition_variable
-// rather than absl::Mutex and absl::Notification: Debian's Abseil is not
-// built with ThreadSanitizer, so under --config=tsan TSan would not see the
-// happens-before edges of absl's primitives and would report false races
-// (the scheduler annotates its own absl::Mutex for TSan; see
-// timer_scheduler.cc).
+// The test's own synchronisation uses node/runtime/sync.h, whose locks TSan
+// can see (Debian's Abseil is not instrumented).
 //
 // State that callbacks reference is declared before the TimerScheduler, so
 // the scheduler (whose destructor joins the timer thread) goes first.
@@ -38,60 +34,43 @@ absl::Duration SteadyNow() {
   return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-// A one-time event that tests can wait on. Thread-safe; Notify() is
-// idempotent.
-class Event {
+// A one-time event that tests can wait on, with the test's default bound.
+// Thread-safe; Notify() is idempotent.
+class Event : public Notification {
  public:
-  void Notify() {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-    cv_.notify_all();
-  }
-
   // True once notified; false if that takes longer than `timeout`.
-  bool WaitFor(absl::Duration timeout = kTimeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                        [this] { return notified_; });
+  bool WaitFor(absl::Duration timeout = kTimeout) const {
+    return WaitForNotificationWithTimeout(timeout);
   }
-
   // Waits (without a timeout) until notified.
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return notified_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool notified_ = false;  // guarded by mu_
+  void Wait() const { WaitForNotification(); }
 };
 
 // A counter that tests can wait on. Thread-safe.
 class Counter {
  public:
   void Increment() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++count_;
-    cv_.notify_all();
   }
 
   int Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return count_;
   }
 
   // True once the count is at least n; false if that takes over kTimeout.
-  bool AwaitAtLeast(int n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(kTimeout),
-                        [this, n] { return count_ >= n; });
+  bool AwaitAtLeast(int n) const {
+    MutexLock lock(&mu_);
+    const auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return count_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), kTimeout);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  int count_ = 0;  // guarded by mu_
+  mutable Mutex mu_;
+  int count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Schedules a one-shot "marker" `delay` from now and waits for it to run.
