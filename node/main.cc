@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
   options.advertise = absl::GetFlag(FLAGS_advertise);
   auto node = troupe::NodeServer::Start(options);
   if (!node.ok()) {
-    std::fprintf(stderr, "troupe_node: %s\n",
-                 node.status().ToString().c_str());
+    std::fprintf(stderr, "troupe_node: %s\n", node.status().ToString().c_str());
     return 1;
   }
   std::printf("troupe node listening on %s incarnation %016llx\n",
@@ -87,8 +86,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   const int sig = AwaitStopSignal(signals, absl::GetFlag(FLAGS_run_for));
-  std::printf("troupe node %s: %s, shutting down\n",
-              (*node)->address().c_str(),
+  std::printf("troupe node %s: %s, shutting down\n", (*node)->address().c_str(),
               sig == SIGINT    ? "SIGINT"
               : sig == SIGTERM ? "SIGTERM"
                                : "--run_for elapsed");

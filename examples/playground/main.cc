@@ -1,10 +1,10 @@
 // playground: the main demo. Until the examples issue brings pyctor's
 // ping-pong across nodes, it starts a node on a free port, reaches it over
 // gRPC as a client would, prints what the node says about itself, and stops.
+#include <grpcpp/grpcpp.h>
+
 #include <cstdio>
 #include <memory>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,11 +38,10 @@ int main() {
                    status.error_message().c_str());
       return 1;
     }
-    std::printf(
-        "client: Identify -> %s incarnation %016llx version %s (%s)\n",
-        identity.address().c_str(),
-        static_cast<unsigned long long>(identity.incarnation()),
-        identity.version().c_str(), absl::FormatDuration(rtt).c_str());
+    std::printf("client: Identify -> %s incarnation %016llx version %s (%s)\n",
+                identity.address().c_str(),
+                static_cast<unsigned long long>(identity.incarnation()),
+                identity.version().c_str(), absl::FormatDuration(rtt).c_str());
   }
   (*node)->Shutdown(absl::Seconds(1));
   std::printf("node:   stopped\n");

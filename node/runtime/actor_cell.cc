@@ -77,7 +77,8 @@ void ActorCell::SendSystem(SystemMessagePtr message) {
 void ActorCell::ReplyToDeadWatch(const SystemMessage& message) {
   if (message.kind == SystemKind::kWatch && message.ref) {
     // Not self_: another thread may be clearing it.
-    auto reply = MakeSystem(SystemKind::kTerminated, ActorRef(shared_from_this()));
+    auto reply =
+        MakeSystem(SystemKind::kTerminated, ActorRef(shared_from_this()));
     reply->reason = kNotFound;
     message.ref.process()->SendSystem(std::move(reply));
   }
@@ -285,9 +286,9 @@ void ActorCell::FinishStop() {
       return absl::OkStatus();
     });
     if (!stopped.ok()) {
-      Log(LogSeverity::kWarning, absl::StrCat(self_.ToString(),
-                                              ": Stopped failed: ",
-                                              stopped.ToString()));
+      Log(LogSeverity::kWarning,
+          absl::StrCat(self_.ToString(),
+                       ": Stopped failed: ", stopped.ToString()));
     }
     actor_.reset();
   }

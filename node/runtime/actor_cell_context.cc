@@ -20,7 +20,6 @@ const ActorRef& Nobody() {
   return *nobody;
 }
 
-
 // An input source that waits for `future` (checking for stop every 10 ms:
 // a std::future cannot be woken otherwise) and yields convert(result) once.
 template <typename Future, typename Convert>
@@ -155,9 +154,10 @@ TimerHandle ActorCell::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
     std::vector<TimerHandle>& timers = extras().timers;
     if (timers.size() >= 16 && timers.size() == timers.capacity()) {
       // Forget finished timers before growing (amortised O(1)).
-      timers.erase(std::remove_if(timers.begin(), timers.end(),
-                                  [](const TimerHandle& t) { return t.done(); }),
-                   timers.end());
+      timers.erase(
+          std::remove_if(timers.begin(), timers.end(),
+                         [](const TimerHandle& t) { return t.done(); }),
+          timers.end());
     }
     timers.push_back(timer);
   }

@@ -127,7 +127,8 @@ void ActorCell::ApplyDirective(Directive directive, const absl::Status& error) {
 
 void ActorCell::RunStarted(bool restart, const absl::Status& reason) {
   const absl::Status status = GuardUserCode([&] {
-    return restart ? actor_->PostRestart(*this, reason) : actor_->Started(*this);
+    return restart ? actor_->PostRestart(*this, reason)
+                   : actor_->Started(*this);
   });
   if (!status.ok()) {
     Fail(status, /*during_start=*/true);
@@ -141,9 +142,9 @@ void ActorCell::Restart(const absl::Status& reason) {
       return absl::OkStatus();
     });
     if (!pre.ok()) {
-      Log(LogSeverity::kWarning, absl::StrCat(self_.ToString(),
-                                              ": PreRestart failed: ",
-                                              pre.ToString()));
+      Log(LogSeverity::kWarning,
+          absl::StrCat(self_.ToString(),
+                       ": PreRestart failed: ", pre.ToString()));
     }
   }
   if (extras_ != nullptr) {
@@ -152,8 +153,9 @@ void ActorCell::Restart(const absl::Status& reason) {
   std::unique_ptr<Actor> fresh;
   const absl::Status made = GuardUserCode([&] {
     fresh = factory_();
-    return fresh != nullptr ? absl::OkStatus()
-                            : absl::InternalError("actor factory returned null");
+    return fresh != nullptr
+               ? absl::OkStatus()
+               : absl::InternalError("actor factory returned null");
   });
   if (!made.ok()) {
     Log(LogSeverity::kError,

@@ -50,8 +50,7 @@ class ActorContext : public Teller {
   template <typename A>
   absl::StatusOr<ActorRef> Spawn(absl::string_view name = "",
                                  const SpawnOptions& options = {}) {
-    return Spawn([] { return std::unique_ptr<Actor>(new A()); }, name,
-                 options);
+    return Spawn([] { return std::unique_ptr<Actor>(new A()); }, name, options);
   }
   virtual absl::StatusOr<ActorRef> Spawn(ActorFactory factory,
                                          absl::string_view name = "",

@@ -54,8 +54,7 @@ class ActorRef {
   }
   template <typename H>
   friend H AbslHashValue(H h, const ActorRef& ref) {
-    return H::combine(std::move(h), ref.address(), ref.id(),
-                      ref.incarnation());
+    return H::combine(std::move(h), ref.address(), ref.id(), ref.incarnation());
   }
   friend std::ostream& operator<<(std::ostream& os, const ActorRef& ref) {
     return os << ref.ToString();

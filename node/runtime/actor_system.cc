@@ -11,8 +11,8 @@
 #include "node/runtime/guard.h"
 #include "node/runtime/incarnation.h"
 #include "node/runtime/logging.h"
-#include "node/runtime/system_messages.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 namespace {
@@ -56,8 +56,8 @@ ActorSystem::RegistryShard& ActorSystem::ShardFor(absl::string_view id) const {
 }
 
 std::string ActorSystem::GenerateName() {
-  return absl::StrCat("$", Base36(next_name_.fetch_add(1,
-                                                       std::memory_order_relaxed)));
+  return absl::StrCat(
+      "$", Base36(next_name_.fetch_add(1, std::memory_order_relaxed)));
 }
 
 absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
@@ -72,16 +72,16 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
     return absl::InvalidArgumentError("actor factory is empty");
   }
   std::string local = name.empty() ? GenerateName() : std::string(name);
-  std::string id = parent ? absl::StrCat(parent.id(), "/", local)
-                          : std::move(local);
+  std::string id =
+      parent ? absl::StrCat(parent.id(), "/", local) : std::move(local);
   std::unique_ptr<Actor> actor;
   if (absl::Status made = GuardUserCode([&] {
         actor = factory();
         return absl::OkStatus();
       });
       !made.ok()) {
-    return absl::InternalError(absl::StrCat("actor factory for '", id,
-                                            "' failed: ", made.message()));
+    return absl::InternalError(
+        absl::StrCat("actor factory for '", id, "' failed: ", made.message()));
   }
   if (actor == nullptr) {
     return absl::InvalidArgumentError(
@@ -95,8 +95,7 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
     MutexLock lock(&shard.mu);
     if (!shard.cells.emplace(cell->id(), cell.get()).second) {
       return absl::AlreadyExistsError(absl::StrCat(
-          "an actor named '", cell->id(), "' is already alive on ",
-          address()));
+          "an actor named '", cell->id(), "' is already alive on ", address()));
     }
   }
   actors_alive_.fetch_add(1, std::memory_order_relaxed);
@@ -280,8 +279,7 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
   }
   if (!periodic) {
     return timers_.ScheduleOnce(
-        options.delay,
-        [this, to, envelope = std::move(envelope)]() mutable {
+        options.delay, [this, to, envelope = std::move(envelope)]() mutable {
           TellEnvelope(to, std::move(envelope), TellOptions());
         });
   }
@@ -290,8 +288,8 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
   std::shared_ptr<Envelope> prototype(std::move(envelope));
   return timers_.SchedulePeriodic(
       options.delay, options.period, [this, to, prototype]() {
-        EnvelopePtr copy = MakeEnvelope(CloneMessage(prototype->message()),
-                                        prototype->sender);
+        EnvelopePtr copy =
+            MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
         if (!to || to.process()->IsTerminated()) {
           DeadLetter(to, std::move(copy), "stopped; periodic send ended");
           return false;
@@ -304,13 +302,14 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
 AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                    absl::Duration timeout) {
   auto ask = std::make_shared<AskProcess>(
-      address_, absl::StrCat("$ask", Base36(next_name_.fetch_add(
-                                          1, std::memory_order_relaxed))),
+      address_,
+      absl::StrCat("$ask",
+                   Base36(next_name_.fetch_add(1, std::memory_order_relaxed))),
       incarnation_, to);
   AskFuture future = ask->future();
   if (!to || to.process()->IsTerminated()) {
-    ask->Complete(absl::NotFoundError(
-        absl::StrCat(to.ToString(), " is not alive; the ask cannot be answered")));
+    ask->Complete(absl::NotFoundError(absl::StrCat(
+        to.ToString(), " is not alive; the ask cannot be answered")));
     return future;
   }
   // The timer owns the reply slot until it fires or the ask completes (which
@@ -348,8 +347,8 @@ InputSourceHandle ActorSystem::StartInputSource(
             });
             !ran.ok()) {
           Log(LogSeverity::kError,
-              absl::StrCat("input source of ", to.ToString(), " failed: ",
-                           ran.message(), "; source ended"));
+              absl::StrCat("input source of ", to.ToString(),
+                           " failed: ", ran.message(), "; source ended"));
           break;
         }
         if (message == nullptr) {

@@ -24,9 +24,9 @@
 #include "node/runtime/input_source.h"
 #include "node/runtime/sharded_counter.h"
 #include "node/runtime/supervision.h"
+#include "node/runtime/sync.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -71,8 +71,7 @@ class ActorSystem final : public Teller {
   template <typename A>
   absl::StatusOr<ActorRef> Spawn(absl::string_view name = "",
                                  const SpawnOptions& options = {}) {
-    return Spawn([] { return std::unique_ptr<Actor>(new A()); }, name,
-                 options);
+    return Spawn([] { return std::unique_ptr<Actor>(new A()); }, name, options);
   }
   absl::StatusOr<ActorRef> Spawn(ActorFactory factory,
                                  absl::string_view name = "",

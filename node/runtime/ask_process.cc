@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/runtime/actor_system.h"
-#include "node/runtime/system_messages.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 
@@ -37,8 +37,8 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
 void AskProcess::SendUser(EnvelopePtr envelope) {
   if (const auto* letter = As<DeadLetter>(envelope->message());
       letter != nullptr && SameActor(target_, letter->target())) {
-    Complete(absl::NotFoundError(
-        absl::StrCat(target_.ToString(), " is not alive; the ask cannot be answered")));
+    Complete(absl::NotFoundError(absl::StrCat(
+        target_.ToString(), " is not alive; the ask cannot be answered")));
     return;
   }
   Complete(envelope->TakeMessage());

@@ -11,9 +11,9 @@
 #include "absl/base/thread_annotations.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/process.h"
+#include "node/runtime/sync.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 

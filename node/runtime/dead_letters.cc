@@ -6,8 +6,8 @@
 #include "absl/time/clock.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
-#include "node/runtime/system_messages.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 
@@ -46,9 +46,9 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     if (now - last_log_ >= absl::Seconds(1)) {
-      log_line = absl::StrCat("dead letter (", reason, ") to ",
-                              target.ToString(), ": ", TypeName(*message),
-                              " from ", sender.ToString());
+      log_line =
+          absl::StrCat("dead letter (", reason, ") to ", target.ToString(),
+                       ": ", TypeName(*message), " from ", sender.ToString());
       if (unlogged_ > 0) {
         absl::StrAppend(&log_line, "; ", unlogged_,
                         " more since the last line were not logged");

@@ -22,8 +22,8 @@ namespace troupe {
 
 struct DeadLetterEvent {
   ActorRef target;
-  const Message* message;  // valid during the callback only
-  ActorRef sender;         // nobody when sent from outside any actor
+  const Message* message;    // valid during the callback only
+  ActorRef sender;           // nobody when sent from outside any actor
   absl::string_view reason;  // "stopped", "unknown", "mailbox full", ...
 };
 

@@ -1,7 +1,8 @@
 #include "node/runtime/dispatcher.h"
-#include "node/runtime/sync.h"
 
 #include <algorithm>
+
+#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {

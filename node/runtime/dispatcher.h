@@ -77,7 +77,8 @@ class Dispatcher {
 
   Mutex global_mu_;
   std::deque<Runnable*> global_ ABSL_GUARDED_BY(global_mu_);
-  std::atomic<int> global_size_{0};  // mirrors global_.size() for lock-free peeks
+  std::atomic<int> global_size_{
+      0};  // mirrors global_.size() for lock-free peeks
 
   Mutex idle_mu_;
   std::vector<Worker*> idle_ ABSL_GUARDED_BY(idle_mu_);

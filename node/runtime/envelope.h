@@ -103,9 +103,10 @@ struct SystemMessage : MpscNode {
   SystemMessage(SystemKind k, ActorRef r) : kind(k), ref(std::move(r)) {}
   SystemKind kind;
   ActorRef ref;
-  TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;  // kStop, kTerminated
-  absl::Status error;          // kFailed, kResume, kRestart
-  bool during_start = false;   // kFailed
+  TerminationReason reason =
+      v1::TERMINATION_REASON_UNSPECIFIED;  // kStop, kTerminated
+  absl::Status error;                      // kFailed, kResume, kRestart
+  bool during_start = false;               // kFailed
 };
 
 inline SystemMessagePtr MakeSystem(SystemKind kind, ActorRef ref) {

@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/runtime/actor_system.h"
-#include "node/runtime/system_messages.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 
@@ -64,8 +64,8 @@ void InboxProcess::SendSystem(SystemMessagePtr message) {
   if (closed_ || watching_.erase(message->ref) == 0) {
     return;  // not watched (any more): no notice
   }
-  queue_.push_back(MakeEnvelope(MakeTerminated(message->ref, message->reason),
-                                ActorRef()));
+  queue_.push_back(
+      MakeEnvelope(MakeTerminated(message->ref, message->reason), ActorRef()));
 }
 
 bool InboxProcess::IsTerminated() const {
@@ -79,8 +79,8 @@ absl::StatusOr<Inbox::Received> InboxProcess::Receive(absl::Duration timeout) {
     return !queue_.empty();
   };
   if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "no message within ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("no message within ", absl::FormatDuration(timeout)));
   }
   EnvelopePtr envelope = std::move(queue_.front());
   queue_.pop_front();

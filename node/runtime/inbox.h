@@ -12,8 +12,8 @@
 #include "absl/time/time.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
-#include "node/runtime/teller.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/teller.h"
 
 namespace troupe {
 

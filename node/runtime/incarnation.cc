@@ -8,8 +8,7 @@ uint64_t NewIncarnation() {
   // A BitGen per thread: seeded from the OS entropy source, so nodes started
   // at the same instant on different hosts still differ.
   thread_local absl::BitGen gen;
-  return absl::Uniform<uint64_t>(absl::IntervalClosed, gen, 1,
-                                 UINT64_MAX);
+  return absl::Uniform<uint64_t>(absl::IntervalClosed, gen, 1, UINT64_MAX);
 }
 
 }  // namespace troupe

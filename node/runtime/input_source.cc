@@ -1,4 +1,5 @@
 #include "node/runtime/input_source.h"
+
 #include "node/runtime/sync.h"
 
 namespace troupe {

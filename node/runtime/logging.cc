@@ -48,7 +48,8 @@ void Log(LogSeverity severity, absl::string_view message) {
       absl::FormatTime("%H:%M:%E6S", absl::Now(), absl::LocalTimeZone()),
       " troupe ", std::string(1, kLetters[static_cast<int>(severity)]), " ",
       message, "\n");
-  std::fwrite(line.data(), 1, line.size(), stderr);  // one write: no interleaving
+  std::fwrite(line.data(), 1, line.size(),
+              stderr);  // one write: no interleaving
 }
 
 }  // namespace troupe

@@ -31,8 +31,8 @@ std::string Pid::ToString() const {
 
 absl::StatusOr<Pid> ParsePid(absl::string_view text) {
   if (!absl::StartsWith(text, kScheme)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "actor ref '", text, "' does not start with troupe://"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("actor ref '", text, "' does not start with troupe://"));
   }
   absl::string_view rest = text.substr(kScheme.size());
   const size_t slash = rest.find('/');
@@ -44,9 +44,9 @@ absl::StatusOr<Pid> ParsePid(absl::string_view text) {
   pid.address = std::string(rest.substr(0, slash));
   pid.id = std::string(rest.substr(slash + 1));
   if (!IsValidAddress(pid.address)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "actor ref '", text, "': '", pid.address,
-        "' is not host:port or local"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("actor ref '", text, "': '", pid.address,
+                     "' is not host:port or local"));
   }
   return pid;
 }
@@ -60,14 +60,16 @@ absl::Status ValidateActorName(absl::string_view name) {
         absl::StrCat("actor name is longer than 255 bytes: ", name.size()));
   }
   if (name[0] == '$') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "actor name '", name, "' starts with '$', reserved for generated names"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("actor name '", name,
+                     "' starts with '$', reserved for generated names"));
   }
   for (char c : name) {
     if (c == '/' || absl::ascii_isspace(static_cast<unsigned char>(c)) ||
         absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "actor name '", name, "' contains '/', a space or a control character"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("actor name '", name,
+                       "' contains '/', a space or a control character"));
     }
   }
   return absl::OkStatus();

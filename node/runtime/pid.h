@@ -14,8 +14,8 @@ namespace troupe {
 inline constexpr absl::string_view kLocalAddress = "local";
 
 struct Pid {
-  std::string address;      // host:port of the node, or kLocalAddress
-  std::string id;           // unique on that node
+  std::string address;       // host:port of the node, or kLocalAddress
+  std::string id;            // unique on that node
   uint64_t incarnation = 0;  // 0 = "whichever run of the node is there now"
 
   // troupe://address/id (the incarnation is not part of the text form).

@@ -46,13 +46,15 @@ class ABSL_LOCKABLE Mutex {
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     Unlock();
   }
-  void Await(const absl::Condition& condition) ABSL_SHARED_LOCKS_REQUIRED(this) {
+  void Await(const absl::Condition& condition)
+      ABSL_SHARED_LOCKS_REQUIRED(this) {
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     changed_.wait(lock, [&condition] { return condition.Eval(); });
     lock.release();
   }
   bool AwaitWithTimeout(const absl::Condition& condition,
-                        absl::Duration timeout) ABSL_SHARED_LOCKS_REQUIRED(this) {
+                        absl::Duration timeout)
+      ABSL_SHARED_LOCKS_REQUIRED(this) {
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     const auto pred = [&condition] { return condition.Eval(); };
     bool met;
@@ -109,11 +111,13 @@ class ABSL_LOCKABLE Mutex {
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.Unlock(); }
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.ReaderLock(); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.ReaderUnlock(); }
-  void Await(const absl::Condition& condition) ABSL_SHARED_LOCKS_REQUIRED(this) {
+  void Await(const absl::Condition& condition)
+      ABSL_SHARED_LOCKS_REQUIRED(this) {
     mu_.Await(condition);
   }
   bool AwaitWithTimeout(const absl::Condition& condition,
-                        absl::Duration timeout) ABSL_SHARED_LOCKS_REQUIRED(this) {
+                        absl::Duration timeout)
+      ABSL_SHARED_LOCKS_REQUIRED(this) {
     return mu_.AwaitWithTimeout(condition, timeout);
   }
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() { mu_.AssertHeld(); }

@@ -1,8 +1,8 @@
 #include "node/service/node_server.h"
 
-#include <utility>
-
 #include <grpcpp/grpcpp.h>
+
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

@@ -9,19 +9,23 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/runtime/inbox.h"
+#include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
 
 using google::protobuf::Int64Value;
 using google::protobuf::StringValue;
+using testing::BlockedActor;
 using testing::Echo;
 using testing::kWait;
 using testing::Lambda;
 using testing::LambdaActor;
+using testing::ReceiveUntilTerminated;
+using testing::StopAndAwait;
+using testing::UntilTerminated;
 
 Int64Value Int(int64_t v) {
   Int64Value value;
@@ -36,14 +40,17 @@ TEST(ActorSystemTest, StartedRunsBeforeFirstMessageAndStoppedAfterLast) {
   auto factory = [probe] {
     auto actor = std::make_unique<LambdaActor>(
         [](ActorContext& ctx, const Message& message) {
-          ctx.Tell(ctx.Sender(), std::string("got ") + std::string(TextOf(message)));
+          ctx.Tell(ctx.Sender(),
+                   std::string("got ") + std::string(TextOf(message)));
           return absl::OkStatus();
         });
     actor->started_ = [probe](ActorContext& ctx) {
       ctx.Tell(probe, "started");
       return absl::OkStatus();
     };
-    actor->stopped_ = [probe](ActorContext& ctx) { ctx.Tell(probe, "stopped"); };
+    actor->stopped_ = [probe](ActorContext& ctx) {
+      ctx.Tell(probe, "stopped");
+    };
     return actor;
   };
   auto ref = system.Spawn(factory, "lifecycle");
@@ -120,20 +127,20 @@ TEST(ActorSystemTest, OneMessageAtATimeUnderConcurrentSenders) {
   std::atomic<int> inside{0};
   std::atomic<bool> overlapped{false};
   int64_t count = 0;  // only touched by the actor: no lock on purpose
-  auto counter = system.Spawn(
-      Lambda([&](ActorContext& ctx, const Message& message) {
-        if (inside.fetch_add(1) != 0) {
-          overlapped = true;
-        }
-        if (IsText(message, "get")) {
-          ctx.Reply(Int(count));
-        } else {
-          ++count;
-        }
-        inside.fetch_sub(1);
-        return absl::OkStatus();
-      }),
-      "counter");
+  auto counter =
+      system.Spawn(Lambda([&](ActorContext& ctx, const Message& message) {
+                     if (inside.fetch_add(1) != 0) {
+                       overlapped = true;
+                     }
+                     if (IsText(message, "get")) {
+                       ctx.Reply(Int(count));
+                     } else {
+                       ++count;
+                     }
+                     inside.fetch_sub(1);
+                     return absl::OkStatus();
+                   }),
+                   "counter");
   ASSERT_TRUE(counter.ok());
   constexpr int kThreads = 8;
   constexpr int kPerThread = 5000;
@@ -161,7 +168,8 @@ TEST(ActorSystemTest, TellToUnknownActorIsDeadLetterToSenderAndStream) {
   std::vector<std::string> seen;
   system.dead_letters().Subscribe([&](const DeadLetterEvent& event) {
     MutexLock lock(&mu);
-    seen.push_back(event.target.ToString() + " " + std::string(TextOf(*event.message)));
+    seen.push_back(event.target.ToString() + " " +
+                   std::string(TextOf(*event.message)));
   });
   ActorRef ghost = system.Resolve(Pid{"local", "ghost", 0});
   inbox.Tell(ghost, "boo");
@@ -183,94 +191,44 @@ TEST(ActorSystemTest, TellToStoppedActorIsDeadLetter) {
   Inbox inbox(system);
   auto ref = system.Spawn(Echo(), "short-lived");
   ASSERT_TRUE(ref.ok());
-  inbox.Watch(*ref);
-  system.Stop(*ref);
-  ASSERT_TRUE(inbox.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *ref);
   inbox.Tell(*ref, "anyone?");
   auto letter = inbox.ReceiveAs<DeadLetter>(kWait);
   ASSERT_TRUE(letter.ok()) << letter.status();
   EXPECT_EQ(letter->target().id(), "short-lived");
 }
 
-// An actor that blocks in its first message until `gate` is notified, so
-// later messages queue up behind it.
-ActorFactory Gated(Notification* entered, Notification* gate,
-                   std::atomic<int>* handled) {
-  return Lambda([=](ActorContext& ctx, const Message& message) {
-    if (IsText(message, "block")) {
-      entered->Notify();
-      gate->WaitForNotificationWithTimeout(kWait);
-    } else if (IsText(message, "sync")) {
-      ctx.Reply("synced");
-    } else {
-      handled->fetch_add(1);
-    }
-    return absl::OkStatus();
-  });
-}
-
 TEST(ActorSystemTest, StopOvertakesQueuedMessagesWhichBecomeDeadLetters) {
   ActorSystem system;
   Inbox inbox(system);
-  Notification entered, gate;
-  std::atomic<int> handled{0};
-  auto ref = system.Spawn(Gated(&entered, &gate, &handled));
-  ASSERT_TRUE(ref.ok());
-  inbox.Watch(*ref);
-  inbox.Tell(*ref, "block");
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+  BlockedActor blocked(system);
+  inbox.Watch(blocked.ref());
   for (int i = 0; i < 5; ++i) {
-    inbox.Tell(*ref, "queued");
+    inbox.Tell(blocked.ref(), "queued");
   }
-  system.Stop(*ref);
-  gate.Notify();
-  int dead = 0;
-  bool terminated = false;
-  while (dead < 5 || !terminated) {
-    auto received = inbox.Receive(kWait);
-    ASSERT_TRUE(received.ok()) << received.status();
-    if (Is<DeadLetter>(*received->message)) {
-      ++dead;
-    } else if (Is<Terminated>(*received->message)) {
-      terminated = true;
-    }
-  }
-  EXPECT_EQ(handled.load(), 0);
-  EXPECT_EQ(dead, 5);
+  system.Stop(blocked.ref());
+  blocked.Release();
+  const UntilTerminated seen = ReceiveUntilTerminated(inbox);
+  EXPECT_EQ(seen.reason, kStopped);
+  EXPECT_EQ(seen.dead_letters, 5);
+  EXPECT_EQ(blocked.handled(), 0);
 }
 
 TEST(ActorSystemTest, PoisonPillLetsEarlierMessagesRun) {
   ActorSystem system;
   Inbox inbox(system);
-  Notification entered, gate;
-  std::atomic<int> handled{0};
-  auto ref = system.Spawn(Gated(&entered, &gate, &handled));
-  ASSERT_TRUE(ref.ok());
-  inbox.Watch(*ref);
-  inbox.Tell(*ref, "block");
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+  BlockedActor blocked(system);
+  inbox.Watch(blocked.ref());
   for (int i = 0; i < 5; ++i) {
-    inbox.Tell(*ref, "queued");
+    inbox.Tell(blocked.ref(), "queued");
   }
-  inbox.Tell(*ref, PoisonPill());
-  inbox.Tell(*ref, "too late");
-  gate.Notify();
-  std::vector<std::string> lost;
-  bool terminated = false;
-  while (!terminated) {
-    auto received = inbox.Receive(kWait);
-    ASSERT_TRUE(received.ok()) << received.status();
-    if (const auto* t = As<Terminated>(*received->message)) {
-      EXPECT_EQ(t->reason(), kStopped);
-      terminated = true;
-    } else if (const auto* letter = As<DeadLetter>(*received->message)) {
-      StringValue text;
-      ASSERT_TRUE(letter->message().UnpackTo(&text));
-      lost.push_back(text.value());
-    }
-  }
-  EXPECT_EQ(handled.load(), 5);
-  EXPECT_EQ(lost, std::vector<std::string>{"too late"});
+  inbox.Tell(blocked.ref(), PoisonPill());
+  inbox.Tell(blocked.ref(), "too late");
+  blocked.Release();
+  const UntilTerminated seen = ReceiveUntilTerminated(inbox);
+  EXPECT_EQ(seen.reason, kStopped);
+  EXPECT_EQ(blocked.handled(), 5);
+  EXPECT_EQ(seen.lost_texts, std::vector<std::string>{"too late"});
 }
 
 TEST(ActorSystemTest, StoppingTwiceIsHarmless) {
@@ -343,31 +301,26 @@ TEST(ActorSystemTest, BecomeChangesBehaviour) {
 TEST(ActorSystemTest, BoundedMailboxOverflowBecomesCountedDeadLetters) {
   ActorSystem system;
   Inbox inbox(system);
-  Notification entered, gate;
-  std::atomic<int> handled{0};
-  auto ref = system.Spawn(Gated(&entered, &gate, &handled), "",
-                          SpawnOptions{.mailbox_capacity = 3});
-  ASSERT_TRUE(ref.ok());
-  inbox.Tell(*ref, "block");
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+  BlockedActor blocked(system, SpawnOptions{.mailbox_capacity = 3});
   for (int i = 0; i < 5; ++i) {
-    inbox.Tell(*ref, "queued");
+    inbox.Tell(blocked.ref(), "queued");
   }
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(inbox.ReceiveAs<DeadLetter>(kWait).ok());
   }
   EXPECT_EQ(system.stats().mailbox_overflows, 2u);
-  gate.Notify();
+  blocked.Release();
   // Until the actor drains, the mailbox is still full and the ask itself is
   // refused (NOT_FOUND, from its dead letter): ask again.
   const absl::Time deadline = absl::Now() + kWait;
-  absl::StatusOr<MessagePtr> synced = system.Ask(*ref, "sync", kWait).get();
+  absl::StatusOr<MessagePtr> synced =
+      system.Ask(blocked.ref(), "sync", kWait).get();
   while (synced.status().code() == absl::StatusCode::kNotFound &&
          absl::Now() < deadline) {
-    synced = system.Ask(*ref, "sync", kWait).get();
+    synced = system.Ask(blocked.ref(), "sync", kWait).get();
   }
   ASSERT_TRUE(synced.ok()) << synced.status();
-  EXPECT_EQ(handled.load(), 3);
+  EXPECT_EQ(blocked.handled(), 3);
   EXPECT_GE(system.stats().mailbox_overflows, 2u);
 }
 

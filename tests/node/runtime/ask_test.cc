@@ -4,14 +4,15 @@
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
 
+using testing::BlockedActor;
 using testing::Echo;
 using testing::kWait;
 using testing::Lambda;
+using testing::StopAndAwait;
 
 TEST(AskTest, ReturnsTheReply) {
   ActorSystem system;
@@ -27,9 +28,8 @@ TEST(AskTest, ReturnsTheReply) {
 
 TEST(AskTest, TimesOutWithDeadlineExceeded) {
   ActorSystem system;
-  auto silent = system.Spawn(Lambda([](ActorContext&, const Message&) {
-    return absl::OkStatus();
-  }));
+  auto silent = system.Spawn(
+      Lambda([](ActorContext&, const Message&) { return absl::OkStatus(); }));
   ASSERT_TRUE(silent.ok());
   const absl::Time start = absl::Now();
   auto reply = system.Ask(*silent, "hello?", absl::Milliseconds(100)).get();
@@ -39,39 +39,27 @@ TEST(AskTest, TimesOutWithDeadlineExceeded) {
 
 TEST(AskTest, ToADeadActorFailsFast) {
   ActorSystem system;
-  Inbox inbox(system);
   auto ref = system.Spawn(Echo());
   ASSERT_TRUE(ref.ok());
-  inbox.Watch(*ref);
-  system.Stop(*ref);
-  ASSERT_TRUE(inbox.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *ref);
   const absl::Time start = absl::Now();
   auto reply = system.Ask(*ref, "hello?", absl::Seconds(30)).get();
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kNotFound);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 
-  auto unknown = system.Ask(system.Resolve(Pid{"local", "nope", 0}), "x",
-                            absl::Seconds(30))
-                     .get();
+  auto unknown =
+      system
+          .Ask(system.Resolve(Pid{"local", "nope", 0}), "x", absl::Seconds(30))
+          .get();
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(AskTest, FailsFastWhenTheTargetDiesWithTheMessageQueued) {
   ActorSystem system;
-  Notification entered, gate;
-  auto ref = system.Spawn(Lambda([&](ActorContext&, const Message& m) {
-    if (IsText(m, "block")) {
-      entered.Notify();
-      gate.WaitForNotificationWithTimeout(kWait);
-    }
-    return absl::OkStatus();
-  }));
-  ASSERT_TRUE(ref.ok());
-  system.Tell(*ref, "block");
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
-  AskFuture future = system.Ask(*ref, "queued", absl::Seconds(30));
-  system.Stop(*ref);
-  gate.Notify();
+  BlockedActor blocked(system);
+  AskFuture future = system.Ask(blocked.ref(), "queued", absl::Seconds(30));
+  system.Stop(blocked.ref());
+  blocked.Release();
   const absl::Time start = absl::Now();
   EXPECT_EQ(future.get().status().code(), absl::StatusCode::kNotFound);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
@@ -81,9 +69,8 @@ TEST(AskTest, ActorCanAskAndGetTheReplyAsAMessage) {
   ActorSystem system;
   Inbox probe(system);
   auto echo = system.Spawn(Echo());
-  auto silent = system.Spawn(Lambda([](ActorContext&, const Message&) {
-    return absl::OkStatus();
-  }));
+  auto silent = system.Spawn(
+      Lambda([](ActorContext&, const Message&) { return absl::OkStatus(); }));
   ASSERT_TRUE(echo.ok() && silent.ok());
   auto asker = system.Spawn(Lambda([&](ActorContext& ctx, const Message& m) {
     if (IsText(m, "go")) {
@@ -103,7 +90,8 @@ TEST(AskTest, ActorCanAskAndGetTheReplyAsAMessage) {
     if (IsText(*received->message, "pong?")) {
       got_reply = true;
     } else if (const auto* f = As<AskFailure>(*received->message)) {
-      EXPECT_EQ(f->code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+      EXPECT_EQ(f->code(),
+                static_cast<int>(absl::StatusCode::kDeadlineExceeded));
       got_failure = true;
     }
   }

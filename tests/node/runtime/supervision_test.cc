@@ -7,14 +7,15 @@
 #include "gtest/gtest.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
+#include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "tests/node/runtime/test_actors.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
 
 using google::protobuf::Int64Value;
+using testing::BlockedActor;
 using testing::Echo;
 using testing::kWait;
 using testing::Lambda;
@@ -66,8 +67,8 @@ ActorFactory Parent(ActorRef probe, SupervisorStrategy strategy,
           return absl::OkStatus();
         });
     parent->started_ = [probe, child_out](ActorContext& ctx) {
-      auto child = ctx.Spawn([probe] { return std::make_unique<Counter>(probe); },
-                             "child");
+      auto child = ctx.Spawn(
+          [probe] { return std::make_unique<Counter>(probe); }, "child");
       if (!child.ok()) {
         return child.status();
       }
@@ -79,6 +80,20 @@ ActorFactory Parent(ActorRef probe, SupervisorStrategy strategy,
   };
 }
 
+// Spawns a Parent supervising with `strategy` and returns its child once it
+// exists (a reply from the parent proves its Started ran).
+ActorRef SpawnFamily(ActorSystem& system, const ActorRef& probe,
+                     SupervisorStrategy strategy) {
+  auto child = std::make_shared<ActorRef>();
+  auto parent = system.Spawn(Parent(probe, std::move(strategy), child));
+  EXPECT_TRUE(parent.ok()) << parent.status();
+  if (!parent.ok()) {
+    return ActorRef();
+  }
+  EXPECT_TRUE(system.Ask(*parent, "sync", kWait).get().ok());
+  return *child;
+}
+
 int64_t CountOf(ActorSystem& system, const ActorRef& ref) {
   auto reply = system.Ask(ref, "get", kWait).get();
   EXPECT_TRUE(reply.ok()) << reply.status();
@@ -88,33 +103,28 @@ int64_t CountOf(ActorSystem& system, const ActorRef& ref) {
 TEST(SupervisionTest, ResumeKeepsStateAndDropsTheMessage) {
   ActorSystem system;
   Inbox probe(system);
-  auto child = std::make_shared<ActorRef>();
-  auto parent = system.Spawn(
-      Parent(probe.ref(), SupervisorStrategy::Always(Directive::kResume), child));
-  ASSERT_TRUE(parent.ok());
-  ASSERT_TRUE(system.Ask(*parent, "sync", kWait).get().ok());
-  ASSERT_TRUE(*child);
-  system.Tell(*child, "inc");
-  system.Tell(*child, "fail");
-  system.Tell(*child, "inc");
-  system.Tell(*child, "throw");
-  system.Tell(*child, "inc");
-  EXPECT_EQ(CountOf(system, *child), 3);
+  const ActorRef child = SpawnFamily(
+      system, probe.ref(), SupervisorStrategy::Always(Directive::kResume));
+  ASSERT_TRUE(child);
+  system.Tell(child, "inc");
+  system.Tell(child, "fail");
+  system.Tell(child, "inc");
+  system.Tell(child, "throw");
+  system.Tell(child, "inc");
+  EXPECT_EQ(CountOf(system, child), 3);
 }
 
 TEST(SupervisionTest, RestartMakesAFreshInstanceWithHooksAndKeepsTheMailbox) {
   ActorSystem system;
   Inbox probe(system);
-  auto child = std::make_shared<ActorRef>();
-  auto parent = system.Spawn(
-      Parent(probe.ref(), SupervisorStrategy::Always(Directive::kRestart), child));
-  ASSERT_TRUE(parent.ok());
-  ASSERT_TRUE(system.Ask(*parent, "sync", kWait).get().ok());
-  system.Tell(*child, "inc");
-  system.Tell(*child, "inc");
-  system.Tell(*child, "fail");
-  system.Tell(*child, "inc");  // queued behind the failure: kept
-  EXPECT_EQ(CountOf(system, *child), 1);
+  const ActorRef child = SpawnFamily(
+      system, probe.ref(), SupervisorStrategy::Always(Directive::kRestart));
+  ASSERT_TRUE(child);
+  system.Tell(child, "inc");
+  system.Tell(child, "inc");
+  system.Tell(child, "fail");
+  system.Tell(child, "inc");  // queued behind the failure: kept
+  EXPECT_EQ(CountOf(system, child), 1);
   auto pre = probe.Receive(kWait);
   auto post = probe.Receive(kWait);
   ASSERT_TRUE(pre.ok() && post.ok());
@@ -125,15 +135,13 @@ TEST(SupervisionTest, RestartMakesAFreshInstanceWithHooksAndKeepsTheMailbox) {
 TEST(SupervisionTest, StopDirectiveStopsTheChildWithFailed) {
   ActorSystem system;
   Inbox probe(system);
-  auto child = std::make_shared<ActorRef>();
-  auto parent = system.Spawn(
-      Parent(probe.ref(), SupervisorStrategy::Always(Directive::kStop), child));
-  ASSERT_TRUE(parent.ok());
-  ASSERT_TRUE(system.Ask(*parent, "sync", kWait).get().ok());
-  system.Tell(*child, "fail");
+  const ActorRef child = SpawnFamily(
+      system, probe.ref(), SupervisorStrategy::Always(Directive::kStop));
+  ASSERT_TRUE(child);
+  system.Tell(child, "fail");
   auto t = probe.ReceiveAs<Terminated>(kWait);  // the parent forwards it
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_TRUE(SameActor(*child, t->ref()));
+  EXPECT_TRUE(SameActor(child, t->ref()));
   EXPECT_EQ(t->reason(), kFailed);
 }
 
@@ -143,31 +151,34 @@ TEST(SupervisionTest, EscalateReachesTheGrandparent) {
   Mutex mu;
   std::vector<std::string> decided;  // what the grandparent was asked about
   auto child = std::make_shared<ActorRef>();
-  auto grandparent = system.Spawn([&]() -> std::unique_ptr<Actor> {
-    auto actor = std::make_unique<LambdaActor>(
-        [](ActorContext& ctx, const Message& m) {
-          if (IsText(m, "sync")) {
-            ctx.Reply("synced");
-          }
-          return absl::OkStatus();
-        });
-    actor->started_ = [&](ActorContext& ctx) {
-      return ctx
-          .Spawn(Parent(probe.ref(), SupervisorStrategy::Always(Directive::kEscalate),
-                        child),
-                 "parent")
-          .status();
-    };
-    SupervisorStrategy strategy;
-    strategy.decider = [&](const Failure& failure) {
-      MutexLock lock(&mu);
-      decided.push_back(failure.child.id() + ": " +
-                        std::string(failure.error.message()));
-      return Directive::kResume;
-    };
-    actor->strategy_ = std::make_unique<SupervisorStrategy>(strategy);
-    return actor;
-  }, "grandparent");
+  auto grandparent = system.Spawn(
+      [&]() -> std::unique_ptr<Actor> {
+        auto actor = std::make_unique<LambdaActor>(
+            [](ActorContext& ctx, const Message& m) {
+              if (IsText(m, "sync")) {
+                ctx.Reply("synced");
+              }
+              return absl::OkStatus();
+            });
+        actor->started_ = [&](ActorContext& ctx) {
+          return ctx
+              .Spawn(Parent(probe.ref(),
+                            SupervisorStrategy::Always(Directive::kEscalate),
+                            child),
+                     "parent")
+              .status();
+        };
+        SupervisorStrategy strategy;
+        strategy.decider = [&](const Failure& failure) {
+          MutexLock lock(&mu);
+          decided.push_back(failure.child.id() + ": " +
+                            std::string(failure.error.message()));
+          return Directive::kResume;
+        };
+        actor->strategy_ = std::make_unique<SupervisorStrategy>(strategy);
+        return actor;
+      },
+      "grandparent");
   ASSERT_TRUE(grandparent.ok());
   // A reply proves Started ran, so each generation has spawned the next.
   ASSERT_TRUE(system.Ask(*grandparent, "sync", kWait).get().ok());
@@ -187,15 +198,13 @@ TEST(SupervisionTest, EscalateReachesTheGrandparent) {
 TEST(SupervisionTest, RestartLimitWithinTheWindowThenStop) {
   ActorSystem system;
   Inbox probe(system);
-  auto child = std::make_shared<ActorRef>();
   SupervisorStrategy strategy = SupervisorStrategy::Always(Directive::kRestart);
   strategy.max_restarts = 2;
   strategy.within = absl::Minutes(1);
-  auto parent = system.Spawn(Parent(probe.ref(), strategy, child));
-  ASSERT_TRUE(parent.ok());
-  ASSERT_TRUE(system.Ask(*parent, "sync", kWait).get().ok());
+  const ActorRef child = SpawnFamily(system, probe.ref(), strategy);
+  ASSERT_TRUE(child);
   for (int i = 0; i < 3; ++i) {
-    system.Tell(*child, "fail");
+    system.Tell(child, "fail");
   }
   auto t = probe.ReceiveAs<Terminated>(kWait);
   ASSERT_TRUE(t.ok()) << t.status();
@@ -208,10 +217,11 @@ TEST(SupervisionTest, AThrowingStartedIsAFailure) {
   std::atomic<int> received{0};
   Notification watched;
   auto ref = system.Spawn([&] {
-    auto actor = std::make_unique<LambdaActor>([&](ActorContext&, const Message&) {
-      received.fetch_add(1);
-      return absl::OkStatus();
-    });
+    auto actor =
+        std::make_unique<LambdaActor>([&](ActorContext&, const Message&) {
+          received.fetch_add(1);
+          return absl::OkStatus();
+        });
     actor->started_ = [&](ActorContext&) -> absl::Status {
       watched.WaitForNotificationWithTimeout(kWait);
       throw std::runtime_error("cannot start");
@@ -231,31 +241,42 @@ TEST(SupervisionTest, AThrowingStartedIsAFailure) {
 TEST(ChildrenTest, ChildrenStopBeforeTheParentsStoppedAndParentSeesTerminated) {
   ActorSystem system;
   Inbox probe(system);
-  auto parent = system.Spawn([&] {
-    auto actor = std::make_unique<LambdaActor>([&](ActorContext& ctx, const Message& m) {
-      if (IsText(m, "spawn")) {
-        for (const char* name : {"a", "b"}) {
-          auto child = ctx.Spawn([&, name] {
-            auto c = std::make_unique<LambdaActor>(
-                [](ActorContext&, const Message&) { return absl::OkStatus(); });
-            c->stopped_ = [&, name](ActorContext& ctx) {
-              ctx.Tell(probe.ref(), std::string("child stopped ") + name);
-            };
-            return c;
-          }, name);
-          if (!child.ok()) return child.status();
-        }
-        ctx.Reply(Int64Value());
-      } else if (IsText(m, "kill-a")) {
-        ctx.Stop(ctx.Children()[0].id() == "p/a" ? ctx.Children()[0] : ctx.Children()[1]);
-      } else if (const auto* t = As<Terminated>(m)) {
-        ctx.Tell(probe.ref(), std::string("parent saw ") + t->ref().id());
-      }
-      return absl::OkStatus();
-    });
-    actor->stopped_ = [&](ActorContext& ctx) { ctx.Tell(probe.ref(), "parent stopped"); };
-    return actor;
-  }, "p");
+  auto parent = system.Spawn(
+      [&] {
+        auto actor = std::make_unique<LambdaActor>([&](ActorContext& ctx,
+                                                       const Message& m) {
+          if (IsText(m, "spawn")) {
+            for (const char* name : {"a", "b"}) {
+              auto child = ctx.Spawn(
+                  [&, name] {
+                    auto c = std::make_unique<LambdaActor>(
+                        [](ActorContext&, const Message&) {
+                          return absl::OkStatus();
+                        });
+                    c->stopped_ = [&, name](ActorContext& ctx) {
+                      ctx.Tell(probe.ref(),
+                               std::string("child stopped ") + name);
+                    };
+                    return c;
+                  },
+                  name);
+              if (!child.ok()) return child.status();
+            }
+            ctx.Reply(Int64Value());
+          } else if (IsText(m, "kill-a")) {
+            ctx.Stop(ctx.Children()[0].id() == "p/a" ? ctx.Children()[0]
+                                                     : ctx.Children()[1]);
+          } else if (const auto* t = As<Terminated>(m)) {
+            ctx.Tell(probe.ref(), std::string("parent saw ") + t->ref().id());
+          }
+          return absl::OkStatus();
+        });
+        actor->stopped_ = [&](ActorContext& ctx) {
+          ctx.Tell(probe.ref(), "parent stopped");
+        };
+        return actor;
+      },
+      "p");
   ASSERT_TRUE(parent.ok());
   ASSERT_TRUE(system.Ask(*parent, "spawn", kWait).get().ok());
   system.Tell(*parent, "kill-a");
@@ -265,7 +286,8 @@ TEST(ChildrenTest, ChildrenStopBeforeTheParentsStoppedAndParentSeesTerminated) {
     ASSERT_TRUE(m.ok());
     seen.emplace_back(TextOf(*m->message));
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"child stopped a", "parent saw p/a"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"child stopped a", "parent saw p/a"}));
   system.Stop(*parent);
   seen.clear();
   for (int i = 0; i < 2; ++i) {
@@ -273,7 +295,8 @@ TEST(ChildrenTest, ChildrenStopBeforeTheParentsStoppedAndParentSeesTerminated) {
     ASSERT_TRUE(m.ok());
     seen.emplace_back(TextOf(*m->message));
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"child stopped b", "parent stopped"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"child stopped b", "parent stopped"}));
 }
 
 TEST(InputSourceTest, DeliversResultsInOrderAndIsCancelledWhenTheActorStops) {
@@ -314,33 +337,22 @@ TEST(InputSourceTest, DeliversResultsInOrderAndIsCancelledWhenTheActorStops) {
 
 TEST(ShutdownTest, RunsQueuedMessagesBeforeThePillStopsTheRestAfterTimeout) {
   ActorSystem system;
-  Inbox probe(system);
   std::atomic<int> handled{0};
   auto polite = system.Spawn(Lambda([&](ActorContext&, const Message&) {
     handled.fetch_add(1);
     return absl::OkStatus();
   }));
-  Notification entered, gate;
-  auto stuck = system.Spawn(Lambda([&](ActorContext&, const Message& m) {
-    if (IsText(m, "block")) {
-      entered.Notify();
-      gate.WaitForNotificationWithTimeout(kWait);
-    }
-    return absl::OkStatus();
-  }));
-  ASSERT_TRUE(polite.ok() && stuck.ok());
+  ASSERT_TRUE(polite.ok());
   for (int i = 0; i < 100; ++i) {
     system.Tell(*polite, "work");
   }
-  system.Tell(*stuck, "block");
-  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
-  system.Tell(*stuck, "queued");  // before the pill: would run if it could
-  probe.Watch(*stuck);
+  BlockedActor stuck(system);
+  system.Tell(stuck.ref(), "queued");  // before the pill: would run if it could
   system.Shutdown(absl::Milliseconds(100));
   EXPECT_EQ(system.Spawn(Echo()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_FALSE(system.AwaitTermination(absl::Milliseconds(50)));
-  gate.Notify();
+  stuck.Release();
   ASSERT_TRUE(system.AwaitTermination(kWait));
   EXPECT_EQ(handled.load(), 100);
   EXPECT_EQ(system.stats().actors_alive, 0);

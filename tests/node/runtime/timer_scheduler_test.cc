@@ -202,11 +202,11 @@ TEST(TimerSchedulerTest, PeriodicStopsWhenCallbackReturnsFalse) {
   Counter runs;
   TimerScheduler scheduler;
 
-  TimerHandle handle = scheduler.SchedulePeriodic(
-      absl::ZeroDuration(), absl::Milliseconds(1), [&] {
-        runs.Increment();
-        return runs.Get() < kRuns;
-      });
+  TimerHandle handle = scheduler.SchedulePeriodic(absl::ZeroDuration(),
+                                                  absl::Milliseconds(1), [&] {
+                                                    runs.Increment();
+                                                    return runs.Get() < kRuns;
+                                                  });
   ASSERT_TRUE(runs.AwaitAtLeast(kRuns));
   ASSERT_TRUE(RunMarker(scheduler, absl::Milliseconds(10)));
   EXPECT_EQ(runs.Get(), kRuns);
@@ -218,11 +218,11 @@ TEST(TimerSchedulerTest, NonPositivePeriodIsTreatedAsOneMillisecond) {
   Counter runs;
   TimerScheduler scheduler;
 
-  TimerHandle handle = scheduler.SchedulePeriodic(
-      absl::ZeroDuration(), absl::ZeroDuration(), [&] {
-        runs.Increment();
-        return true;
-      });
+  TimerHandle handle = scheduler.SchedulePeriodic(absl::ZeroDuration(),
+                                                  absl::ZeroDuration(), [&] {
+                                                    runs.Increment();
+                                                    return true;
+                                                  });
   ASSERT_TRUE(runs.AwaitAtLeast(3));
   handle.Cancel();
   EXPECT_EQ(scheduler.pending(), 0u);
@@ -236,8 +236,8 @@ TEST(TimerSchedulerTest, PeriodicThatFallsBehindDoesNotBurst) {
   Counter runs;
   TimerScheduler scheduler;
 
-  TimerHandle handle = scheduler.SchedulePeriodic(
-      absl::ZeroDuration(), kPeriod, [&] {
+  TimerHandle handle =
+      scheduler.SchedulePeriodic(absl::ZeroDuration(), kPeriod, [&] {
         const absl::Duration start = SteadyNow();
         bool first = false;
         {
@@ -275,11 +275,10 @@ TEST(TimerSchedulerTest, CancelBeforeDueNeverRunsAndRemovesEntryAtOnce) {
   Counter runs;
   TimerScheduler scheduler;
 
-  TimerHandle far = scheduler.ScheduleOnce(kLongDelay, [&] {
-    runs.Increment();
-  });
-  TimerHandle far_periodic = scheduler.SchedulePeriodic(
-      kLongDelay, absl::Seconds(1), [&] {
+  TimerHandle far =
+      scheduler.ScheduleOnce(kLongDelay, [&] { runs.Increment(); });
+  TimerHandle far_periodic =
+      scheduler.SchedulePeriodic(kLongDelay, absl::Seconds(1), [&] {
         runs.Increment();
         return true;
       });
@@ -300,9 +299,8 @@ TEST(TimerSchedulerTest, CancelBeforeDueNeverRunsAndRemovesEntryAtOnce) {
   // thread gets to it never runs either.
   TimerThreadBlocker blocker(scheduler);
   ASSERT_TRUE(blocker.WaitStarted());
-  TimerHandle due = scheduler.ScheduleOnce(absl::ZeroDuration(), [&] {
-    runs.Increment();
-  });
+  TimerHandle due =
+      scheduler.ScheduleOnce(absl::ZeroDuration(), [&] { runs.Increment(); });
   due.Cancel();
   blocker.Release();
   ASSERT_TRUE(RunMarker(scheduler));
@@ -320,9 +318,8 @@ TEST(TimerSchedulerTest, CancelReleasesCapturedStateImmediately) {
   TimerHandle once = scheduler.ScheduleOnce(
       kLongDelay, [state = std::move(once_state)] { (void)state; });
   TimerHandle periodic = scheduler.SchedulePeriodic(
-      kLongDelay, absl::Seconds(1), [state = std::move(periodic_state)] {
-        return state != nullptr;
-      });
+      kLongDelay, absl::Seconds(1),
+      [state = std::move(periodic_state)] { return state != nullptr; });
   EXPECT_FALSE(once_weak.expired());
   EXPECT_FALSE(periodic_weak.expired());
 
@@ -342,16 +339,16 @@ TEST(TimerSchedulerTest, CallbackMayCancelItsOwnTimer) {
   TimerHandle once;  // written before once_ready is notified
   TimerScheduler scheduler;
 
-  handle = scheduler.SchedulePeriodic(
-      absl::ZeroDuration(), absl::Milliseconds(1), [&] {
-        handle_ready.Wait();
-        runs.Increment();
-        if (runs.Get() == kCancelAt) {
-          handle.Cancel();
-          EXPECT_TRUE(handle.done());
-        }
-        return true;
-      });
+  handle = scheduler.SchedulePeriodic(absl::ZeroDuration(),
+                                      absl::Milliseconds(1), [&] {
+                                        handle_ready.Wait();
+                                        runs.Increment();
+                                        if (runs.Get() == kCancelAt) {
+                                          handle.Cancel();
+                                          EXPECT_TRUE(handle.done());
+                                        }
+                                        return true;
+                                      });
   handle_ready.Notify();
   ASSERT_TRUE(runs.AwaitAtLeast(kCancelAt));
   ASSERT_TRUE(RunMarker(scheduler, absl::Milliseconds(10)));
@@ -420,9 +417,8 @@ TEST(TimerSchedulerTest, ConcurrentScheduleAndCancel) {
           continue;
         }
         TimerHandle handle = scheduler.ScheduleOnce(
-            absl::Seconds(30), [&cancelled_runs, tracker] {
-              cancelled_runs.Increment();
-            });
+            absl::Seconds(30),
+            [&cancelled_runs, tracker] { cancelled_runs.Increment(); });
         if (i % 4 == 1) {
           handle.Cancel();
         } else {
@@ -449,15 +445,14 @@ TEST(TimerSchedulerTest, ShutdownDestroysPendingCallbacksWithoutRunningThem) {
 
   std::vector<TimerHandle> handles;
   for (int i = 0; i < 3; ++i) {
-    handles.push_back(scheduler->ScheduleOnce(kLongDelay, [&runs, tracker] {
-      runs.Increment();
-    }));
+    handles.push_back(scheduler->ScheduleOnce(
+        kLongDelay, [&runs, tracker] { runs.Increment(); }));
   }
-  handles.push_back(scheduler->SchedulePeriodic(
-      kLongDelay, absl::Seconds(1), [&runs, tracker] {
-        runs.Increment();
-        return true;
-      }));
+  handles.push_back(scheduler->SchedulePeriodic(kLongDelay, absl::Seconds(1),
+                                                [&runs, tracker] {
+                                                  runs.Increment();
+                                                  return true;
+                                                }));
   EXPECT_EQ(scheduler->pending(), 4u);
   EXPECT_EQ(tracker.use_count(), 5);
 
@@ -556,8 +551,8 @@ TEST(TimerSchedulerTest, CallbackDestructorMayCallIntoScheduler) {
 
   // Destroyed by Cancel() on this thread.
   TimerHandle cancelled = scheduler.ScheduleOnce(
-      kLongDelay, [guard = SchedulesOnDestruction(&scheduler,
-                                                  destroyed_after_cancel)] {});
+      kLongDelay,
+      [guard = SchedulesOnDestruction(&scheduler, destroyed_after_cancel)] {});
   cancelled.Cancel();
   EXPECT_TRUE(destroyed_after_cancel->WaitFor());
 

@@ -15,36 +15,40 @@ namespace {
 using testing::Echo;
 using testing::kWait;
 using testing::Lambda;
+using testing::NextIsText;
+using testing::ReceiveUntilTerminated;
+using testing::StopAndAwait;
 
 TEST(TimersTest, DelayOnlyDeliversOnceAfterTheDelay) {
   ActorSystem system;
   Inbox inbox(system);
   const absl::Time start = absl::Now();
-  system.Tell(inbox.ref(), "later", TellOptions{.delay = absl::Milliseconds(100)});
+  system.Tell(inbox.ref(), "later",
+              TellOptions{.delay = absl::Milliseconds(100)});
   auto received = inbox.Receive(kWait);
   ASSERT_TRUE(received.ok());
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
   EXPECT_TRUE(IsText(*received->message, "later"));
   // Exactly once: a marker sent after another 150 ms is next.
-  system.Tell(inbox.ref(), "marker", TellOptions{.delay = absl::Milliseconds(150)});
-  received = inbox.Receive(kWait);
-  ASSERT_TRUE(received.ok());
-  EXPECT_TRUE(IsText(*received->message, "marker"));
+  system.Tell(inbox.ref(), "marker",
+              TellOptions{.delay = absl::Milliseconds(150)});
+  EXPECT_TRUE(NextIsText(inbox, "marker"));
 }
 
 TEST(TimersTest, PeriodOnlyDeliversAtOnceThenRepeatedly) {
   ActorSystem system;
   Inbox inbox(system);
   const absl::Time start = absl::Now();
-  TimerHandle timer = system.Tell(inbox.ref(), "tick",
-                                  TellOptions{.period = absl::Milliseconds(50)});
+  TimerHandle timer = system.Tell(
+      inbox.ref(), "tick", TellOptions{.period = absl::Milliseconds(50)});
   ASSERT_TRUE(inbox.Receive(kWait).ok());
   const absl::Duration first = absl::Now() - start;
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(inbox.Receive(kWait).ok());
   }
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(150));
-  EXPECT_LT(first, absl::Milliseconds(50)) << "first tick must not wait a period";
+  EXPECT_LT(first, absl::Milliseconds(50))
+      << "first tick must not wait a period";
   timer.Cancel();
 }
 
@@ -52,9 +56,10 @@ TEST(TimersTest, DelayAndPeriodWaitsThenRepeats) {
   ActorSystem system;
   Inbox inbox(system);
   const absl::Time start = absl::Now();
-  TimerHandle timer = system.Tell(
-      inbox.ref(), "tick",
-      TellOptions{.delay = absl::Milliseconds(100), .period = absl::Milliseconds(30)});
+  TimerHandle timer =
+      system.Tell(inbox.ref(), "tick",
+                  TellOptions{.delay = absl::Milliseconds(100),
+                              .period = absl::Milliseconds(30)});
   ASSERT_TRUE(inbox.Receive(kWait).ok());
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(100));
   ASSERT_TRUE(inbox.Receive(kWait).ok());
@@ -86,8 +91,9 @@ TEST(TimersTest, CancelStopsAPeriodicSend) {
   const int after_cancel = ticks.load();
   // A one-shot timer scheduled after the cancel fires after any tick that
   // was due before it; the count must not move.
-  system.Tell(inbox.ref(), "marker", TellOptions{.delay = absl::Milliseconds(30)});
-  ASSERT_TRUE(inbox.Receive(kWait).ok());
+  system.Tell(inbox.ref(), "marker",
+              TellOptions{.delay = absl::Milliseconds(30)});
+  ASSERT_TRUE(NextIsText(inbox, "marker"));
   ASSERT_TRUE(system.Ask(*counter, "sync", kWait).get().ok());
   EXPECT_EQ(ticks.load(), after_cancel);
   EXPECT_TRUE(timer.done());
@@ -99,20 +105,15 @@ TEST(TimersTest, PeriodicSendToADeadTargetEnds) {
   auto target = system.Spawn(Echo());
   ASSERT_TRUE(target.ok());
   watcher.Watch(*target);
-  TimerHandle timer =
-      watcher.Tell(*target, "tick", TellOptions{.period = absl::Milliseconds(5)});
+  TimerHandle timer = watcher.Tell(
+      *target, "tick", TellOptions{.period = absl::Milliseconds(5)});
   system.Stop(*target);
-  int dead_letters = 0;
-  for (bool terminated = false; !terminated;) {
-    auto received = watcher.Receive(kWait);
-    ASSERT_TRUE(received.ok()) << received.status();
-    terminated = Is<Terminated>(*received->message);
-    dead_letters += Is<DeadLetter>(*received->message) ? 1 : 0;
-  }
+  int dead_letters = ReceiveUntilTerminated(watcher).dead_letters;
   // Timers run in due order on one thread: by the time this marker (due
   // after ten periods) arrives, the periodic send has run after the stop,
   // found the target dead, sent that tick back as a dead letter and ended.
-  system.Tell(watcher.ref(), "marker", TellOptions{.delay = absl::Milliseconds(50)});
+  system.Tell(watcher.ref(), "marker",
+              TellOptions{.delay = absl::Milliseconds(50)});
   for (;;) {
     auto received = watcher.Receive(kWait);
     ASSERT_TRUE(received.ok()) << received.status();
@@ -131,21 +132,19 @@ TEST(TimersTest, TimersOfAStoppedActorNeverFire) {
   TimerHandle timer;
   auto actor = system.Spawn(Lambda([&](ActorContext& ctx, const Message& m) {
     if (IsText(m, "arm")) {
-      timer = ctx.Tell(probe.ref(), "fired", TellOptions{.delay = absl::Milliseconds(50)});
+      timer = ctx.Tell(probe.ref(), "fired",
+                       TellOptions{.delay = absl::Milliseconds(50)});
       ctx.Reply("armed");
     }
     return absl::OkStatus();
   }));
   ASSERT_TRUE(actor.ok());
   ASSERT_TRUE(system.Ask(*actor, "arm", kWait).get().ok());
-  probe.Watch(*actor);
-  system.Stop(*actor);
-  ASSERT_TRUE(probe.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *actor);
   EXPECT_TRUE(timer.done());
-  system.Tell(probe.ref(), "marker", TellOptions{.delay = absl::Milliseconds(100)});
-  auto next = probe.Receive(kWait);
-  ASSERT_TRUE(next.ok());
-  EXPECT_TRUE(IsText(*next->message, "marker"));
+  system.Tell(probe.ref(), "marker",
+              TellOptions{.delay = absl::Milliseconds(100)});
+  EXPECT_TRUE(NextIsText(probe, "marker"));
 }
 
 }  // namespace

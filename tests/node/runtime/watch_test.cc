@@ -13,6 +13,8 @@ namespace {
 using testing::Echo;
 using testing::kWait;
 using testing::Lambda;
+using testing::NextIsText;
+using testing::StopAndAwait;
 
 TEST(WatchTest, EveryWatcherGetsTerminatedStoppedExactlyOnce) {
   ActorSystem system;
@@ -31,9 +33,7 @@ TEST(WatchTest, EveryWatcherGetsTerminatedStoppedExactlyOnce) {
   }
   // Prove no second notice: a later message arrives next, not a Terminated.
   a.Tell(a.ref(), "marker");
-  auto next = a.Receive(kWait);
-  ASSERT_TRUE(next.ok());
-  EXPECT_TRUE(IsText(*next->message, "marker"));
+  EXPECT_TRUE(NextIsText(a, "marker"));
 }
 
 TEST(WatchTest, ActorWatchingTwiceGetsOneTerminated) {
@@ -57,9 +57,7 @@ TEST(WatchTest, ActorWatchingTwiceGetsOneTerminated) {
   system.Stop(*target);
   ASSERT_TRUE(probe.ReceiveAs<Terminated>(kWait).ok());
   system.Tell(*watcher, "marker");
-  auto next = probe.Receive(kWait);
-  ASSERT_TRUE(next.ok());
-  EXPECT_TRUE(IsText(*next->message, "marker"));
+  EXPECT_TRUE(NextIsText(probe, "marker"));
 }
 
 TEST(WatchTest, WatchingDeadOrUnknownRefGivesNotFoundAtOnce) {
@@ -67,9 +65,7 @@ TEST(WatchTest, WatchingDeadOrUnknownRefGivesNotFoundAtOnce) {
   Inbox inbox(system);
   auto dead = system.Spawn(Echo());
   ASSERT_TRUE(dead.ok());
-  inbox.Watch(*dead);
-  system.Stop(*dead);
-  ASSERT_TRUE(inbox.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *dead);
 
   Inbox late(system);
   late.Watch(*dead);
@@ -101,15 +97,10 @@ TEST(WatchTest, UnwatchPreventsDelivery) {
   inbox.Watch(*target);
   inbox.Unwatch(*target);
   inbox.Unwatch(*target);  // harmless
-  system.Stop(*target);
   // Wait for the stop to be visible, then prove nothing arrived.
-  Inbox observer(system);
-  observer.Watch(*target);
-  ASSERT_TRUE(observer.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *target);
   inbox.Tell(inbox.ref(), "marker");
-  auto next = inbox.Receive(kWait);
-  ASSERT_TRUE(next.ok());
-  EXPECT_TRUE(IsText(*next->message, "marker"));
+  EXPECT_TRUE(NextIsText(inbox, "marker"));
 }
 
 TEST(WatchTest, ActorUnwatchPreventsDelivery) {
@@ -129,13 +120,9 @@ TEST(WatchTest, ActorUnwatchPreventsDelivery) {
   }));
   ASSERT_TRUE(watcher.ok());
   ASSERT_TRUE(system.Ask(*watcher, "watch-unwatch", kWait).get().ok());
-  probe.Watch(*target);
-  system.Stop(*target);
-  ASSERT_TRUE(probe.ReceiveAs<Terminated>(kWait).ok());
+  StopAndAwait(system, *target);
   system.Tell(*watcher, "marker");
-  auto next = probe.Receive(kWait);
-  ASSERT_TRUE(next.ok());
-  EXPECT_TRUE(IsText(*next->message, "marker"));
+  EXPECT_TRUE(NextIsText(probe, "marker"));
 }
 
 }  // namespace

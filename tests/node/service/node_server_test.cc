@@ -1,10 +1,10 @@
 // A real gRPC round trip: a node on a free port, a client calling it.
 #include "node/service/node_server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
@@ -96,7 +96,8 @@ TEST(NodeServerTest, RefusesCallsAfterShutdown) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::NodeIdentity identity;
-  grpc::Status status = stub->Identify(&context, v1::IdentifyRequest(), &identity);
+  grpc::Status status =
+      stub->Identify(&context, v1::IdentifyRequest(), &identity);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
