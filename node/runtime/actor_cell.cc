@@ -14,12 +14,15 @@
 namespace troupe {
 
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-                     ActorRef parent, const SpawnOptions& options)
+                     ActorRef parent, const SpawnOptions& options,
+                     uint64_t serial)
     : Process(system->interned_address(), std::move(id), system->incarnation()),
       system_(system),
       factory_(std::move(factory)),
       parent_(std::move(parent)),
-      mailbox_capacity_(options.mailbox_capacity) {}
+      mailbox_capacity_(options.mailbox_capacity),
+      top_level_(!parent_),
+      serial_(serial) {}
 
 ActorCell::~ActorCell() {
   // Whatever is still queued (only possible when the dispatcher stopped
@@ -32,9 +35,14 @@ ActorCell::~ActorCell() {
   }
 }
 
-void ActorCell::Start() {
+void ActorCell::Init(std::unique_ptr<Actor> actor) {
+  actor_ = std::move(actor);
   self_ = ActorRef(shared_from_this());
-  SendSystem(MakeSystem(SystemKind::kStart, ActorRef()));
+}
+
+void ActorCell::Start() {
+  run_keepalive_ = shared_from_this();
+  system_->dispatcher().Schedule(this);
 }
 
 ActorCell::Extras& ActorCell::extras() {
@@ -102,8 +110,16 @@ void ActorCell::ScheduleIfIdle() {
 
 void ActorCell::Run() {
   std::shared_ptr<ActorCell> keepalive = std::move(run_keepalive_);
+  if (state_.load(std::memory_order_relaxed) == State::kNew) {
+    state_.store(State::kRunning, std::memory_order_release);
+    RunStarted(/*restart=*/false, absl::OkStatus());
+  }
   int budget = system_->throughput();
   for (;;) {
+    if (stop_requested_) {  // ctx.Stop() in the last Receive or hook
+      stop_requested_ = false;
+      BeginStop(kStopped);
+    }
     if (MpscNode* node = system_queue_.Pop(); node != nullptr) {
       HandleSystem(SystemMessagePtr(static_cast<SystemMessage*>(node)));
       continue;
@@ -157,10 +173,6 @@ void ActorCell::HandleSystem(SystemMessagePtr message) {
     return;
   }
   switch (message->kind) {
-    case SystemKind::kStart:
-      state_.store(State::kRunning, std::memory_order_release);
-      RunStarted(/*restart=*/false, absl::OkStatus());
-      break;
     case SystemKind::kStop:
       BeginStop(message->reason == v1::TERMINATION_REASON_UNSPECIFIED
                     ? kStopped
@@ -303,7 +315,7 @@ void ActorCell::FinishStop() {
     }
   }
   state_.store(State::kTerminated, std::memory_order_release);
-  system_->OnActorTerminated(this, /*top_level=*/!parent_);
+  system_->OnActorTerminated(this);
   DrainUserQueue();
   std::unique_ptr<Extras> extras = std::move(extras_);
   if (extras != nullptr) {

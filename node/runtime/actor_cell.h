@@ -33,17 +33,23 @@ class ActorCell final : public Process,
                         public std::enable_shared_from_this<ActorCell> {
  public:
   // Use ActorSystem::CreateActor. The cell is inert until Start().
+  // `serial`: the registry key of a top-level generated id, else 0.
   ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-            ActorRef parent, const SpawnOptions& options);
+            ActorRef parent, const SpawnOptions& options, uint64_t serial);
   ~ActorCell() override;
 
-  // The first instance (made by the spawner, so a failing factory fails the
-  // spawn). Before Start only.
-  void set_actor(std::unique_ptr<Actor> actor) { actor_ = std::move(actor); }
+  // Gives the cell its first instance (made by the spawner, so a failing
+  // factory fails the spawn) and its own ref. Once, after registration and
+  // before Start.
+  void Init(std::unique_ptr<Actor> actor);
 
-  // Queues the start (Started runs before any user message). Call once,
-  // after registration.
+  // Hands the cell to the dispatcher: Started runs first, then whatever was
+  // sent meanwhile. Until then nothing runs it (it is created holding its
+  // schedule token), so the spawner can record it first. Call once.
   void Start();
+
+  bool top_level() const { return top_level_; }
+  uint64_t serial() const { return serial_; }
 
   // Process. Thread-safe.
   void SendUser(EnvelopePtr envelope) override;
@@ -131,15 +137,19 @@ class ActorCell final : public Process,
   ActorRef parent_;  // nobody for a top-level actor
   MpscQueue system_queue_;
   MpscQueue user_queue_;
-  std::atomic<bool> scheduled_{false};
+  // Created true: the spawner holds the token until Start().
+  std::atomic<bool> scheduled_{true};
   std::atomic<State> state_{State::kNew};
   // The dispatcher's reference while scheduled: owned by whoever set
   // scheduled_ to true (see ScheduleIfIdle / ReleaseOrReschedule).
   std::shared_ptr<ActorCell> run_keepalive_;
   const size_t mailbox_capacity_;
+  const bool top_level_;
+  const uint64_t serial_;  // no parent: supervised by the system guardian
   std::atomic<size_t> mailbox_size_{0};  // only maintained when bounded
   // Actor thread only:
-  bool suspended_ = false;  // failed; awaiting the supervisor's directive
+  bool suspended_ = false;       // failed; awaiting the supervisor's directive
+  bool stop_requested_ = false;  // ctx.Stop(): stop once the call returns
   TerminationReason stop_reason_ = v1::STOPPED;
   const Envelope* current_ = nullptr;
   std::unique_ptr<Extras> extras_;

@@ -105,7 +105,9 @@ void ActorCell::Unwatch(const ActorRef& ref) {
   ref.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, self_));
 }
 
-void ActorCell::Stop() { SendSystem(MakeSystem(SystemKind::kStop, self_)); }
+// Takes effect when the current Receive or hook returns (see Run): the same
+// moment a kStop sent to itself would, without the round trip.
+void ActorCell::Stop() { stop_requested_ = true; }
 
 void ActorCell::Stop(const ActorRef& ref) { system_->Stop(ref); }
 

@@ -4,39 +4,32 @@
 #include <utility>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/ask_process.h"
 #include "node/runtime/guard.h"
 #include "node/runtime/incarnation.h"
 #include "node/runtime/logging.h"
+#include "node/runtime/registry.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
-namespace {
-
-constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-
-std::string Base36(uint64_t n) {
-  std::string digits;
-  do {
-    digits.push_back(kBase36[n % 36]);
-    n /= 36;
-  } while (n > 0);
-  return std::string(digits.rbegin(), digits.rend());
-}
-
-}  // namespace
-
 ActorSystem::ActorSystem(ActorSystemOptions options)
     : address_(InternAddress(options.address)),
       incarnation_(options.incarnation != 0 ? options.incarnation
                                             : NewIncarnation()),
       throughput_(options.throughput > 0 ? options.throughput : 1),
       guardian_strategy_(std::move(options.guardian_strategy)),
-      dispatcher_(options.threads) {}
+      dispatcher_(options.threads) {
+#ifdef NDEBUG
+  // Debian's Abseil is built with mutex deadlock detection on, which updates
+  // a global lock graph on every lock; optimised builds turn it off
+  // (process-wide; debug and test builds keep it).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
+}
 
 ActorSystem::~ActorSystem() {
   Shutdown(absl::ZeroDuration());
@@ -51,15 +44,6 @@ ActorSystem::~ActorSystem() {
   dispatcher_.Shutdown();
 }
 
-ActorSystem::RegistryShard& ActorSystem::ShardFor(absl::string_view id) const {
-  return registry_[absl::Hash<absl::string_view>()(id) % kRegistryShards];
-}
-
-std::string ActorSystem::GenerateName() {
-  return absl::StrCat(
-      "$", Base36(next_name_.fetch_add(1, std::memory_order_relaxed)));
-}
-
 absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
     ActorFactory factory, absl::string_view name, const ActorRef& parent,
     const SpawnOptions& options) {
@@ -71,7 +55,9 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   if (!factory) {
     return absl::InvalidArgumentError("actor factory is empty");
   }
-  std::string local = name.empty() ? GenerateName() : std::string(name);
+  const uint64_t serial = name.empty() ? registry_.NextSerial() : 0;
+  std::string local =
+      name.empty() ? Registry::SerialId(serial) : std::string(name);
   std::string id =
       parent ? absl::StrCat(parent.id(), "/", local) : std::move(local);
   std::unique_ptr<Actor> actor;
@@ -87,17 +73,19 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
     return absl::InvalidArgumentError(
         absl::StrCat("actor factory for '", id, "' returned null"));
   }
-  auto cell = std::make_shared<ActorCell>(this, std::move(id),
-                                          std::move(factory), parent, options);
-  cell->set_actor(std::move(actor));
-  RegistryShard& shard = ShardFor(cell->id());
-  {
-    MutexLock lock(&shard.mu);
-    if (!shard.cells.emplace(cell->id(), cell.get()).second) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "an actor named '", cell->id(), "' is already alive on ", address()));
-    }
+  // Only a top-level generated id is the serial alone (a child's is
+  // "parent/$serial"): only those are registered by serial.
+  auto cell =
+      std::make_shared<ActorCell>(this, std::move(id), std::move(factory),
+                                  parent, options, parent ? 0 : serial);
+  // Registered before Init: a cell refused here (id taken) does not yet hold
+  // its own ref, so it is simply freed. Until Start nothing runs it, so a ref
+  // found through the registry meanwhile only queues messages.
+  if (!registry_.Insert(cell.get())) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "an actor named '", cell->id(), "' is already alive on ", address()));
   }
+  cell->Init(std::move(actor));
   actors_alive_.fetch_add(1, std::memory_order_relaxed);
   actors_spawned_.fetch_add(1, std::memory_order_relaxed);
   return cell;
@@ -106,41 +94,42 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
 absl::StatusOr<ActorRef> ActorSystem::Spawn(ActorFactory factory,
                                             absl::string_view name,
                                             const SpawnOptions& options) {
-  {
-    MutexLock lock(&mu_);
-    if (shutting_down_) {
-      return absl::FailedPreconditionError(
-          "the actor system is shutting down; no new top-level actors");
-    }
+  // Counted before the flag is read (both seq_cst): a spawn racing with
+  // Shutdown either sees the flag and backs out, or is counted before
+  // AwaitTermination can see zero.
+  top_level_alive_.fetch_add(1, std::memory_order_seq_cst);
+  if (shutting_down_.load(std::memory_order_seq_cst)) {
+    TopLevelGone();
+    return absl::FailedPreconditionError(
+        "the actor system is shutting down; no new top-level actors");
   }
   auto cell = CreateActor(std::move(factory), name, ActorRef(), options);
   if (!cell.ok()) {
+    TopLevelGone();
     return cell.status();
   }
   ActorRef ref(*cell);
-  {
-    MutexLock lock(&mu_);
-    top_level_.emplace(cell->get(), ref);
-  }
   (*cell)->Start();
+  // Shutdown pills the top-level actors it finds in the registry; one
+  // registered after it looked sees the flag here and is pilled instead.
+  if (shutting_down_.load(std::memory_order_seq_cst)) {
+    Tell(ref, PoisonPill());
+  }
   return ref;
 }
 
-void ActorSystem::OnActorTerminated(ActorCell* cell, bool top_level) {
-  {
-    RegistryShard& shard = ShardFor(cell->id());
-    MutexLock lock(&shard.mu);
-    shard.cells.erase(cell->id());
-  }
-  actors_alive_.fetch_sub(1, std::memory_order_relaxed);
-  if (top_level) {
-    ActorRef released;  // dropped outside the lock
+void ActorSystem::TopLevelGone() {
+  if (top_level_alive_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+    // The last one: take the lock so AwaitTermination re-checks.
     MutexLock lock(&mu_);
-    auto it = top_level_.find(cell);
-    if (it != top_level_.end()) {
-      released = std::move(it->second);
-      top_level_.erase(it);
-    }
+  }
+}
+
+void ActorSystem::OnActorTerminated(ActorCell* cell) {
+  registry_.Erase(cell);
+  actors_alive_.fetch_sub(1, std::memory_order_relaxed);
+  if (cell->top_level()) {
+    TopLevelGone();
   }
 }
 
@@ -169,14 +158,12 @@ Directive ActorSystem::SuperviseTopLevel(ActorCell* cell,
 }
 
 absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {
-  RegistryShard& shard = ShardFor(id);
-  MutexLock lock(&shard.mu);
-  auto it = shard.cells.find(id);
-  if (it == shard.cells.end()) {
+  std::shared_ptr<ActorCell> cell = registry_.Find(id);
+  if (cell == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no actor named '", id, "' is alive on ", address()));
   }
-  return ActorRef(it->second->shared_from_this());
+  return ActorRef(std::move(cell));
 }
 
 ActorRef ActorSystem::Resolve(const Pid& pid) const {
@@ -207,11 +194,10 @@ void ActorSystem::Stop(const ActorRef& ref) {
 
 void ActorSystem::Shutdown(absl::Duration timeout) {
   {
-    MutexLock lock(&mu_);
-    if (shutting_down_) {
-      return;
+    MutexLock lock(&mu_);  // so AwaitTermination re-checks
+    if (shutting_down_.exchange(true, std::memory_order_seq_cst)) {
+      return;  // no top-level spawn from here on
     }
-    shutting_down_ = true;  // no top-level spawn from here on
   }
   for (const ActorRef& ref : TopLevelActors()) {
     Tell(ref, PoisonPill());
@@ -234,7 +220,8 @@ bool ActorSystem::AwaitTermination(absl::Duration timeout) {
   return mu_.AwaitWithTimeout(
       absl::Condition(
           +[](ActorSystem* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->shutting_down_ && self->top_level_.empty();
+            return self->shutting_down_.load(std::memory_order_seq_cst) &&
+                   self->top_level_alive_.load(std::memory_order_seq_cst) == 0;
           },
           this),
       timeout);
@@ -242,10 +229,8 @@ bool ActorSystem::AwaitTermination(absl::Duration timeout) {
 
 std::vector<ActorRef> ActorSystem::TopLevelActors() const {
   std::vector<ActorRef> actors;
-  MutexLock lock(&mu_);
-  actors.reserve(top_level_.size());
-  for (const auto& [cell, ref] : top_level_) {
-    actors.push_back(ref);
+  for (std::shared_ptr<ActorCell>& cell : registry_.TopLevel()) {
+    actors.emplace_back(std::move(cell));
   }
   return actors;
 }
@@ -262,6 +247,9 @@ SystemStats ActorSystem::stats() const {
 
 void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
                              absl::string_view reason) {
+  if (Is<PoisonPill>(envelope->message())) {
+    return;  // stopping what has stopped is harmless, not a lost message
+  }
   ActorRef sender = std::move(envelope->sender);
   dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason);
 }
@@ -302,9 +290,7 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
 AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                    absl::Duration timeout) {
   auto ask = std::make_shared<AskProcess>(
-      address_,
-      absl::StrCat("$ask",
-                   Base36(next_name_.fetch_add(1, std::memory_order_relaxed))),
+      address_, absl::StrCat("$ask", Base36(registry_.NextSerial())),
       incarnation_, to);
   AskFuture future = ask->future();
   if (!to || to.process()->IsTerminated()) {

@@ -22,6 +22,7 @@
 #include "node/runtime/dead_letters.h"
 #include "node/runtime/dispatcher.h"
 #include "node/runtime/input_source.h"
+#include "node/runtime/registry.h"
 #include "node/runtime/sharded_counter.h"
 #include "node/runtime/supervision.h"
 #include "node/runtime/sync.h"
@@ -57,6 +58,8 @@ struct SystemStats {
 
 class ActorSystem final : public Teller {
  public:
+  // Starts the worker and timer threads. In optimised builds (NDEBUG) it
+  // also turns off Abseil's mutex deadlock detection, process-wide.
   explicit ActorSystem(ActorSystemOptions options = {});
   // Shuts down if that has not happened (Shutdown(0): actors are stopped),
   // waits for every actor and input source to end, then stops the threads.
@@ -124,10 +127,11 @@ class ActorSystem final : public Teller {
       ActorFactory factory, absl::string_view name, const ActorRef& parent,
       const SpawnOptions& options);
   // Called by a cell once, when it has terminated.
-  void OnActorTerminated(ActorCell* cell, bool top_level);
+  void OnActorTerminated(ActorCell* cell);
   // Decides for a failed top-level actor (with the restart limit).
   Directive SuperviseTopLevel(ActorCell* cell, const Failure& failure);
-  // Publishes a dead letter with the envelope's message and sender.
+  // Publishes a dead letter with the envelope's message and sender (a
+  // PoisonPill is dropped instead: stopping twice is harmless).
   void DeadLetter(const ActorRef& target, EnvelopePtr envelope,
                   absl::string_view reason);
   // Runs `fn` on a thread of its own for `target` (see input_source.h).
@@ -139,18 +143,11 @@ class ActorSystem final : public Teller {
   }
 
  private:
-  static constexpr size_t kRegistryShards = 16;
-  struct RegistryShard {
-    mutable Mutex mu;
-    absl::flat_hash_map<absl::string_view, ActorCell*> cells
-        ABSL_GUARDED_BY(mu);
-  };
-
   ActorRef DefaultSender() const override { return ActorRef(); }
-  RegistryShard& ShardFor(absl::string_view id) const;
-  std::string GenerateName();
-  // A snapshot of the live top-level actors.
+  // A snapshot of the live top-level actors (from the registry).
   std::vector<ActorRef> TopLevelActors() const;
+  // One top-level actor fewer (wakes AwaitTermination at zero).
+  void TopLevelGone();
 
   const std::string* const address_;
   const uint64_t incarnation_;
@@ -158,17 +155,18 @@ class ActorSystem final : public Teller {
   const SupervisorStrategy guardian_strategy_;
 
   DeadLetters dead_letters_;
-  mutable std::array<RegistryShard, kRegistryShards> registry_;
-  std::atomic<uint64_t> next_name_{0};
+  Registry registry_;
   std::atomic<int64_t> actors_alive_{0};
   std::atomic<uint64_t> actors_spawned_{0};
   std::atomic<uint64_t> mailbox_overflows_{0};
+  // Top-level actors spawned and not yet terminated (counted from before
+  // registration, so AwaitTermination cannot miss one being spawned).
+  std::atomic<int64_t> top_level_alive_{0};
   ShardedCounter messages_processed_;
 
   mutable Mutex mu_;
-  absl::flat_hash_map<const ActorCell*, ActorRef> top_level_
-      ABSL_GUARDED_BY(mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Set once, under mu_ (so AwaitTermination re-checks); read lock-free.
+  std::atomic<bool> shutting_down_{false};
   TimerHandle shutdown_timer_ ABSL_GUARDED_BY(mu_);
   int sources_running_ ABSL_GUARDED_BY(mu_) = 0;
 

@@ -1,7 +1,10 @@
 #include "node/runtime/dispatcher.h"
 
 #include <algorithm>
+#include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "node/runtime/sync.h"
 
 namespace troupe {
@@ -13,6 +16,18 @@ constexpr int kMaxLifoStreak = 8;
 // Every this many picks a worker looks at the global queue first, so work
 // from outside the pool is not starved by busy local queues.
 constexpr uint32_t kGlobalCheckInterval = 61;
+// At most this many runnables move from the global queue to a worker's
+// local queue at once.
+constexpr size_t kMaxGlobalBatch = 32;
+// How long an idle worker looks for work before parking: work that arrives
+// in bursts (spawns, tells from outside the pool) then needs no wake-up.
+constexpr absl::Duration kSpinBeforePark = absl::Microseconds(50);
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 struct WorkerIdentity {
   const void* dispatcher = nullptr;
@@ -114,18 +129,40 @@ Runnable* Dispatcher::PopLocal(Worker* worker) {
   return runnable;
 }
 
-Runnable* Dispatcher::PopGlobal() {
+Runnable* Dispatcher::PopGlobal(Worker* self) {
   if (global_size_.load(std::memory_order_relaxed) == 0) {
     return nullptr;
   }
-  MutexLock lock(&global_mu_);
-  if (global_.empty()) {
-    return nullptr;
+  // Take a fair share at once (Go's scheduler does the same): the first runs
+  // now, the rest go to this worker's local queue, where others may steal
+  // them. Fewer trips through the contended global lock.
+  Runnable* first = nullptr;
+  std::vector<Runnable*> batch;
+  {
+    MutexLock lock(&global_mu_);
+    if (global_.empty()) {
+      return nullptr;
+    }
+    const size_t share =
+        std::min<size_t>(global_.size() / workers_.size() + 1, kMaxGlobalBatch);
+    first = global_.front();
+    global_.pop_front();
+    batch.reserve(share - 1);
+    for (size_t i = 1; i < share; ++i) {
+      batch.push_back(global_.front());
+      global_.pop_front();
+    }
+    global_size_.fetch_sub(static_cast<int>(share), std::memory_order_relaxed);
   }
-  Runnable* runnable = global_.front();
-  global_.pop_front();
-  global_size_.fetch_sub(1, std::memory_order_relaxed);
-  return runnable;
+  if (!batch.empty()) {
+    MutexLock lock(&self->mu);
+    for (Runnable* runnable : batch) {
+      self->queue.push_back(runnable);
+    }
+    self->queue_size.fetch_add(static_cast<int>(batch.size()),
+                               std::memory_order_seq_cst);
+  }
+  return first;
 }
 
 Runnable* Dispatcher::Steal(Worker* self) {
@@ -141,7 +178,7 @@ Runnable* Dispatcher::Steal(Worker* self) {
 
 Runnable* Dispatcher::FindWork(Worker* self) {
   if (++self->ticks % kGlobalCheckInterval == 0) {
-    if (Runnable* runnable = PopGlobal(); runnable != nullptr) {
+    if (Runnable* runnable = PopGlobal(self); runnable != nullptr) {
       return runnable;
     }
   }
@@ -160,7 +197,7 @@ Runnable* Dispatcher::FindWork(Worker* self) {
   if (Runnable* runnable = PopLocal(self); runnable != nullptr) {
     return runnable;
   }
-  if (Runnable* runnable = PopGlobal(); runnable != nullptr) {
+  if (Runnable* runnable = PopGlobal(self); runnable != nullptr) {
     return runnable;
   }
   return Steal(self);
@@ -178,13 +215,17 @@ bool Dispatcher::HasSharedWork() const {
   return false;
 }
 
-// A pusher increments a queue size (seq_cst) and then reads idle_count_
-// (seq_cst); a parking worker increments idle_count_ (seq_cst) and then reads
-// the queue sizes (seq_cst). In the single total order of these operations at
-// least one side sees the other's write, so either the pusher wakes the
-// worker or the worker finds the work: no wake-up is lost.
+// A pusher increments a queue size (seq_cst) and then reads spinning_ and
+// idle_count_ (seq_cst); a parking worker increments idle_count_ (seq_cst)
+// and then reads the queue sizes (seq_cst). In the single total order of
+// these operations at least one side sees the other's write, so either the
+// pusher wakes the worker or the worker finds the work: no wake-up is lost.
+// A pusher that sees a spinning worker wakes nobody: that worker decrements
+// spinning_ (seq_cst) after the pusher read it, then parks, and its re-check
+// in Park comes later still in the total order, so it sees the work.
 void Dispatcher::WakeOne() {
-  if (idle_count_.load(std::memory_order_seq_cst) == 0) {
+  if (spinning_.load(std::memory_order_seq_cst) > 0 ||
+      idle_count_.load(std::memory_order_seq_cst) == 0) {
     return;
   }
   Worker* target = nullptr;
@@ -225,10 +266,37 @@ void Dispatcher::Park(Worker* self) {
   self->wake = false;
 }
 
+Runnable* Dispatcher::Spin(Worker* self) {
+  spinning_.fetch_add(1, std::memory_order_seq_cst);
+  Runnable* found = nullptr;
+  const absl::Time deadline = absl::Now() + kSpinBeforePark;
+  for (int i = 0; !shutdown_.load(std::memory_order_relaxed); ++i) {
+    if (HasSharedWork()) {
+      found = FindWork(self);
+      if (found != nullptr) {
+        break;
+      }
+    }
+    // Give the core away between looks: on a small machine the thread that
+    // will produce the work may be waiting for it.
+    CpuRelax();
+    std::this_thread::yield();
+    if (i % 16 == 15 && absl::Now() >= deadline) {
+      break;
+    }
+  }
+  spinning_.fetch_sub(1, std::memory_order_seq_cst);
+  return found;
+}
+
 void Dispatcher::WorkerLoop(Worker* self) {
   tls_identity = WorkerIdentity{this, self, self->index};
   while (!shutdown_.load(std::memory_order_acquire)) {
-    if (Runnable* runnable = FindWork(self); runnable != nullptr) {
+    Runnable* runnable = FindWork(self);
+    if (runnable == nullptr) {
+      runnable = Spin(self);
+    }
+    if (runnable != nullptr) {
       runnable->Run();
     } else {
       Park(self);

@@ -63,12 +63,14 @@ class Dispatcher {
   void WorkerLoop(Worker* self);
   Runnable* FindWork(Worker* self);
   Runnable* PopLocal(Worker* worker);
-  Runnable* PopGlobal();
+  Runnable* PopGlobal(Worker* self);
   Runnable* Steal(Worker* self);
   void PushLocal(Worker* worker, Runnable* runnable);
   void PushGlobal(Runnable* runnable);
   bool HasSharedWork() const;
   void WakeOne();
+  // Looks for work for a short while before parking; nullptr if none came.
+  Runnable* Spin(Worker* self);
   void Park(Worker* self);
   Worker* CurrentWorker() const;
 
@@ -83,6 +85,7 @@ class Dispatcher {
   Mutex idle_mu_;
   std::vector<Worker*> idle_ ABSL_GUARDED_BY(idle_mu_);
   std::atomic<int> idle_count_{0};  // mirrors idle_.size()
+  std::atomic<int> spinning_{0};    // workers in Spin()
 };
 
 }  // namespace troupe

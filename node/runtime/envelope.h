@@ -89,7 +89,6 @@ inline EnvelopePtr MakeEnvelope(absl::string_view text, ActorRef sender) {
 }
 
 enum class SystemKind : uint8_t {
-  kStart,       // run Started (first message of every actor)
   kStop,        // stop now (overtakes user messages)
   kWatch,       // ref wants Terminated when this actor ends
   kUnwatch,     // ref no longer does
