@@ -17,6 +17,7 @@ packages=(
   libgtest-dev            # GoogleTest
   libgmock-dev            # GoogleMock
   libbenchmark-dev        # Google Benchmark, for tests/bench
+  libgoogle-perftools-dev # tcmalloc, the allocator troupe's binaries link
 )
 
 missing=()

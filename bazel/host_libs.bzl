@@ -32,6 +32,8 @@ _LIBS = {
     "absl_strings": (["absl_strings", "absl_str_format"], "libabsl-dev"),
     "absl_synchronization": (["absl_synchronization"], "libabsl-dev"),
     "absl_time": (["absl_time"], "libabsl-dev"),
+    # The allocator troupe's binaries link (not its libraries): see troupe.bzl.
+    "tcmalloc": (["libtcmalloc_minimal"], "libgoogle-perftools-dev"),
     # Testing and benchmarking.
     "gtest": (["gtest"], "libgtest-dev"),
     "gtest_main": (["gtest_main"], "libgtest-dev"),
