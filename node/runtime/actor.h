@@ -44,7 +44,15 @@ class Actor {
 // Makes a fresh actor instance: at spawn and at each restart.
 using ActorFactory = std::function<std::unique_ptr<Actor>()>;
 
-// A behaviour installed with ActorContext::Become: replaces Receive.
+// A behaviour: what an actor does with a message. Installed with
+// ActorContext::Become (replacing Receive), or an actor of its own through
+// FromBehavior.
 using Behavior = std::function<absl::Status(ActorContext&, const Message&)>;
+
+// A factory of actors that are just `behavior` (the seeds' actor_of(
+// behaviour=fn)): system.Spawn(FromBehavior(fn), "name"). Each instance
+// (and each restart) calls the same function; keep state in its captures or
+// write an Actor class.
+ActorFactory FromBehavior(Behavior behavior);
 
 }  // namespace troupe

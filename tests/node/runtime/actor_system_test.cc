@@ -186,6 +186,42 @@ TEST(ActorSystemTest, TellToUnknownActorIsDeadLetterToSenderAndStream) {
   EXPECT_EQ(system.stats().dead_letters, 1u);
 }
 
+TEST(ActorSystemTest, DeadLetterReturnsToTheSendingActor) {
+  ActorSystem system;
+  Inbox probe(system);
+  const ActorRef ghost = system.Resolve(Pid{"local", "ghost", 0});
+  auto sender =
+      system.Spawn(FromBehavior([&](ActorContext& ctx, const Message& m) {
+        if (IsText(m, "go")) {
+          ctx.Tell(ghost, "boo");
+        } else if (const auto* letter = As<DeadLetter>(m)) {
+          ctx.Tell(probe.ref(), *letter);  // report what came back
+        }
+        return absl::OkStatus();
+      }));
+  ASSERT_TRUE(sender.ok());
+  system.Tell(*sender, "go");
+  auto letter = probe.ReceiveAs<DeadLetter>(kWait);
+  ASSERT_TRUE(letter.ok()) << letter.status();
+  EXPECT_EQ(letter->target().id(), "ghost");
+  EXPECT_TRUE(SameActor(*sender, letter->sender()));
+  EXPECT_EQ(system.stats().dead_letters, 1u);
+}
+
+TEST(ActorSystemTest, FromBehaviorMakesAnActorOfAFunction) {
+  ActorSystem system;
+  auto shouter =
+      system.Spawn(FromBehavior([](ActorContext& ctx, const Message& m) {
+                     ctx.Reply(std::string(TextOf(m)) + "!");
+                     return absl::OkStatus();
+                   }),
+                   "shouter");
+  ASSERT_TRUE(shouter.ok());
+  auto reply = system.Ask(*shouter, "hey", kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(TextOf(**reply), "hey!");
+}
+
 TEST(ActorSystemTest, TellToStoppedActorIsDeadLetter) {
   ActorSystem system;
   Inbox inbox(system);

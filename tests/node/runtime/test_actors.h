@@ -26,9 +26,10 @@ namespace troupe::testing {
 // Every wait in the tests is bounded by this (generous: CI runs sanitizers).
 inline constexpr absl::Duration kWait = absl::Seconds(10);
 
-using ReceiveFn = std::function<absl::Status(ActorContext&, const Message&)>;
+using ReceiveFn = Behavior;
 
-// An actor whose Receive (and optional hooks) are lambdas.
+// An actor whose Receive and hooks are lambdas (set the hooks after
+// construction).
 class LambdaActor : public Actor {
  public:
   explicit LambdaActor(ReceiveFn receive) : receive_(std::move(receive)) {}
@@ -56,8 +57,10 @@ class LambdaActor : public Actor {
   ReceiveFn receive_;
 };
 
+// An actor that is just `receive` (FromBehavior); LambdaActor when hooks are
+// needed too.
 inline ActorFactory Lambda(ReceiveFn receive) {
-  return [receive] { return std::make_unique<LambdaActor>(receive); };
+  return FromBehavior(std::move(receive));
 }
 
 // Replies to every message with a copy of it.
