@@ -167,15 +167,35 @@ absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {
 }
 
 ActorRef ActorSystem::Resolve(const Pid& pid) const {
-  if (pid.address == address() &&
-      (pid.incarnation == 0 || pid.incarnation == incarnation_)) {
-    if (auto ref = Lookup(pid.id); ref.ok()) {
-      return *ref;
-    }
+  if (pid.address == address()) {
+    return ResolveLocal(pid.id, pid.incarnation);
+  }
+  if (RemoteResolver* remote =
+          remote_resolver_.load(std::memory_order_acquire)) {
+    return remote->ResolveRemote(pid);
   }
   return ActorRef(std::make_shared<DeadProcess>(
       const_cast<ActorSystem*>(this), InternAddress(pid.address), pid.id,
-      pid.incarnation != 0 ? pid.incarnation : incarnation_));
+      pid.incarnation));
+}
+
+ActorRef ActorSystem::ResolveLocal(absl::string_view id,
+                                   uint64_t incarnation) const {
+  if (incarnation == 0 || incarnation == incarnation_) {
+    if (std::shared_ptr<ActorCell> cell = registry_.Find(id)) {
+      return ActorRef(std::move(cell));
+    }
+    if (std::shared_ptr<Process> reply = registry_.FindReply(id)) {
+      return ActorRef(std::move(reply));
+    }
+  }
+  return ActorRef(std::make_shared<DeadProcess>(
+      const_cast<ActorSystem*>(this), address_, std::string(id),
+      incarnation != 0 ? incarnation : incarnation_));
+}
+
+std::string ActorSystem::NewReplyId(absl::string_view prefix) {
+  return absl::StrCat(prefix, Base36(registry_.NextSerial()));
 }
 
 absl::StatusOr<ActorRef> ActorSystem::Resolve(absl::string_view text) const {
@@ -289,15 +309,16 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
 
 AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                    absl::Duration timeout) {
-  auto ask = std::make_shared<AskProcess>(
-      address_, absl::StrCat("$ask", Base36(registry_.NextSerial())),
-      incarnation_, to);
+  auto ask = std::make_shared<AskProcess>(this, NewReplyId("$ask"), to);
   AskFuture future = ask->future();
   if (!to || to.process()->IsTerminated()) {
     ask->Complete(absl::NotFoundError(absl::StrCat(
         to.ToString(), " is not alive; the ask cannot be answered")));
     return future;
   }
+  // Registered so a reply from another node finds it (a local target may
+  // forward the ask there); Complete unregisters it.
+  RegisterReply(ask);
   // The timer owns the reply slot until it fires or the ask completes (which
   // cancels it): a target that drops the message must still time the ask
   // out, not break its promise.
@@ -305,6 +326,11 @@ AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
     ask->Complete(absl::DeadlineExceededError(
         absl::StrCat("no reply within ", absl::FormatDuration(timeout))));
   }));
+  if (!IsLocal(to)) {
+    // A remote target is watched (as Erlang's gen:call monitors), so its
+    // node going down or its stopping fails the ask at once.
+    ask->WatchTarget();
+  }
   envelope->sender = ActorRef(ask);
   to.process()->SendUser(std::move(envelope));
   return future;

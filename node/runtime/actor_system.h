@@ -23,6 +23,7 @@
 #include "node/runtime/dispatcher.h"
 #include "node/runtime/input_source.h"
 #include "node/runtime/registry.h"
+#include "node/runtime/remote_resolver.h"
 #include "node/runtime/sharded_counter.h"
 #include "node/runtime/supervision.h"
 #include "node/runtime/sync.h"
@@ -85,8 +86,14 @@ class ActorSystem final : public Teller {
 
   // A ref for `pid`. Never fails: a pid of this node whose actor is not
   // alive (or of an older incarnation) gives a ref whose messages become
-  // dead letters and whose watchers get NOT_FOUND. Thread-safe.
+  // dead letters and whose watchers get NOT_FOUND. A pid of another node
+  // goes to the remote resolver (a dead ref when there is none).
+  // Thread-safe.
   ActorRef Resolve(const Pid& pid) const;
+  // As Resolve for a pid of this node, whatever address it names (a peer
+  // may spell this node's address differently). Also finds reply processes
+  // (asks, inboxes). Incarnation 0 matches the current one.
+  ActorRef ResolveLocal(absl::string_view id, uint64_t incarnation) const;
   // Parses troupe://address/id and resolves it; INVALID_ARGUMENT on a
   // malformed text.
   absl::StatusOr<ActorRef> Resolve(absl::string_view text) const;
@@ -117,6 +124,23 @@ class ActorSystem final : public Teller {
                         absl::Duration timeout) override;
 
   // --- For the runtime (ActorCell) and remoting; not for programs. ---
+  // Installs how refs to other nodes are made. Call once, before the system
+  // is used; `resolver` must outlive every use of the system.
+  void set_remote_resolver(RemoteResolver* resolver) {
+    remote_resolver_.store(resolver, std::memory_order_release);
+  }
+  // True when `ref` names an actor or reply process of this node.
+  bool IsLocal(const ActorRef& ref) const {
+    return ref && &ref.address() == address_;
+  }
+  // Makes a reply process (ask, inbox) reachable by id, for replies from
+  // other nodes; Unregister when it is done. Thread-safe.
+  void RegisterReply(const std::shared_ptr<Process>& process) {
+    registry_.InsertReply(process);
+  }
+  void UnregisterReply(const std::string& id) { registry_.EraseReply(id); }
+  // A fresh id with `prefix` ("$ask", "$inbox") for a reply process.
+  std::string NewReplyId(absl::string_view prefix);
   Dispatcher& dispatcher() { return dispatcher_; }
   TimerScheduler& timers() { return timers_; }
   int throughput() const { return throughput_; }
@@ -156,6 +180,7 @@ class ActorSystem final : public Teller {
 
   DeadLetters dead_letters_;
   Registry registry_;
+  std::atomic<RemoteResolver*> remote_resolver_{nullptr};
   std::atomic<int64_t> actors_alive_{0};
   std::atomic<uint64_t> actors_spawned_{0};
   std::atomic<uint64_t> mailbox_overflows_{0};

@@ -10,10 +10,16 @@
 
 namespace troupe {
 
-AskProcess::AskProcess(const std::string* address, std::string id,
-                       uint64_t incarnation, ActorRef target)
-    : Process(address, std::move(id), incarnation),
+AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target)
+    : Process(system->interned_address(), std::move(id), system->incarnation()),
+      system_(system),
       target_(std::move(target)) {}
+
+void AskProcess::WatchTarget() {
+  watching_.store(true, std::memory_order_release);
+  target_.process()->SendSystem(
+      MakeSystem(SystemKind::kWatch, ActorRef(shared_from_this())));
+}
 
 void AskProcess::set_timer(TimerHandle timer) {
   MutexLock lock(&mu_);
@@ -32,6 +38,11 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
     timer_.Cancel();
   }
   promise_.set_value(std::move(result));
+  system_->UnregisterReply(id());
+  if (watching_.load(std::memory_order_acquire)) {
+    target_.process()->SendSystem(
+        MakeSystem(SystemKind::kUnwatch, ActorRef(shared_from_this())));
+  }
 }
 
 void AskProcess::SendUser(EnvelopePtr envelope) {
@@ -44,8 +55,19 @@ void AskProcess::SendUser(EnvelopePtr envelope) {
   Complete(envelope->TakeMessage());
 }
 
-void AskProcess::SendSystem(SystemMessagePtr /*message*/) {
-  // Nobody supervises or watches a reply slot; nothing to do.
+void AskProcess::SendSystem(SystemMessagePtr message) {
+  // Only the watched target's end matters; nobody supervises a reply slot.
+  if (message->kind != SystemKind::kTerminated || message->ref != target_) {
+    return;
+  }
+  if (message->reason == kNodeDown) {
+    Complete(absl::UnavailableError(absl::StrCat(
+        "the node of ", target_.ToString(),
+        " is down; the ask cannot be answered")));
+  } else {
+    Complete(absl::NotFoundError(absl::StrCat(
+        target_.ToString(), " is not alive; the ask cannot be answered")));
+  }
 }
 
 void DeadProcess::SendUser(EnvelopePtr envelope) {

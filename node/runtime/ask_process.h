@@ -1,6 +1,8 @@
 // AskProcess: the one-off reply address behind an Ask. The first message
 // sent to it completes the future; a dead letter of the asked message
-// completes it with NOT_FOUND at once; the timer with DEADLINE_EXCEEDED.
+// completes it with NOT_FOUND at once; the timer with DEADLINE_EXCEEDED; a
+// watched (remote) target's Terminated with NOT_FOUND, or UNAVAILABLE when
+// its node went down.
 #pragma once
 
 #include <atomic>
@@ -17,15 +19,22 @@
 
 namespace troupe {
 
-class AskProcess final : public Process {
+class ActorSystem;
+
+class AskProcess final : public Process,
+                         public std::enable_shared_from_this<AskProcess> {
  public:
-  AskProcess(const std::string* address, std::string id, uint64_t incarnation,
-             ActorRef target);
+  // `system` must outlive the process; `id` from ActorSystem::NewReplyId.
+  AskProcess(ActorSystem* system, std::string id, ActorRef target);
 
   AskFuture future() { return promise_.get_future(); }
   // The timer that fails the ask; cancelled on completion. Set once.
   void set_timer(TimerHandle timer);
-  // Completes the future unless already completed. Thread-safe.
+  // Watches the target until the ask completes. Call at most once, after
+  // the process is owned by a shared_ptr.
+  void WatchTarget();
+  // Completes the future unless already completed; then unregisters the
+  // process and unwatches the target. Thread-safe.
   void Complete(absl::StatusOr<MessagePtr> result);
 
   void SendUser(EnvelopePtr envelope) override;
@@ -35,7 +44,9 @@ class AskProcess final : public Process {
   }
 
  private:
+  ActorSystem* const system_;
   const ActorRef target_;
+  std::atomic<bool> watching_{false};
   std::promise<absl::StatusOr<MessagePtr>> promise_;
   std::atomic<bool> done_{false};
   Mutex mu_;
@@ -45,7 +56,6 @@ class AskProcess final : public Process {
 // DeadProcess: what a ref to an actor that is not alive (unknown id, or an
 // old incarnation) points at. Every message becomes a dead letter; a watch
 // is answered with Terminated{NOT_FOUND}.
-class ActorSystem;
 class DeadProcess final : public Process,
                           public std::enable_shared_from_this<DeadProcess> {
  public:

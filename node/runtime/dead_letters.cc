@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/any.pb.h"
 #include "absl/time/clock.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
@@ -66,7 +67,11 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     DeadLetter letter;
     *letter.mutable_target() = ToProto(target.pid());
     *letter.mutable_sender() = ToProto(sender.pid());
-    letter.mutable_message()->PackFrom(*message);
+    if (const auto* any = As<google::protobuf::Any>(*message)) {
+      *letter.mutable_message() = *any;  // already packed (unknown type)
+    } else {
+      letter.mutable_message()->PackFrom(*message);
+    }
     sender.process()->SendUser(MakeEnvelope(std::move(letter), ActorRef()));
   }
 }

@@ -12,13 +12,20 @@ namespace troupe {
 
 Inbox::Inbox(ActorSystem& system)
     : system_(system),
-      process_(std::make_shared<InboxProcess>(
-          system.interned_address(),
-          absl::StrCat("$inbox", reinterpret_cast<uintptr_t>(this)),
-          system.incarnation())),
-      ref_(process_) {}
+      process_(std::make_shared<InboxProcess>(system.interned_address(),
+                                              system.NewReplyId("$inbox"),
+                                              system.incarnation())),
+      ref_(process_) {
+  system_.RegisterReply(process_);
+}
 
-Inbox::~Inbox() { process_->Close(); }
+Inbox::~Inbox() {
+  system_.UnregisterReply(process_->id());
+  // Watches end with the inbox (a remote node's table must not keep it).
+  for (const ActorRef& watched : process_->Close()) {
+    watched.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, ref_));
+  }
+}
 
 absl::StatusOr<Inbox::Received> Inbox::Receive(absl::Duration timeout) {
   return process_->Receive(timeout);
@@ -100,10 +107,13 @@ bool InboxProcess::RemoveWatch(const ActorRef& ref) {
   return watching_.erase(ref) > 0;
 }
 
-void InboxProcess::Close() {
+std::vector<ActorRef> InboxProcess::Close() {
   MutexLock lock(&mu_);
   closed_ = true;
   queue_.clear();
+  std::vector<ActorRef> watched(watching_.begin(), watching_.end());
+  watching_.clear();
+  return watched;
 }
 
 }  // namespace troupe

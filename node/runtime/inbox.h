@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -73,7 +74,8 @@ class InboxProcess final : public Process {
   // Returns false when already watching `ref`.
   bool AddWatch(const ActorRef& ref);
   bool RemoveWatch(const ActorRef& ref);
-  void Close();
+  // Drops what is queued and refuses more; returns what it was watching.
+  std::vector<ActorRef> Close();
 
  private:
   mutable Mutex mu_;

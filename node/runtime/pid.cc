@@ -11,9 +11,12 @@ namespace {
 constexpr absl::string_view kScheme = "troupe://";
 
 bool IsValidAddress(absl::string_view address) {
-  if (address == kLocalAddress) {
-    return true;
-  }
+  return address == kLocalAddress || IsNodeAddress(address);
+}
+
+}  // namespace
+
+bool IsNodeAddress(absl::string_view address) {
   const size_t colon = address.rfind(':');
   if (colon == absl::string_view::npos || colon == 0) {
     return false;
@@ -22,8 +25,6 @@ bool IsValidAddress(absl::string_view address) {
   return absl::SimpleAtoi(address.substr(colon + 1), &port) && port >= 0 &&
          port <= 65535;
 }
-
-}  // namespace
 
 std::string Pid::ToString() const {
   return absl::StrCat(kScheme, address, "/", id);

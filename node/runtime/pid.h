@@ -33,6 +33,10 @@ struct Pid {
 // wrong, for anything else.
 absl::StatusOr<Pid> ParsePid(absl::string_view text);
 
+// True when `address` is host:port or [v6]:port (the address of a node
+// with an endpoint; not kLocalAddress).
+bool IsNodeAddress(absl::string_view address);
+
 // Checks an actor name given at spawn: non-empty, at most 255 bytes, no '/',
 // no whitespace or control characters, and not starting with '$' (reserved
 // for generated names). INVALID_ARGUMENT otherwise.

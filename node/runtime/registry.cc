@@ -92,6 +92,25 @@ std::shared_ptr<ActorCell> Registry::Find(absl::string_view id) const {
   return it == shard.by_id.end() ? nullptr : it->second->shared_from_this();
 }
 
+void Registry::InsertReply(const std::shared_ptr<Process>& process) {
+  Shard& shard = ShardForId(process->id());
+  MutexLock lock(&shard.mu);
+  shard.replies[process->id()] = process;
+}
+
+void Registry::EraseReply(const std::string& id) {
+  Shard& shard = ShardForId(id);
+  MutexLock lock(&shard.mu);
+  shard.replies.erase(id);
+}
+
+std::shared_ptr<Process> Registry::FindReply(absl::string_view id) const {
+  Shard& shard = ShardForId(id);
+  MutexLock lock(&shard.mu);
+  auto it = shard.replies.find(id);
+  return it == shard.replies.end() ? nullptr : it->second.lock();
+}
+
 std::vector<std::shared_ptr<ActorCell>> Registry::TopLevel() const {
   std::vector<std::shared_ptr<ActorCell>> cells;
   for (Shard& shard : shards_) {

@@ -3,7 +3,9 @@
 // Most actors are anonymous, with a generated id "$<serial in base 36>";
 // those are keyed by their serial number (an integer: no string hashing, and
 // no chasing of another actor's id string on a probe), named ones by id. Both
-// are sharded, each shard under its own lock.
+// are sharded, each shard under its own lock. Reply processes (an ask's
+// reply slot, an inbox) are not actors but must be reachable by id too, so a
+// reply from another node finds them; they are kept by weak reference.
 #pragma once
 
 #include <array>
@@ -21,6 +23,7 @@
 namespace troupe {
 
 class ActorCell;
+class Process;
 
 // n in base 36 (digits 0-9a-z).
 std::string Base36(uint64_t n);
@@ -43,6 +46,14 @@ class Registry {
   void Erase(const ActorCell* cell);
   // The live actor with `id`, or null. Thread-safe.
   std::shared_ptr<ActorCell> Find(absl::string_view id) const;
+  // Adds a reply process under its id (which must be unique: "$ask..." or
+  // "$inbox..." with a fresh serial). Thread-safe.
+  void InsertReply(const std::shared_ptr<Process>& process);
+  // Removes the reply process with `id` (harmless when absent).
+  void EraseReply(const std::string& id);
+  // The reply process with `id`, or null. Thread-safe.
+  std::shared_ptr<Process> FindReply(absl::string_view id) const;
+
   // Every live top-level actor. Thread-safe.
   std::vector<std::shared_ptr<ActorCell>> TopLevel() const;
 
@@ -52,6 +63,8 @@ class Registry {
     mutable Mutex mu;
     absl::flat_hash_map<uint64_t, ActorCell*> by_serial ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<absl::string_view, ActorCell*> by_id
+        ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<std::string, std::weak_ptr<Process>> replies
         ABSL_GUARDED_BY(mu);
   };
   Shard& ShardForSerial(uint64_t serial) const;

@@ -23,7 +23,8 @@ Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason) {
 
 bool SameActor(const ActorRef& ref, const v1::Pid& pid) {
   return ref && ref.id() == pid.id() && ref.address() == pid.address() &&
-         ref.incarnation() == pid.incarnation();
+         (ref.incarnation() == pid.incarnation() || ref.incarnation() == 0 ||
+          pid.incarnation() == 0);
 }
 
 }  // namespace troupe

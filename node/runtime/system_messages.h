@@ -30,6 +30,7 @@ Pid FromProto(const v1::Pid& pid);
 Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason);
 
 // True when `pid` (say, Terminated::ref) names the actor `ref` refers to.
+// Incarnation 0 on either side ("whichever run") matches any.
 bool SameActor(const ActorRef& ref, const v1::Pid& pid);
 
 }  // namespace troupe

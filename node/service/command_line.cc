@@ -5,7 +5,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "node/service/version.h"
+#include "node/runtime/version.h"
 
 namespace troupe {
 namespace {

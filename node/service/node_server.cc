@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "node/runtime/incarnation.h"
-#include "node/service/version.h"
+#include "node/runtime/version.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {

@@ -1,0 +1,503 @@
+#include "node/remote/endpoint.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/remote/outbound_call.h"
+#include "node/remote/remoting.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+absl::string_view LinkStateName(LinkState state) {
+  switch (state) {
+    case LinkState::kIdle:
+      return "idle";
+    case LinkState::kConnecting:
+      return "connecting";
+    case LinkState::kUp:
+      return "up";
+    case LinkState::kDown:
+      return "down";
+  }
+  return "?";
+}
+
+struct Endpoint::OutItem : MpscNode {
+  enum class Kind : uint8_t {
+    kUser,
+    kStop,
+    kWatch,
+    kUnwatch,
+    kTerminated,
+    kHeartbeat,
+    kLeave
+  };
+  explicit OutItem(Kind k) : kind(k) {}
+  Kind kind;
+  v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
+  std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
+  EnvelopePtr envelope;             // kUser
+  std::unique_ptr<v1::Pid> pid;     // kTerminated
+};
+
+namespace {
+
+// Backoff after a failed connection attempt: 50 ms, doubling, capped.
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
+
+}  // namespace
+
+Endpoint::Endpoint(Remoting* remoting, std::string address)
+    : remoting_(remoting),
+      address_(InternAddress(address)),
+      encoder_(remoting->options()) {}
+
+Endpoint::~Endpoint() {
+  while (MpscNode* node = queue_.Pop()) {
+    delete static_cast<OutItem*>(node);
+  }
+}
+
+// --- Sending ---------------------------------------------------------------
+
+void Endpoint::Enqueue(std::unique_ptr<OutItem> item) {
+  queue_.Push(item.release());
+  Kick();
+}
+
+void Endpoint::SendUser(std::shared_ptr<Process> target,
+                        EnvelopePtr envelope) {
+  auto item = std::make_unique<OutItem>(OutItem::Kind::kUser);
+  item->target = std::move(target);
+  item->envelope = std::move(envelope);
+  if (queued_user_.fetch_add(1, std::memory_order_relaxed) >=
+      remoting_->options().queue_capacity) {
+    queued_user_.fetch_sub(1, std::memory_order_relaxed);
+    overflows_.fetch_add(1, std::memory_order_relaxed);
+    DeadLetter(*item, "link queue full (the peer is not keeping up)");
+    return;
+  }
+  Enqueue(std::move(item));
+}
+
+void Endpoint::SendStop(std::shared_ptr<Process> target) {
+  auto item = std::make_unique<OutItem>(OutItem::Kind::kStop);
+  item->target = std::move(target);
+  Enqueue(std::move(item));
+}
+
+void Endpoint::Watch(std::shared_ptr<Process> watchee,
+                     const ActorRef& watcher) {
+  if (!watcher) {
+    return;
+  }
+  bool refused = false;
+  bool first = false;
+  {
+    MutexLock lock(&mu_);
+    if (closed_ ||
+        (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
+      refused = true;  // known down: answer now, do not queue
+    } else {
+      WatchEntry& entry =
+          watches_[WatchKey(watchee->id(), watchee->incarnation())];
+      first = entry.watchers.empty();
+      if (first) {
+        entry.watchee = watchee;
+      }
+      entry.watchers.insert(watcher);
+    }
+  }
+  if (refused) {
+    auto notice = MakeSystem(SystemKind::kTerminated, ActorRef(watchee));
+    notice->reason = kNodeDown;
+    watcher.process()->SendSystem(std::move(notice));
+  } else if (first) {
+    auto item = std::make_unique<OutItem>(OutItem::Kind::kWatch);
+    item->target = std::move(watchee);
+    Enqueue(std::move(item));
+  }
+}
+
+void Endpoint::Unwatch(const std::shared_ptr<Process>& watchee,
+                       const ActorRef& watcher) {
+  bool last = false;
+  {
+    MutexLock lock(&mu_);
+    auto it = watches_.find(WatchKey(watchee->id(), watchee->incarnation()));
+    if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
+      return;
+    }
+    last = it->second.watchers.empty();
+    if (last) {
+      watches_.erase(it);
+    }
+  }
+  if (last) {
+    auto item = std::make_unique<OutItem>(OutItem::Kind::kUnwatch);
+    item->target = watchee;
+    Enqueue(std::move(item));
+  }
+}
+
+void Endpoint::SendTerminated(const v1::Pid& pid,
+                              v1::TerminationReason reason) {
+  auto item = std::make_unique<OutItem>(OutItem::Kind::kTerminated);
+  item->pid = std::make_unique<v1::Pid>(pid);
+  item->reason = reason;
+  Enqueue(std::move(item));
+}
+
+void Endpoint::OnTerminated(const v1::Pid& pid,
+                            v1::TerminationReason reason) {
+  WatchEntry entry;
+  {
+    MutexLock lock(&mu_);
+    auto it = watches_.find(WatchKey(pid.id(), pid.incarnation()));
+    if (it == watches_.end()) {
+      return;  // unwatched meanwhile
+    }
+    entry = std::move(it->second);
+    watches_.erase(it);
+  }
+  const ActorRef watchee(entry.watchee);
+  for (const ActorRef& watcher : entry.watchers) {
+    auto notice = MakeSystem(SystemKind::kTerminated, watchee);
+    notice->reason = reason;
+    watcher.process()->SendSystem(std::move(notice));
+  }
+}
+
+void Endpoint::SendLeave() {
+  {
+    MutexLock lock(&mu_);
+    if (state_ != LinkState::kUp) {
+      return;
+    }
+  }
+  Enqueue(std::make_unique<OutItem>(OutItem::Kind::kLeave));
+}
+
+bool Endpoint::Flushed() const {
+  return !writing_.load(std::memory_order_acquire) && queue_.Empty();
+}
+
+// --- The writer --------------------------------------------------------------
+
+// The token protocol: a producer pushes, then tries to take the token; the
+// holder releases it only after finding the queue empty, and then looks
+// once more (both sides seq_cst), so a push is never left unwritten.
+void Endpoint::Kick() {
+  if (!writing_.exchange(true, std::memory_order_seq_cst)) {
+    ContinueWriting();
+  }
+}
+
+void Endpoint::ContinueWriting() {
+  for (;;) {
+    const WriteResult result = WriteNext();
+    if (result == WriteResult::kWriting) {
+      return;  // OnCallWriteDone continues
+    }
+    writing_.store(false, std::memory_order_seq_cst);
+    if (result == WriteResult::kBlocked || !queue_.MaybeNonEmpty() ||
+        writing_.exchange(true, std::memory_order_seq_cst)) {
+      return;
+    }
+  }
+}
+
+Endpoint::WriteResult Endpoint::WriteNext() {
+  std::shared_ptr<OutboundCall> call;
+  std::string drain_reason;
+  {
+    MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (closed_ || drain_pending_ ||
+        (state_ == LinkState::kDown && now < retry_at_)) {
+      drain_pending_ = false;
+      drain_reason = closed_ ? "this node is shutting down" : down_reason_;
+    } else if (state_ == LinkState::kIdle || state_ == LinkState::kDown) {
+      if (!queue_.MaybeNonEmpty()) {
+        return WriteResult::kIdle;
+      }
+      // Connect: the Hello is the first write, under this token.
+      state_ = LinkState::kConnecting;
+      call_broken_ = false;
+      last_heard_ = now;  // the handshake gets one failure threshold
+      v1::Frame hello;
+      *hello.mutable_hello() = remoting_->hello();
+      remoting_->CallStarted();
+      call_ = OutboundCall::Start(shared_from_this(), address(), hello,
+                                  remoting_->options());
+      return WriteResult::kWriting;
+    } else if (state_ == LinkState::kConnecting || call_broken_) {
+      return WriteResult::kBlocked;  // the handshake's end kicks again
+    } else {
+      call = call_;
+    }
+  }
+  if (call == nullptr) {
+    DrainQueue(drain_reason);
+    return WriteResult::kIdle;
+  }
+  BuildFrame();
+  if (encoder_.empty()) {
+    return WriteResult::kIdle;
+  }
+  if (!call->Write(encoder_.frame())) {
+    // The call ended under us: what was taken becomes dead letters.
+    for (OutItem* item : in_flight_) {
+      DeadLetter(*item, "the link to the peer closed");
+      delete item;
+    }
+    in_flight_.clear();
+    return WriteResult::kBlocked;  // OnCallDone declares the peer down
+  }
+  frames_sent_.fetch_add(1, std::memory_order_relaxed);
+  wrote_since_tick_.store(true, std::memory_order_relaxed);
+  for (OutItem* item : in_flight_) {
+    delete item;
+  }
+  in_flight_.clear();
+  return WriteResult::kWriting;
+}
+
+void Endpoint::BuildFrame() {
+  encoder_.Clear();
+  uint64_t users = 0;
+  while (!encoder_.full()) {
+    MpscNode* node = queue_.Pop();
+    if (node == nullptr) {
+      break;
+    }
+    std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
+    switch (item->kind) {
+      case OutItem::Kind::kUser: {
+        queued_user_.fetch_sub(1, std::memory_order_relaxed);
+        absl::Status added = encoder_.AddUser(*item->target, *item->envelope);
+        if (!added.ok()) {
+          DeadLetter(*item, added.message());
+          continue;
+        }
+        ++users;
+        break;
+      }
+      case OutItem::Kind::kStop:
+        encoder_.AddControl(v1::STOP, *item->target);
+        break;
+      case OutItem::Kind::kWatch:
+        encoder_.AddControl(v1::WATCH, *item->target);
+        break;
+      case OutItem::Kind::kUnwatch:
+        encoder_.AddControl(v1::UNWATCH, *item->target);
+        break;
+      case OutItem::Kind::kTerminated:
+        encoder_.AddTerminated(*item->pid, item->reason);
+        break;
+      case OutItem::Kind::kHeartbeat:
+        encoder_.SetHeartbeat();
+        break;
+      case OutItem::Kind::kLeave:
+        encoder_.SetLeave();
+        break;
+    }
+    in_flight_.push_back(item.release());
+  }
+  messages_sent_.fetch_add(users, std::memory_order_relaxed);
+}
+
+void Endpoint::DrainQueue(absl::string_view why) {
+  while (MpscNode* node = queue_.Pop()) {
+    std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
+    if (item->kind == OutItem::Kind::kUser) {
+      queued_user_.fetch_sub(1, std::memory_order_relaxed);
+      DeadLetter(*item, why);
+    }
+    // Control items die with the link: its watches have all fired.
+  }
+}
+
+void Endpoint::DeadLetter(OutItem& item, absl::string_view why) {
+  if (item.kind != OutItem::Kind::kUser || item.envelope == nullptr) {
+    return;
+  }
+  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+  remoting_->system().DeadLetter(ActorRef(std::move(item.target)),
+                                 std::move(item.envelope), why);
+}
+
+// --- The call's events -------------------------------------------------------
+
+void Endpoint::OnCallWriteDone(OutboundCall* call, bool ok) {
+  if (!ok) {
+    MutexLock lock(&mu_);
+    if (call == call_.get()) {
+      call_broken_ = true;  // OnCallDone follows and declares the peer down
+    }
+  }
+  ContinueWriting();  // this write held the token
+}
+
+void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
+  bool now_up = false;
+  {
+    MutexLock lock(&mu_);
+    if (call != call_.get()) {
+      return;  // a call already given up
+    }
+    last_heard_ = absl::Now();
+    if (frame.has_hello() && state_ == LinkState::kConnecting) {
+      state_ = LinkState::kUp;
+      peer_incarnation_ = frame.hello().incarnation();
+      backoff_ = absl::ZeroDuration();
+      now_up = true;
+    }
+  }
+  if (frame.leave()) {
+    Down("it left the cluster (shutting down)");
+    return;
+  }
+  if (now_up) {
+    Log(LogSeverity::kInfo, absl::StrCat("linked to ", address(), " (",
+                                         frame.hello().address(), ")"));
+    Kick();
+  }
+}
+
+void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
+  bool current = false;
+  {
+    MutexLock lock(&mu_);
+    current = call == call_.get();  // else: already declared down for it
+  }
+  if (current) {
+    Down(status.ok()
+             ? std::string("the peer ended the link")
+             : absl::StrCat("the link failed: ", status.error_message(),
+                            " (gRPC code ",
+                            static_cast<int>(status.error_code()), ")"));
+  }
+  remoting_->CallEnded();
+}
+
+// --- Failure detection -------------------------------------------------------
+
+void Endpoint::Tick(absl::Time now, bool judge) {
+  absl::Duration silent;
+  bool up = false;
+  {
+    MutexLock lock(&mu_);
+    if (closed_ || (state_ != LinkState::kUp &&
+                    state_ != LinkState::kConnecting)) {
+      return;
+    }
+    silent = now - last_heard_;
+    up = state_ == LinkState::kUp;
+  }
+  const absl::Duration threshold = remoting_->options().failure_threshold;
+  if (judge && silent > threshold) {
+    Down(absl::StrCat("nothing heard from it for ",
+                      absl::ToInt64Milliseconds(silent),
+                      " ms (failure threshold ",
+                      absl::FormatDuration(threshold), ")"));
+    return;
+  }
+  if (up && !wrote_since_tick_.exchange(false, std::memory_order_relaxed)) {
+    Enqueue(std::make_unique<OutItem>(OutItem::Kind::kHeartbeat));
+  }
+}
+
+void Endpoint::NotifyDown(WatchTable watches) {
+  for (auto& [key, entry] : watches) {
+    const ActorRef watchee(entry.watchee);
+    for (const ActorRef& watcher : entry.watchers) {
+      auto notice = MakeSystem(SystemKind::kTerminated, watchee);
+      notice->reason = kNodeDown;
+      watcher.process()->SendSystem(std::move(notice));
+    }
+  }
+}
+
+void Endpoint::Down(absl::string_view why) {
+  std::shared_ptr<OutboundCall> call;
+  WatchTable fired;
+  bool was_linked = false;
+  {
+    MutexLock lock(&mu_);
+    const bool nothing_to_end =
+        (state_ == LinkState::kIdle || state_ == LinkState::kDown) &&
+        call_ == nullptr && watches_.empty();
+    if (!nothing_to_end) {
+      call = std::move(call_);
+      was_linked = state_ == LinkState::kUp;
+      // A link that was up may come straight back (a restarted node); one
+      // that never came up waits longer each time.
+      backoff_ = was_linked ? absl::ZeroDuration()
+                            : std::min(remoting_->options().max_backoff,
+                                       std::max(kFirstBackoff, backoff_ * 2));
+      retry_at_ = absl::Now() + backoff_;
+      state_ = LinkState::kDown;
+      drain_pending_ = true;
+      down_reason_ = absl::StrCat("node ", address(), " is down: ", why);
+      fired.swap(watches_);
+      ++downs_;
+    }
+  }
+  if (call != nullptr) {
+    call->Cancel();
+  }
+  if (was_linked || !fired.empty()) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat("node ", address(), " is down: ", why,
+                     fired.empty() ? ""
+                                   : absl::StrCat("; ", fired.size(),
+                                                  " watched actors reported "
+                                                  "NODE_DOWN")));
+  }
+  NotifyDown(std::move(fired));
+  remoting_->CloseInbound(address(), why);
+  Kick();  // queued messages become dead letters
+}
+
+void Endpoint::Close() {
+  std::shared_ptr<OutboundCall> call;
+  WatchTable dropped;
+  {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    call = std::move(call_);
+    state_ = LinkState::kDown;
+    dropped.swap(watches_);  // the node is going away with its watchers
+  }
+  if (call != nullptr) {
+    call->Cancel();
+  }
+  Kick();
+}
+
+EndpointStats Endpoint::stats() const {
+  EndpointStats stats;
+  stats.address = address();
+  {
+    MutexLock lock(&mu_);
+    stats.state = state_;
+    stats.peer_incarnation = peer_incarnation_;
+    stats.downs = downs_;
+    stats.watched = watches_.size();
+  }
+  stats.messages_sent = messages_sent_.load(std::memory_order_relaxed);
+  stats.frames_sent = frames_sent_.load(std::memory_order_relaxed);
+  stats.dead_letters = dead_letters_.load(std::memory_order_relaxed);
+  stats.overflows = overflows_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace troupe

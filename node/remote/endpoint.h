@@ -1,0 +1,167 @@
+// Endpoint: this node's side of its link to one peer node. Every send to an
+// actor of that peer goes through it:
+//   - one queue, drained by one writer at a time (FIFO per sender-receiver
+//     pair): a send finding no write in flight writes at once on its own
+//     thread; sends arriving meanwhile are batched into the next frame when
+//     the write completes (no timer, no extra thread);
+//   - connects on first use; reconnects on the next send after a failure
+//     (at once after a link that was up, with growing backoff after failed
+//     attempts);
+//   - bounded: user messages beyond LinkOptions::queue_capacity become dead
+//     letters, counted;
+//   - the watch table: which local watchers watch which actors of the peer
+//     (one WATCH on the wire per watched actor);
+//   - its half of the failure detector: a peer whose call stays silent past
+//     the threshold, ends, or leaves is declared down: every watcher gets
+//     Terminated{NODE_DOWN} once, queued messages become dead letters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "node/remote/wire_codec.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/mpsc_queue.h"
+#include "node/runtime/sync.h"
+#include "proto/troupe.pb.h"
+
+namespace grpc {
+class Status;
+}  // namespace grpc
+
+namespace troupe {
+
+class OutboundCall;
+class Remoting;
+
+enum class LinkState : uint8_t { kIdle, kConnecting, kUp, kDown };
+absl::string_view LinkStateName(LinkState state);
+
+struct EndpointStats {
+  std::string address;
+  LinkState state = LinkState::kIdle;
+  uint64_t peer_incarnation = 0;
+  uint64_t messages_sent = 0;
+  uint64_t frames_sent = 0;
+  uint64_t dead_letters = 0;  // refused, oversized, or queued when down
+  uint64_t overflows = 0;     // of those, refused by a full queue
+  uint64_t downs = 0;
+  size_t watched = 0;
+};
+
+class Endpoint final : public std::enable_shared_from_this<Endpoint> {
+ public:
+  // `remoting` must outlive the endpoint's use.
+  Endpoint(Remoting* remoting, std::string address);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  const std::string& address() const { return *address_; }
+  const std::string* interned_address() const { return address_; }
+
+  // --- From RemoteProcess; thread-safe, never block. ---
+  void SendUser(std::shared_ptr<Process> target, EnvelopePtr envelope);
+  void SendStop(std::shared_ptr<Process> target);
+  // `watcher` gets Terminated{watchee} once: with the actor's reason, or
+  // NODE_DOWN. Idempotent per watcher-watchee pair.
+  void Watch(std::shared_ptr<Process> watchee, const ActorRef& watcher);
+  void Unwatch(const std::shared_ptr<Process>& watchee,
+               const ActorRef& watcher);
+
+  // Tells the peer that its watch of `pid` fired (from a RemoteWatcher).
+  void SendTerminated(const v1::Pid& pid, v1::TerminationReason reason);
+  // A watch of ours fired at the peer (a TERMINATED from the peer).
+  void OnTerminated(const v1::Pid& pid, v1::TerminationReason reason);
+
+  // Queues a leave after everything queued; a no-op unless the link is up.
+  void SendLeave();
+  // True when nothing is queued or being written.
+  bool Flushed() const;
+  // Sends a heartbeat if nothing was written since the last tick; when
+  // `judge`, declares the peer down if its call has been silent for longer
+  // than the failure threshold. From Remoting's ticker.
+  void Tick(absl::Time now, bool judge);
+  // Declares the peer down (see the banner) and closes its inbound calls.
+  void Down(absl::string_view why);
+  // For shutdown: ends the call, turns what is queued into dead letters and
+  // refuses to connect again.
+  void Close();
+
+  EndpointStats stats() const;
+
+  // --- From OutboundCall. ---
+  void OnCallWriteDone(OutboundCall* call, bool ok);
+  void OnCallFrame(OutboundCall* call, const v1::Frame& frame);
+  void OnCallDone(OutboundCall* call, const grpc::Status& status);
+
+ private:
+  struct OutItem;
+  enum class WriteResult { kWriting, kIdle, kBlocked };
+  // A watched actor of the peer, keyed by its id and incarnation as
+  // watched.
+  using WatchKey = std::pair<std::string, uint64_t>;
+  struct WatchEntry {
+    std::shared_ptr<Process> watchee;
+    absl::flat_hash_set<ActorRef> watchers;
+  };
+  using WatchTable = absl::flat_hash_map<WatchKey, WatchEntry>;
+
+  void Enqueue(std::unique_ptr<OutItem> item);
+  // Takes the write token unless another thread holds it, then writes.
+  void Kick();
+  // With the token held: writes until a write is in flight or there is
+  // nothing (or no way) to write, then releases the token.
+  void ContinueWriting();
+  WriteResult WriteNext();
+  // Encodes queued items into encoder_ (items kept in in_flight_).
+  void BuildFrame();
+  // Turns every queued item into a dead letter (user messages) or drops it.
+  void DrainQueue(absl::string_view why);
+  void DeadLetter(OutItem& item, absl::string_view why);
+  static void NotifyDown(WatchTable watches);
+
+  Remoting* const remoting_;
+  const std::string* const address_;
+
+  MpscQueue queue_;
+  std::atomic<size_t> queued_user_{0};
+  // The write token: held by the one thread building or writing a frame,
+  // from StartWrite until OnWriteDone. Handshake writes hold it too.
+  std::atomic<bool> writing_{false};
+  std::atomic<bool> wrote_since_tick_{false};
+  // Used only by the token holder.
+  FrameEncoder encoder_;
+  std::vector<OutItem*> in_flight_;
+
+  mutable Mutex mu_;
+  LinkState state_ ABSL_GUARDED_BY(mu_) = LinkState::kIdle;
+  std::shared_ptr<OutboundCall> call_ ABSL_GUARDED_BY(mu_);
+  bool call_broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool drain_pending_ ABSL_GUARDED_BY(mu_) = false;
+  std::string down_reason_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
+  absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
+  uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;
+  WatchTable watches_ ABSL_GUARDED_BY(mu_);
+
+  std::atomic<uint64_t> messages_sent_{0};
+  std::atomic<uint64_t> frames_sent_{0};
+  std::atomic<uint64_t> dead_letters_{0};
+  std::atomic<uint64_t> overflows_{0};
+};
+
+}  // namespace troupe

@@ -1,0 +1,41 @@
+// LinkOptions: how a node talks to its peers: heartbeats and the failure
+// detector, the per-peer queue bound, batch and message size limits, and
+// reconnect backoff.
+#pragma once
+
+#include <cstddef>
+
+#include "absl/time/time.h"
+
+namespace troupe {
+
+struct LinkOptions {
+  // A link that has sent nothing for this long sends a heartbeat frame.
+  absl::Duration heartbeat_interval = absl::Milliseconds(100);
+  // A peer silent for this long (no frame of any kind, heartbeats included)
+  // is declared down. Six heartbeat intervals: a frozen peer is detected in
+  // 0.6-0.7 s, and a busy one, whose every data frame also counts as a sign
+  // of life, is not mistaken for a frozen one.
+  absl::Duration failure_threshold = absl::Milliseconds(600);
+  // User messages queued for one peer beyond this become dead letters
+  // ("link queue full"), counted. System messages are never refused.
+  size_t queue_capacity = 200000;
+  // A message whose serialized form is larger becomes a dead letter at the
+  // sender; the receiver refuses frames larger than this plus room for one
+  // envelope's framing.
+  size_t max_message_bytes = 4 << 20;
+  // A frame holds at most this many envelopes and about this many bytes;
+  // the rest waits for the next write.
+  size_t max_batch_envelopes = 4096;
+  size_t max_batch_bytes = 1 << 20;
+  // After a failed connection attempt, the next one waits 50 ms, doubling
+  // up to this. A link that was up reconnects at once on the next send.
+  absl::Duration max_backoff = absl::Seconds(2);
+};
+
+// The largest frame a node accepts with these options.
+inline size_t MaxFrameBytes(const LinkOptions& options) {
+  return options.max_message_bytes + options.max_batch_bytes + (64 << 10);
+}
+
+}  // namespace troupe

@@ -1,0 +1,107 @@
+#include "node/remote/node.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "node/runtime/incarnation.h"
+
+namespace troupe {
+
+absl::Status SplitHostPort(const std::string& address, std::string* host,
+                           int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), port) || *port < 0 ||
+      *port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address '", address, "' is not host:port (e.g. 127.0.0.1:7420)"));
+  }
+  *host = address.substr(0, colon);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) {
+    return s;
+  }
+  if (!options.advertise.empty()) {
+    std::string advertise_host;
+    int advertise_port = 0;
+    if (absl::Status s =
+            SplitHostPort(options.advertise, &advertise_host, &advertise_port);
+        !s.ok()) {
+      return s;
+    }
+    if (advertise_port == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--advertise '", options.advertise, "' needs a real port, not 0"));
+    }
+  }
+
+  std::unique_ptr<Node> node(new Node());
+  node->link_service_ = Remoting::NewService();
+  int bound_port = 0;
+  grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which would let a second node bind a
+  // port in use and split its traffic; a node's address must be its own.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(MaxFrameBytes(options.link)));
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.RegisterService(node->link_service_.get());
+  for (grpc::Service* service : options.services) {
+    builder.RegisterService(service);
+  }
+  node->server_ = builder.BuildAndStart();
+  if (node->server_ == nullptr || bound_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use, or not an address of this host?)"));
+  }
+
+  // The address is known only now that the port is bound; until the
+  // remoting is attached, link calls are refused.
+  ActorSystemOptions system_options = std::move(options.system);
+  system_options.address = options.advertise.empty()
+                               ? absl::StrCat(host, ":", bound_port)
+                               : options.advertise;
+  if (system_options.incarnation == 0) {
+    system_options.incarnation = NewIncarnation();
+  }
+  node->system_ = std::make_unique<ActorSystem>(std::move(system_options));
+  node->remoting_ =
+      std::make_unique<Remoting>(node->system_.get(), std::move(options.link));
+  node->system_->set_remote_resolver(node->remoting_.get());
+  Remoting::Attach(node->link_service_.get(), node->remoting_.get());
+  node->remoting_->Start();
+  return node;
+}
+
+Node::~Node() {
+  Shutdown(absl::ZeroDuration());
+  server_.reset();
+  system_.reset();  // its timers and workers stop before the remoting goes
+  remoting_.reset();
+}
+
+void Node::Shutdown(absl::Duration grace) {
+  if (shut_down_) {
+    return;
+  }
+  shut_down_ = true;
+  remoting_->Leave(std::min(grace, absl::Seconds(1)));
+  system_->Shutdown(grace);
+  system_->AwaitTermination();
+  remoting_->Shutdown(absl::Seconds(5));
+  Remoting::Attach(link_service_.get(), nullptr);
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  server_->Wait();
+}
+
+}  // namespace troupe

@@ -1,0 +1,72 @@
+// Node: an ActorSystem with a gRPC endpoint: refs carry this node's
+// advertised address, and refs to other nodes' actors work like local ones
+// (node/remote). The public services (node/service) register on the same
+// port.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "node/remote/link_options.h"
+#include "node/remote/remoting.h"
+#include "node/runtime/actor_system.h"
+
+namespace troupe {
+
+struct NodeOptions {
+  // host:port to bind; port 0 picks a free port (read address() back).
+  std::string listen = "127.0.0.1:0";
+  // host:port peers and refs use; empty = the bound address.
+  std::string advertise;
+  // The runtime's options (its address and incarnation are the node's).
+  ActorSystemOptions system;
+  LinkOptions link;
+  // More services to serve on the node's port. Not owned; they must
+  // outlive the node.
+  std::vector<grpc::Service*> services;
+};
+
+class Node {
+ public:
+  // Binds, starts serving, and starts the runtime. INVALID_ARGUMENT for a
+  // malformed address; UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<Node>> Start(NodeOptions options);
+  // Shutdown(absl::ZeroDuration()) if that has not happened.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  ActorSystem& system() { return *system_; }
+  Remoting& remoting() { return *remoting_; }
+  // The advertised host:port (what refs carry).
+  const std::string& address() const { return system_->address(); }
+  uint64_t incarnation() const { return system_->incarnation(); }
+
+  // Leaves the cluster (peers declare this node down at once), stops every
+  // actor (PoisonPill, then Stop after `grace`), ends every link and stops
+  // the server. Idempotent; not from an actor.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Node() = default;
+
+  bool shut_down_ = false;
+  std::unique_ptr<grpc::Service> link_service_;
+  std::unique_ptr<ActorSystem> system_;
+  std::unique_ptr<Remoting> remoting_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// Splits "host:port" / "[v6]:port"; INVALID_ARGUMENT, with an example, for
+// anything else.
+absl::Status SplitHostPort(const std::string& address, std::string* host,
+                           int* port);
+
+}  // namespace troupe

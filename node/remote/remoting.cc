@@ -1,0 +1,257 @@
+#include "node/remote/remoting.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/remote/inbound_link.h"
+#include "node/remote/remote_process.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/ask_process.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/version.h"
+#include "proto/troupe.grpc.pb.h"
+
+namespace troupe {
+namespace {
+
+// NodeLink.Connect with raw frames: InboundLink parses them itself, so a
+// frame that does not parse is skipped rather than failing the call.
+class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
+                              v1::NodeLink::Service> {
+ public:
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Connect(
+      grpc::CallbackServerContext* /*context*/) override {
+    return new InboundLink(remoting.load(std::memory_order_acquire));
+  }
+
+  std::atomic<Remoting*> remoting{nullptr};
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> Remoting::NewService() {
+  return std::make_unique<LinkService>();
+}
+
+void Remoting::Attach(grpc::Service* service, Remoting* remoting) {
+  static_cast<LinkService*>(service)->remoting.store(
+      remoting, std::memory_order_release);
+}
+
+Remoting::Remoting(ActorSystem* system, LinkOptions options)
+    : system_(system), options_(std::move(options)) {
+  hello_.set_address(system_->address());
+  hello_.set_incarnation(system_->incarnation());
+  hello_.set_version(kTroupeVersion);
+}
+
+Remoting::~Remoting() { Shutdown(absl::Seconds(5)); }
+
+void Remoting::Start() {
+  MutexLock lock(&tick_mu_);
+  if (stopped_ || ticker_) {
+    return;
+  }
+  ticker_ = system_->timers().SchedulePeriodic(
+      options_.heartbeat_interval, options_.heartbeat_interval, [this] {
+        Tick();
+        return true;
+      });
+}
+
+ActorRef Remoting::ResolveRemote(const Pid& pid) {
+  if (!IsNodeAddress(pid.address)) {
+    return ActorRef(std::make_shared<DeadProcess>(
+        system_, InternAddress(pid.address), pid.id, pid.incarnation));
+  }
+  return ActorRef(std::make_shared<RemoteProcess>(EndpointFor(pid.address),
+                                                  pid.id, pid.incarnation));
+}
+
+std::shared_ptr<Endpoint> Remoting::EndpointFor(absl::string_view address) {
+  MutexLock lock(&mu_);
+  auto [it, added] = endpoints_.try_emplace(address, nullptr);
+  if (added) {
+    it->second = std::make_shared<Endpoint>(this, std::string(address));
+  }
+  return it->second;
+}
+
+std::vector<std::shared_ptr<Endpoint>> Remoting::Endpoints() const {
+  std::vector<std::shared_ptr<Endpoint>> all;
+  MutexLock lock(&mu_);
+  all.reserve(endpoints_.size());
+  for (const auto& [address, endpoint] : endpoints_) {
+    all.push_back(endpoint);
+  }
+  return all;
+}
+
+void Remoting::PeerDown(const std::string& address, absl::string_view why) {
+  std::shared_ptr<Endpoint> endpoint;
+  {
+    MutexLock lock(&mu_);
+    if (auto it = endpoints_.find(address); it != endpoints_.end()) {
+      endpoint = it->second;
+    }
+  }
+  if (endpoint != nullptr) {
+    endpoint->Down(why);  // closes the inbound calls too
+  } else {
+    CloseInbound(address, why);
+  }
+}
+
+void Remoting::CloseInbound(const std::string& address,
+                            absl::string_view why) {
+  MutexLock lock(&mu_);
+  for (InboundLink* link : inbound_) {
+    if (link->peer_address() == address) {
+      link->Close(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          absl::StrCat("node ", system_->address(), " declared ", address,
+                       " down: ", why)));
+    }
+  }
+}
+
+void Remoting::AddInbound(InboundLink* link) {
+  MutexLock lock(&mu_);
+  inbound_.insert(link);
+}
+
+void Remoting::RemoveInbound(InboundLink* link) {
+  MutexLock lock(&mu_);
+  inbound_.erase(link);
+}
+
+std::string Remoting::NewWatcherId() {
+  return absl::StrCat("$watcher",
+                      next_watcher_.fetch_add(1, std::memory_order_relaxed));
+}
+
+void Remoting::ReportMalformed(absl::string_view peer,
+                               absl::string_view what) {
+  malformed_.fetch_add(1, std::memory_order_relaxed);
+  std::string line;
+  {
+    MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now - last_malformed_log_ < absl::Seconds(1)) {
+      ++unlogged_malformed_;
+      return;
+    }
+    line = absl::StrCat("link from ", peer, ": ", what);
+    if (unlogged_malformed_ > 0) {
+      absl::StrAppend(&line, "; ", unlogged_malformed_,
+                      " more since the last line were not logged");
+    }
+    last_malformed_log_ = now;
+    unlogged_malformed_ = 0;
+  }
+  Log(LogSeverity::kWarning, line);
+}
+
+void Remoting::CallStarted() {
+  MutexLock lock(&mu_);
+  ++calls_alive_;
+}
+
+void Remoting::CallEnded() {
+  MutexLock lock(&mu_);
+  --calls_alive_;
+}
+
+void Remoting::Tick() {
+  MutexLock tick(&tick_mu_);
+  if (stopped_) {
+    return;
+  }
+  const absl::Time now = absl::Now();
+  // A tick much later than due means this process was paused (or starved):
+  // silence measured across the pause says nothing about the peers, so the
+  // detector waits one more tick for the readers to catch up.
+  const bool judge = now - last_tick_ < options_.failure_threshold / 2;
+  last_tick_ = now;
+  for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
+    endpoint->Tick(now, judge);
+  }
+  std::vector<std::pair<std::string, std::string>> downs;
+  {
+    MutexLock lock(&mu_);
+    for (InboundLink* link : inbound_) {
+      if (std::optional<std::string> why = link->Tick(now, judge)) {
+        downs.emplace_back(link->peer_address(), std::move(*why));
+      }
+    }
+  }
+  for (const auto& [address, why] : downs) {
+    PeerDown(address, why);
+  }
+}
+
+void Remoting::Leave(absl::Duration timeout) {
+  closing_.store(true, std::memory_order_release);
+  const std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+    endpoint->SendLeave();
+  }
+  {
+    MutexLock lock(&mu_);
+    for (InboundLink* link : inbound_) {
+      link->SendLeave();
+    }
+  }
+  // Bounded: a peer that does not take the bytes is not waited for.
+  const absl::Time deadline = absl::Now() + timeout;
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+    while (!endpoint->Flushed() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
+}
+
+void Remoting::Shutdown(absl::Duration timeout) {
+  closing_.store(true, std::memory_order_release);
+  {
+    MutexLock tick(&tick_mu_);
+    if (stopped_) {
+      return;
+    }
+    stopped_ = true;
+    ticker_.Cancel();
+  }
+  for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
+    endpoint->Close();
+  }
+  MutexLock lock(&mu_);
+  for (InboundLink* link : inbound_) {
+    link->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "the node is shutting down"));
+  }
+  if (!mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](int* calls) { return *calls == 0; }, &calls_alive_),
+          timeout)) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat(calls_alive_, " outbound links did not close within ",
+                     absl::FormatDuration(timeout)));
+  }
+}
+
+RemotingStats Remoting::stats() const {
+  RemotingStats stats;
+  for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
+    stats.peers.push_back(endpoint->stats());
+  }
+  MutexLock lock(&mu_);
+  stats.inbound_links = inbound_.size();
+  stats.malformed = malformed_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace troupe

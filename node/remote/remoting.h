@@ -1,0 +1,131 @@
+// Remoting: one node's links to its peers. It makes refs to remote actors
+// (the runtime's RemoteResolver), serves NodeLink.Connect for peers that
+// send to this node, keeps an Endpoint per peer address, runs the heartbeat
+// and failure-detector tick, and on shutdown tells every peer it is leaving.
+//
+// A peer is declared down as a pair: when either direction fails (an
+// outbound call silent, ended or left; an inbound call silent or left), the
+// endpoint reports NODE_DOWN to its watchers and the peer's inbound calls
+// are closed, so the peer sees its own link end and does the same.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "node/remote/endpoint.h"
+#include "node/remote/link_options.h"
+#include "node/runtime/remote_resolver.h"
+#include "node/runtime/sync.h"
+#include "node/runtime/timer_scheduler.h"
+#include "proto/troupe.pb.h"
+
+namespace grpc {
+class Service;
+}  // namespace grpc
+
+namespace troupe {
+
+class ActorSystem;
+class InboundLink;
+
+struct RemotingStats {
+  std::vector<EndpointStats> peers;
+  size_t inbound_links = 0;
+  uint64_t malformed = 0;  // frames and envelopes skipped as malformed
+};
+
+class Remoting final : public RemoteResolver {
+ public:
+  // `system` (whose address is this node's advertised one) must outlive
+  // the remoting. Nothing runs until Start().
+  Remoting(ActorSystem* system, LinkOptions options);
+  // Shutdown() if that has not happened.
+  ~Remoting() override;
+  Remoting(const Remoting&) = delete;
+  Remoting& operator=(const Remoting&) = delete;
+
+  // Starts the heartbeat / failure-detector tick.
+  void Start();
+
+  // RemoteResolver: a RemoteProcess on the peer's endpoint; a dead ref for
+  // an address that is not host:port. Thread-safe.
+  ActorRef ResolveRemote(const Pid& pid) override;
+
+  // The endpoint for the peer at `address` (created on first use).
+  // Thread-safe.
+  std::shared_ptr<Endpoint> EndpointFor(absl::string_view address);
+
+  // Declares the peer at `address` down, both directions (see the banner).
+  void PeerDown(const std::string& address, absl::string_view why);
+  // Closes the inbound calls from `address` (part of declaring it down).
+  void CloseInbound(const std::string& address, absl::string_view why);
+
+  // Graceful leave: refuses new links, queues a leave behind everything
+  // already queued for each connected peer and on each inbound call, and
+  // waits up to `timeout` for those writes to finish.
+  void Leave(absl::Duration timeout);
+  // Ends every link, and waits (up to `timeout`) until no outbound call is
+  // left. Inbound calls end with the gRPC server's shutdown. Idempotent.
+  void Shutdown(absl::Duration timeout);
+
+  RemotingStats stats() const;
+
+  // --- For the links. ---
+  ActorSystem& system() { return *system_; }
+  const LinkOptions& options() const { return options_; }
+  // This node's Hello (address, incarnation, version).
+  const v1::Hello& hello() const { return hello_; }
+  bool closing() const { return closing_.load(std::memory_order_acquire); }
+  void AddInbound(InboundLink* link);
+  void RemoveInbound(InboundLink* link);
+  // An id for the stand-in of a remote watcher.
+  std::string NewWatcherId();
+  // Counts a malformed frame or envelope from `peer`; logs at most one line
+  // a second (with how many were not logged).
+  void ReportMalformed(absl::string_view peer, absl::string_view what);
+  // Outbound calls alive (Shutdown waits for zero).
+  void CallStarted();
+  void CallEnded();
+
+  // The NodeLink service to register with the node's gRPC server. Owned by
+  // the caller; it refuses calls until Attach.
+  static std::unique_ptr<grpc::Service> NewService();
+  // Lets `service` (from NewService) hand calls to this remoting; nullptr
+  // detaches (later calls are refused).
+  static void Attach(grpc::Service* service, Remoting* remoting);
+
+ private:
+  void Tick();
+  std::vector<std::shared_ptr<Endpoint>> Endpoints() const;
+
+  ActorSystem* const system_;
+  const LinkOptions options_;
+  v1::Hello hello_;
+  std::atomic<bool> closing_{false};
+  std::atomic<uint64_t> next_watcher_{1};
+  std::atomic<uint64_t> malformed_{0};
+
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Endpoint>> endpoints_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<InboundLink*> inbound_ ABSL_GUARDED_BY(mu_);
+  int calls_alive_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_malformed_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t unlogged_malformed_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // The tick runs under tick_mu_, so Shutdown can wait a running one out.
+  Mutex tick_mu_;
+  TimerHandle ticker_ ABSL_GUARDED_BY(tick_mu_);
+  bool stopped_ ABSL_GUARDED_BY(tick_mu_) = false;
+  absl::Time last_tick_ ABSL_GUARDED_BY(tick_mu_) = absl::InfinitePast();
+};
+
+}  // namespace troupe

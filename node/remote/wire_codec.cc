@@ -1,0 +1,156 @@
+#include "node/remote/wire_codec.h"
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+// Bytes an envelope's fields other than its payload take, about.
+constexpr size_t kEnvelopeOverhead = 16;
+
+}  // namespace
+
+void FrameEncoder::Clear() {
+  frame_.Clear();
+  refs_.clear();
+  types_.clear();
+  bytes_ = 0;
+  control_ = false;
+}
+
+uint32_t FrameEncoder::RefIndex(const Process& process) {
+  auto [it, added] = refs_.try_emplace(&process, 0);
+  if (added) {
+    v1::Pid* pid = frame_.add_refs();
+    pid->set_address(process.address());
+    pid->set_id(process.id());
+    pid->set_incarnation(process.incarnation());
+    it->second = static_cast<uint32_t>(frame_.refs_size());
+    bytes_ += process.address().size() + process.id().size() + 16;
+  }
+  return it->second;
+}
+
+uint32_t FrameEncoder::TypeIndex(const google::protobuf::Descriptor* type) {
+  auto [it, added] = types_.try_emplace(type, 0);
+  if (added) {
+    frame_.add_types(type->full_name());
+    it->second = static_cast<uint32_t>(frame_.types_size());
+    bytes_ += type->full_name().size() + 4;
+  }
+  return it->second;
+}
+
+v1::Envelope* FrameEncoder::NewEnvelope(v1::Control control, uint32_t ref) {
+  v1::Envelope* envelope = frame_.add_envelopes();
+  envelope->set_ref(ref);
+  if (control != v1::USER) {
+    envelope->set_control(control);
+  }
+  bytes_ += kEnvelopeOverhead;
+  return envelope;
+}
+
+absl::Status FrameEncoder::AddUser(const Process& target,
+                                   const Envelope& envelope) {
+  const Message& message = envelope.message();
+  const size_t size = message.ByteSizeLong();
+  if (size > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a ", TypeName(message), " of ", size,
+                     " bytes exceeds the link's message limit of ",
+                     options_.max_message_bytes, " bytes"));
+  }
+  const uint32_t ref = RefIndex(target);
+  const uint32_t sender =
+      envelope.sender ? RefIndex(*envelope.sender.process()) : 0;
+  const uint32_t type = TypeIndex(message.GetDescriptor());
+  v1::Envelope* out = NewEnvelope(v1::USER, ref);
+  if (sender != 0) {
+    out->set_sender(sender);
+  }
+  out->set_type(type);
+  std::string* payload = out->mutable_payload();
+  payload->resize(size);
+  message.SerializeWithCachedSizesToArray(
+      reinterpret_cast<uint8_t*>(payload->data()));
+  bytes_ += size;
+  return absl::OkStatus();
+}
+
+void FrameEncoder::AddControl(v1::Control control, const Process& target) {
+  NewEnvelope(control, RefIndex(target));
+}
+
+void FrameEncoder::AddTerminated(const v1::Pid& pid,
+                                 v1::TerminationReason reason) {
+  *frame_.add_refs() = pid;
+  bytes_ += pid.address().size() + pid.id().size() + 16;
+  NewEnvelope(v1::TERMINATED, static_cast<uint32_t>(frame_.refs_size()))
+      ->set_reason(reason);
+}
+
+void FrameEncoder::SetHello(const v1::Hello& hello) {
+  *frame_.mutable_hello() = hello;
+  control_ = true;
+}
+
+void FrameEncoder::SetLeave() {
+  frame_.set_leave(true);
+  control_ = true;
+}
+
+void FrameEncoder::SetHeartbeat() {
+  frame_.set_heartbeat(true);
+  control_ = true;
+}
+
+void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer) {
+  buffer->Clear();
+  bool own_buffer = false;
+  // Cannot fail for a message that is set up correctly (no required
+  // fields in proto3).
+  (void)grpc::SerializationTraits<v1::Frame>::Serialize(frame, buffer,
+                                                        &own_buffer);
+}
+
+bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame) {
+  grpc::ProtoBufferReader reader(buffer);
+  return frame->ParseFromZeroCopyStream(&reader);
+}
+
+const google::protobuf::Message* FindPrototype(const std::string& type_name) {
+  static Mutex mu;
+  static auto* cache =
+      new absl::flat_hash_map<std::string, const google::protobuf::Message*>();
+  {
+    ReaderMutexLock lock(&mu);
+    if (auto it = cache->find(type_name); it != cache->end()) {
+      return it->second;
+    }
+  }
+  const google::protobuf::Descriptor* type =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          type_name);
+  if (type == nullptr) {
+    return nullptr;  // not cached: a peer must not grow the table at will
+  }
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+          type);
+  MutexLock lock(&mu);
+  cache->emplace(type_name, prototype);
+  return prototype;
+}
+
+}  // namespace troupe
