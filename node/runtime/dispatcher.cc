@@ -143,8 +143,10 @@ Runnable* Dispatcher::PopGlobal(Worker* self) {
     if (global_.empty()) {
       return nullptr;
     }
-    const size_t share =
-        std::min<size_t>(global_.size() / workers_.size() + 1, kMaxGlobalBatch);
+    // At most what is there (one worker alone takes it all).
+    const size_t share = std::min<size_t>(
+        {global_.size(), global_.size() / workers_.size() + 1,
+         kMaxGlobalBatch});
     first = global_.front();
     global_.pop_front();
     batch.reserve(share - 1);

@@ -382,3 +382,27 @@ TEST(ActorSystemTest, HundredThousandActorsSpawnedAndStoppedLeaveZeroAlive) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// One worker takes the whole global queue at once (it used to take one
+// more than there was).
+TEST(ActorSystemTest, OneWorkerRunsABurstFromOutside) {
+  ActorSystemOptions options;
+  options.threads = 1;
+  ActorSystem system(options);
+  Inbox inbox(system);
+  constexpr int kActors = 100;
+  for (int i = 0; i < kActors; ++i) {
+    auto actor = system.Spawn(testing::Echo());
+    ASSERT_TRUE(actor.ok());
+    inbox.Tell(*actor, Text("hi"));
+  }
+  for (int i = 0; i < kActors; ++i) {
+    ASSERT_TRUE(inbox.Receive(testing::kWait).ok());
+  }
+}
+
+}  // namespace
+}  // namespace troupe
