@@ -252,21 +252,24 @@ Endpoint::WriteResult Endpoint::WriteNext() {
   if (encoder_.empty()) {
     return WriteResult::kIdle;
   }
-  if (!call->Write(encoder_.frame())) {
-    // The call ended under us: what was taken becomes dead letters.
-    for (OutItem* item : in_flight_) {
+  // Once StartWrite is issued the write may complete on another thread,
+  // which continues with the token: nothing shared (in_flight_, encoder_)
+  // may be touched after Write returns.
+  std::vector<OutItem*> taken;
+  taken.swap(in_flight_);
+  const bool written = call->Write(encoder_.frame());
+  for (OutItem* item : taken) {
+    if (!written) {
+      // The call ended under us: what was taken becomes dead letters.
       DeadLetter(*item, "the link to the peer closed");
-      delete item;
     }
-    in_flight_.clear();
+    delete item;
+  }
+  if (!written) {
     return WriteResult::kBlocked;  // OnCallDone declares the peer down
   }
   frames_sent_.fetch_add(1, std::memory_order_relaxed);
   wrote_since_tick_.store(true, std::memory_order_relaxed);
-  for (OutItem* item : in_flight_) {
-    delete item;
-  }
-  in_flight_.clear();
   return WriteResult::kWriting;
 }
 
@@ -285,9 +288,9 @@ void Endpoint::BuildFrame() {
         absl::Status added = encoder_.AddUser(*item->target, *item->envelope);
         if (!added.ok()) {
           DeadLetter(*item, added.message());
-          continue;
+        } else {
+          ++users;
         }
-        ++users;
         break;
       }
       case OutItem::Kind::kStop:
