@@ -91,8 +91,9 @@ Node::~Node() {
 }
 
 void Node::Shutdown(absl::Duration grace) {
-  if (shut_down_) {
-    return;
+  MutexLock lock(&shutdown_mu_);  // a second caller waits for the first
+  if (shut_down_ || remoting_ == nullptr) {
+    return;  // done, or Start failed before the node was complete
   }
   shut_down_ = true;
   remoting_->Leave(std::min(grace, absl::Seconds(1)));
@@ -100,7 +101,7 @@ void Node::Shutdown(absl::Duration grace) {
   system_->AwaitTermination();
   remoting_->Shutdown(absl::Seconds(5));
   Remoting::Attach(link_service_.get(), nullptr);
-  server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }
 

@@ -17,6 +17,7 @@
 #include "node/remote/link_options.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -50,14 +51,17 @@ class Node {
   uint64_t incarnation() const { return system_->incarnation(); }
 
   // Leaves the cluster (peers declare this node down at once), stops every
-  // actor (PoisonPill, then Stop after `grace`), ends every link and stops
-  // the server. Idempotent; not from an actor.
+  // actor (PoisonPill, then Stop after `grace`), ends every link, and stops
+  // the server (calls in flight may finish within `grace`). Idempotent and
+  // thread-safe (a second call returns once the first is done); not from an
+  // actor.
   void Shutdown(absl::Duration grace);
 
  private:
   Node() = default;
 
-  bool shut_down_ = false;
+  Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
   std::unique_ptr<grpc::Service> link_service_;
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Remoting> remoting_;

@@ -1,7 +1,6 @@
-// NodeServer: a node's gRPC endpoint. Binds the listen address (port 0 picks
-// a free port), serves the public services, and reports the address peers and
-// clients should use. For now it serves NodeInfo; later components (the node
-// link, the public ActorService) register here too.
+// NodeServer: a node with its public services. It starts a Node (runtime,
+// node link and gRPC endpoint; port 0 picks a free port) and serves NodeInfo
+// on the same port; the public ActorService will register here too.
 #pragma once
 
 #include <cstdint>
@@ -10,9 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/remote/node.h"
 
 namespace grpc {
-class Server;
 class Service;
 }  // namespace grpc
 
@@ -39,9 +38,11 @@ class NodeServer {
   NodeServer& operator=(const NodeServer&) = delete;
 
   // The advertised host:port (the bound one when none was given).
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return node_->address(); }
   // This run's incarnation (random, non-zero, fixed for the server's life).
-  uint64_t incarnation() const { return incarnation_; }
+  uint64_t incarnation() const { return node_->incarnation(); }
+  // The node: its actor system and links.
+  Node& node() { return *node_; }
 
   // Stops accepting calls and lets calls in flight finish until `grace` has
   // passed, then cancels them. Idempotent. Thread-safe.
@@ -50,10 +51,8 @@ class NodeServer {
  private:
   NodeServer() = default;
 
-  std::string address_;
-  uint64_t incarnation_ = 0;
   std::unique_ptr<grpc::Service> node_info_;
-  std::unique_ptr<grpc::Server> server_;  // after the services it serves
+  std::unique_ptr<Node> node_;  // after the service it serves
 };
 
 }  // namespace troupe
