@@ -58,6 +58,26 @@ class RemotingTest : public ::testing::Test {
     ASSERT_NE(a_, nullptr);
     ASSERT_NE(b_, nullptr);
   }
+  // A's ref to an actor B never had, parsed as a user would write it.
+  ActorRef UnknownOnB() {
+    absl::StatusOr<ActorRef> nobody =
+        a_->system().Resolve(absl::StrCat("troupe://", b_->address(), "/nope"));
+    EXPECT_TRUE(nobody.ok()) << nobody.status();
+    return nobody.ok() ? *nobody : ActorRef();
+  }
+
+  // Spawns "target" on B and watches it from `inbox` on A; returns A's ref.
+  // An ask round trip follows the watch, so the WATCH is on the wire before
+  // anything the test does next (one link, in order).
+  ActorRef WatchedTargetOnB(Inbox& inbox) {
+    auto target = b_->system().Spawn(Echo(), "target");
+    EXPECT_TRUE(target.ok()) << target.status();
+    const ActorRef remote = RefOn(*a_, *target);
+    inbox.Watch(remote);
+    EXPECT_TRUE(a_->system().Ask(remote, Text("sync"), kWait).get().ok());
+    return remote;
+  }
+
   std::unique_ptr<Node> a_;
   std::unique_ptr<Node> b_;
 };
@@ -116,27 +136,19 @@ TEST_F(RemotingTest, AskGetsTheReplyFromAnotherNode) {
 }
 
 TEST_F(RemotingTest, AskToUnknownRemoteIdFailsFast) {
-  absl::StatusOr<ActorRef> nobody =
-      a_->system().Resolve(absl::StrCat("troupe://", b_->address(), "/nope"));
-  ASSERT_TRUE(nobody.ok());
+  const ActorRef nobody = UnknownOnB();
   const absl::Time start = absl::Now();
   absl::StatusOr<MessagePtr> answer =
-      a_->system().Ask(*nobody, Text("hello"), absl::Seconds(30)).get();
+      a_->system().Ask(nobody, Text("hello"), absl::Seconds(30)).get();
   EXPECT_EQ(answer.status().code(), absl::StatusCode::kNotFound)
       << answer.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
 TEST_F(RemotingTest, WatchReportsStopped) {
-  auto target = b_->system().Spawn(Echo(), "target");
-  ASSERT_TRUE(target.ok());
   Inbox inbox(a_->system());
-  const ActorRef remote = RefOn(*a_, *target);
-  inbox.Watch(remote);
-  // An ask round trip after the watch: the WATCH is on the wire before the
-  // stop (one link, in order).
-  ASSERT_TRUE(a_->system().Ask(remote, Text("sync"), kWait).get().ok());
-  b_->system().Stop(*target);
+  const ActorRef remote = WatchedTargetOnB(inbox);
+  b_->system().Stop(*b_->system().Lookup("target"));
   auto terminated = NextTerminated(inbox);
   ASSERT_TRUE(terminated.ok()) << terminated.status();
   EXPECT_TRUE(SameActor(remote, terminated->ref()));
@@ -144,11 +156,9 @@ TEST_F(RemotingTest, WatchReportsStopped) {
 }
 
 TEST_F(RemotingTest, WatchOfUnknownRemoteIdReportsNotFound) {
-  auto nobody =
-      a_->system().Resolve(absl::StrCat("troupe://", b_->address(), "/nope"));
-  ASSERT_TRUE(nobody.ok());
+  const ActorRef nobody = UnknownOnB();
   Inbox inbox(a_->system());
-  inbox.Watch(*nobody);
+  inbox.Watch(nobody);
   auto terminated = NextTerminated(inbox);
   ASSERT_TRUE(terminated.ok()) << terminated.status();
   EXPECT_EQ(terminated->ref().id(), "nope");
@@ -173,11 +183,9 @@ TEST_F(RemotingTest, RemoteStopAndPoisonPill) {
 }
 
 TEST_F(RemotingTest, DeadLetterGoesBackToTheRemoteSender) {
-  auto nobody =
-      a_->system().Resolve(absl::StrCat("troupe://", b_->address(), "/nope"));
-  ASSERT_TRUE(nobody.ok());
+  const ActorRef nobody = UnknownOnB();
   Inbox inbox(a_->system());
-  inbox.Tell(*nobody, Text("lost"));
+  inbox.Tell(nobody, Text("lost"));
   auto letter = inbox.ReceiveAs<DeadLetter>(kWait);
   ASSERT_TRUE(letter.ok()) << letter.status();
   EXPECT_EQ(letter->target().id(), "nope");
@@ -270,12 +278,8 @@ TEST_F(RemotingTest, ActorWatchesRemoteActorAndRepliesAcrossNodes) {
 }
 
 TEST_F(RemotingTest, ShutdownOfAPeerReportsNodeDownAtOnce) {
-  auto target = b_->system().Spawn(Echo(), "target");
-  ASSERT_TRUE(target.ok());
   Inbox inbox(a_->system());
-  const ActorRef remote = RefOn(*a_, *target);
-  inbox.Watch(remote);
-  ASSERT_TRUE(a_->system().Ask(remote, Text("sync"), kWait).get().ok());
+  const ActorRef remote = WatchedTargetOnB(inbox);
   const absl::Time start = absl::Now();
   b_->Shutdown(absl::Seconds(1));
   auto terminated = NextTerminated(inbox);
