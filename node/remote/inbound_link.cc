@@ -106,8 +106,6 @@ class RemoteWatcher final : public Process {
   const InboundWatches::Key key_;
 };
 
-constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
-
 }  // namespace
 
 InboundLink::InboundLink(Remoting* remoting)

@@ -129,28 +129,4 @@ bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame) {
   return frame->ParseFromZeroCopyStream(&reader);
 }
 
-const google::protobuf::Message* FindPrototype(const std::string& type_name) {
-  static Mutex mu;
-  static auto* cache =
-      new absl::flat_hash_map<std::string, const google::protobuf::Message*>();
-  {
-    ReaderMutexLock lock(&mu);
-    if (auto it = cache->find(type_name); it != cache->end()) {
-      return it->second;
-    }
-  }
-  const google::protobuf::Descriptor* type =
-      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
-          type_name);
-  if (type == nullptr) {
-    return nullptr;  // not cached: a peer must not grow the table at will
-  }
-  const google::protobuf::Message* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
-          type);
-  MutexLock lock(&mu);
-  cache->emplace(type_name, prototype);
-  return prototype;
-}
-
 }  // namespace troupe

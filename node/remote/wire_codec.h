@@ -71,9 +71,5 @@ void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer);
 // Parses `buffer` into `frame`; false when the bytes are not a Frame.
 bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame);
 
-// The default instance of the message type named `type_name` (e.g.
-// "google.protobuf.StringValue"), or null when no such type is linked into
-// this program. Thread-safe; cached.
-const google::protobuf::Message* FindPrototype(const std::string& type_name);
 
 }  // namespace troupe

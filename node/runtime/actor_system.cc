@@ -1,5 +1,7 @@
 #include "node/runtime/actor_system.h"
 
+#include <future>
+#include <memory>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -309,19 +311,30 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
 
 AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                    absl::Duration timeout) {
-  auto ask = std::make_shared<AskProcess>(this, NewReplyId("$ask"), to);
-  AskFuture future = ask->future();
+  auto promise = std::make_shared<std::promise<absl::StatusOr<MessagePtr>>>();
+  AskFuture future = promise->get_future();
+  AskAsync(to, std::move(envelope), timeout,
+           [promise](absl::StatusOr<MessagePtr> result) {
+             promise->set_value(std::move(result));
+           });
+  return future;
+}
+
+void ActorSystem::AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                           absl::Duration timeout, AskCallback done) {
+  auto ask = std::make_shared<AskProcess>(this, NewReplyId("$ask"), to,
+                                          std::move(done));
   if (!to || to.process()->IsTerminated()) {
     ask->Complete(absl::NotFoundError(absl::StrCat(
         to.ToString(), " is not alive; the ask cannot be answered")));
-    return future;
+    return;
   }
   // Registered so a reply from another node finds it (a local target may
   // forward the ask there); Complete unregisters it.
   RegisterReply(ask);
   // The timer owns the reply slot until it fires or the ask completes (which
   // cancels it): a target that drops the message must still time the ask
-  // out, not break its promise.
+  // out, not leave it pending.
   ask->set_timer(timers_.ScheduleOnce(timeout, [ask, timeout] {
     ask->Complete(absl::DeadlineExceededError(
         absl::StrCat("no reply within ", absl::FormatDuration(timeout))));
@@ -333,7 +346,6 @@ AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
   }
   envelope->sender = ActorRef(ask);
   to.process()->SendUser(std::move(envelope));
-  return future;
 }
 
 InputSourceHandle ActorSystem::StartInputSource(

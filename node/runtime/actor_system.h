@@ -122,6 +122,12 @@ class ActorSystem final : public Teller {
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                         absl::Duration timeout) override;
+  // As Ask, but completes by calling `done` once (on the thread that
+  // completes the ask: a timer, the replying actor's or a link's thread;
+  // `done` must not block). The envelope's sender is replaced by the reply
+  // address. Thread-safe.
+  void AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                absl::Duration timeout, AskCallback done);
 
   // --- For the runtime (ActorCell) and remoting; not for programs. ---
   // Installs how refs to other nodes are made. Call once, before the system

@@ -10,10 +10,12 @@
 
 namespace troupe {
 
-AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target)
+AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target,
+                       AskCallback done)
     : Process(system->interned_address(), std::move(id), system->incarnation()),
       system_(system),
-      target_(std::move(target)) {}
+      target_(std::move(target)),
+      done_callback_(std::move(done)) {}
 
 void AskProcess::WatchTarget() {
   watching_.store(true, std::memory_order_release);
@@ -37,12 +39,13 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
     MutexLock lock(&mu_);
     timer_.Cancel();
   }
-  promise_.set_value(std::move(result));
   system_->UnregisterReply(id());
   if (watching_.load(std::memory_order_acquire)) {
     target_.process()->SendSystem(
         MakeSystem(SystemKind::kUnwatch, ActorRef(shared_from_this())));
   }
+  // Last: the callback may release the last reference to this process.
+  std::exchange(done_callback_, nullptr)(std::move(result));
 }
 
 void AskProcess::SendUser(EnvelopePtr envelope) {

@@ -1,12 +1,11 @@
 // AskProcess: the one-off reply address behind an Ask. The first message
-// sent to it completes the future; a dead letter of the asked message
+// sent to it completes the ask (calls its AskCallback once); a dead letter of the asked message
 // completes it with NOT_FOUND at once; the timer with DEADLINE_EXCEEDED; a
 // watched (remote) target's Terminated with NOT_FOUND, or UNAVAILABLE when
 // its node went down.
 #pragma once
 
 #include <atomic>
-#include <future>
 #include <memory>
 #include <string>
 
@@ -25,15 +24,16 @@ class AskProcess final : public Process,
                          public std::enable_shared_from_this<AskProcess> {
  public:
   // `system` must outlive the process; `id` from ActorSystem::NewReplyId.
-  AskProcess(ActorSystem* system, std::string id, ActorRef target);
+  // `done` is called exactly once, on whichever thread completes the ask.
+  AskProcess(ActorSystem* system, std::string id, ActorRef target,
+             AskCallback done);
 
-  AskFuture future() { return promise_.get_future(); }
   // The timer that fails the ask; cancelled on completion. Set once.
   void set_timer(TimerHandle timer);
   // Watches the target until the ask completes. Call at most once, after
   // the process is owned by a shared_ptr.
   void WatchTarget();
-  // Completes the future unless already completed; then unregisters the
+  // Completes the ask unless already completed; then unregisters the
   // process and unwatches the target. Thread-safe.
   void Complete(absl::StatusOr<MessagePtr> result);
 
@@ -47,7 +47,7 @@ class AskProcess final : public Process,
   ActorSystem* const system_;
   const ActorRef target_;
   std::atomic<bool> watching_{false};
-  std::promise<absl::StatusOr<MessagePtr>> promise_;
+  AskCallback done_callback_;  // called once, by the first Complete
   std::atomic<bool> done_{false};
   Mutex mu_;
   TimerHandle timer_ ABSL_GUARDED_BY(mu_);

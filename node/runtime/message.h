@@ -6,7 +6,9 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/wrappers.pb.h"
 
@@ -46,5 +48,21 @@ google::protobuf::StringValue Text(absl::string_view text);
 
 // A deep copy of `message` as a new object of the same type.
 MessagePtr CloneMessage(const Message& message);
+
+// The default instance of the message type named `type_name` (e.g.
+// "google.protobuf.StringValue"), or null when no such type is linked into
+// this program. Thread-safe; cached (only names that exist are cached, so
+// untrusted names cannot grow the cache).
+const Message* FindPrototype(absl::string_view type_name);
+
+// "type.googleapis.com/", the prefix of an Any's type URL.
+inline constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
+
+// `message` packed in an Any.
+google::protobuf::Any PackAny(const Message& message);
+
+// The message inside `any`, as its own type. INVALID_ARGUMENT when the
+// type is not linked into this program or the bytes do not parse as it.
+absl::StatusOr<MessagePtr> UnpackAny(const google::protobuf::Any& any);
 
 }  // namespace troupe

@@ -3,6 +3,7 @@
 // Ask. Messages are protobuf messages (moved in), text, or a MessagePtr.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <utility>
 
@@ -25,6 +26,9 @@ struct TellOptions {
 // NOT_FOUND (the target is dead or unknown: fails at once),
 // UNAVAILABLE (its node is down).
 using AskFuture = std::future<absl::StatusOr<MessagePtr>>;
+// How an ask completes without anyone blocking on a future: called exactly
+// once, with the reply or the error AskFuture would hold.
+using AskCallback = std::function<void(absl::StatusOr<MessagePtr>)>;
 
 class Teller {
  public:

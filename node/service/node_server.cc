@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "node/runtime/version.h"
+#include "node/service/node_actor.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -52,18 +53,29 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   NodeInfoService* node_info_ptr = node_info.get();
   server->node_info_ = std::move(node_info);
 
+  server->actor_service_ = NewActorService(options.kinds, options.service);
+
   NodeOptions node_options;
   node_options.listen = options.listen;
   node_options.advertise = options.advertise;
-  node_options.services = {server->node_info_.get()};
+  node_options.link = options.link;
+  node_options.system = options.system;
+  node_options.services = {server->node_info_.get(),
+                           server->actor_service_.get()};
   absl::StatusOr<std::unique_ptr<Node>> node =
       Node::Start(std::move(node_options));
   if (!node.ok()) {
     return node.status();
   }
   server->node_ = std::move(*node);
+  if (absl::Status started =
+          StartNodeActor(server->node_->system(), *options.kinds);
+      !started.ok()) {
+    return started;
+  }
   node_info_ptr->set_identity(server->node_->address(),
                               server->node_->incarnation());
+  AttachActorService(server->actor_service_.get(), server->node_.get());
   return server;
 }
 
@@ -71,6 +83,8 @@ NodeServer::~NodeServer() { Shutdown(absl::ZeroDuration()); }
 
 void NodeServer::Shutdown(absl::Duration grace) {
   if (node_ != nullptr) {  // null when Start failed
+    // Calls waiting on asks end now (UNAVAILABLE); new ones are refused.
+    AttachActorService(actor_service_.get(), nullptr);
     node_->Shutdown(grace);
   }
 }

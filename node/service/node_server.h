@@ -1,6 +1,8 @@
 // NodeServer: a node with its public services. It starts a Node (runtime,
 // node link and gRPC endpoint; port 0 picks a free port) and serves NodeInfo
-// on the same port; the public ActorService will register here too.
+// and the public ActorService on the same port, with the kinds of a
+// KindRegistry, and the "troupe.node" actor that serves other nodes' spawn
+// and lookup requests.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/remote/node.h"
+#include "node/service/actor_service.h"
+#include "node/service/kinds.h"
 
 namespace grpc {
 class Service;
@@ -22,6 +26,11 @@ struct NodeServerOptions {
   std::string listen = "127.0.0.1:7420";
   // host:port that refs and peers use; empty = the bound address.
   std::string advertise;
+  // What Spawn can make; must outlive the server.
+  const KindRegistry* kinds = &KindRegistry::Global();
+  ActorServiceOptions service;
+  LinkOptions link;
+  ActorSystemOptions system;
 };
 
 class NodeServer {
@@ -52,7 +61,8 @@ class NodeServer {
   NodeServer() = default;
 
   std::unique_ptr<grpc::Service> node_info_;
-  std::unique_ptr<Node> node_;  // after the service it serves
+  std::unique_ptr<v1::ActorService::CallbackService> actor_service_;
+  std::unique_ptr<Node> node_;  // after the services it serves
 };
 
 }  // namespace troupe

@@ -1,0 +1,377 @@
+#include "node/service/actor_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
+#include "node/service/client_streams.h"
+#include "node/service/grpc_status.h"
+#include "node/service/node_actor.h"
+
+namespace troupe {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+ServerUnaryReactor* Done(CallbackServerContext* context,
+                         const absl::Status& status) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// The ref a request names in `field`, checked.
+absl::StatusOr<ActorRef> RefOf(ActorSystem& system, bool has_pid,
+                               const v1::Pid& pid, absl::string_view field) {
+  if (!has_pid) {
+    return absl::InvalidArgumentError(absl::StrCat("the request has no ", field));
+  }
+  if (!IsNodeAddress(pid.address()) || pid.id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " {address: '", pid.address(), "', id: '", pid.id(),
+        "'} is not a ref (address host:port, id non-empty)"));
+  }
+  return system.Resolve(FromProto(pid));
+}
+
+// NOT_FOUND when `ref` is an actor of this node that is not alive (a remote
+// one is only known dead by a watch or a reply).
+absl::Status CheckAlive(ActorSystem& system, const ActorRef& ref) {
+  if (system.IsLocal(ref) && ref.process()->IsTerminated()) {
+    return absl::NotFoundError(
+        absl::StrCat("no actor ", ref.ToString(), " is alive"));
+  }
+  return absl::OkStatus();
+}
+
+// Unary calls waiting for an ask. The ask's callback finishes a call, or
+// Close does (UNAVAILABLE) when the node stops first, whichever comes
+// first; the callbacks hold the table, so they may outlive the service.
+class PendingCalls {
+ public:
+  // False once closed.
+  bool Add(ServerUnaryReactor* reactor) {
+    MutexLock lock(&mu_);
+    if (closed_) {
+      return false;
+    }
+    calls_.insert(reactor);
+    return true;
+  }
+  // True for the first of the ask and Close: that one finishes the call.
+  bool Claim(ServerUnaryReactor* reactor) {
+    MutexLock lock(&mu_);
+    return calls_.erase(reactor) > 0;
+  }
+  void Close(const absl::Status& status) {
+    absl::flat_hash_set<ServerUnaryReactor*> calls;
+    {
+      MutexLock lock(&mu_);
+      closed_ = true;
+      calls.swap(calls_);
+    }
+    for (ServerUnaryReactor* reactor : calls) {
+      reactor->Finish(ToGrpcStatus(status));
+    }
+  }
+  void Reopen() {
+    MutexLock lock(&mu_);
+    closed_ = false;
+  }
+
+ private:
+  Mutex mu_;
+  absl::flat_hash_set<ServerUnaryReactor*> calls_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class ActorServiceImpl final : public v1::ActorService::CallbackService {
+ public:
+  ActorServiceImpl(const KindRegistry* kinds, ActorServiceOptions options)
+      : kinds_(kinds), options_(options) {}
+
+  void Attach(Node* node) {
+    {
+      MutexLock lock(&mu_);
+      node_ = node;
+    }
+    if (node == nullptr) {
+      pending_->Close(NotServing());
+    } else {
+      pending_->Reopen();
+    }
+  }
+
+  ServerUnaryReactor* Spawn(CallbackServerContext* context,
+                            const v1::SpawnRequest* request,
+                            v1::Pid* reply) override {
+    return SpawnOrLookup(context, *request, reply);
+  }
+
+  ServerUnaryReactor* Lookup(CallbackServerContext* context,
+                             const v1::LookupRequest* request,
+                             v1::Pid* reply) override {
+    return SpawnOrLookup(context, *request, reply);
+  }
+
+  ServerUnaryReactor* Tell(CallbackServerContext* context,
+                           const v1::TellRequest* request,
+                           v1::TellReply* /*reply*/) override {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return Done(context, NotServing());
+    }
+    counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
+    return Done(context, SendTell(node->system(), *request, ActorRef()));
+  }
+
+  ServerUnaryReactor* Ask(CallbackServerContext* context,
+                          const v1::AskRequest* request,
+                          v1::AskReply* reply) override {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return Done(context, NotServing());
+    }
+    ActorSystem& system = node->system();
+    absl::StatusOr<ActorRef> target =
+        RefOf(system, request->has_target(), request->target(), "target");
+    if (!target.ok()) {
+      return Done(context, target.status());
+    }
+    absl::StatusOr<MessagePtr> message = UnpackAny(request->message());
+    if (!message.ok()) {
+      return Done(context, message.status());
+    }
+    absl::Duration timeout = options_.default_ask_timeout;
+    if (request->has_timeout()) {
+      timeout = absl::Milliseconds(
+          google::protobuf::util::TimeUtil::DurationToMilliseconds(
+              request->timeout()));
+      if (timeout <= absl::ZeroDuration()) {
+        return Done(context, absl::InvalidArgumentError(
+                                 "the ask's timeout must be positive"));
+      }
+    }
+    // Never past the call's own deadline.
+    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+      timeout = std::min(timeout,
+                         absl::FromChrono(context->deadline()) - absl::Now());
+    }
+    counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
+    ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!pending_->Add(reactor)) {
+      reactor->Finish(ToGrpcStatus(NotServing()));
+      return reactor;
+    }
+    system.AskAsync(
+        *target, MakeEnvelope(std::move(*message), ActorRef()), timeout,
+        [pending = pending_, counters = counters_, reactor,
+         reply](absl::StatusOr<MessagePtr> answer) {
+          if (!pending->Claim(reactor)) {
+            return;  // the node stopped first and finished the call
+          }
+          if (answer.ok()) {
+            counters->messages_out.fetch_add(1, std::memory_order_relaxed);
+            reply->mutable_message()->PackFrom(**answer);
+          }
+          reactor->Finish(ToGrpcStatus(answer.status()));
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* Stop(CallbackServerContext* context,
+                           const v1::StopRequest* request,
+                           v1::StopReply* /*reply*/) override {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return Done(context, NotServing());
+    }
+    ActorSystem& system = node->system();
+    absl::StatusOr<ActorRef> target =
+        RefOf(system, request->has_target(), request->target(), "target");
+    if (!target.ok()) {
+      return Done(context, target.status());
+    }
+    if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
+      return Done(context, alive);
+    }
+    if (request->graceful()) {
+      system.Tell(*target, PoisonPill());
+    } else {
+      system.Stop(*target);
+    }
+    return Done(context, absl::OkStatus());
+  }
+
+  grpc::ServerWriteReactor<v1::Terminated>* Watch(
+      CallbackServerContext* /*context*/,
+      const v1::WatchRequest* request) override {
+    Node* node = node_or_null();
+    absl::StatusOr<ActorRef> target =
+        node == nullptr
+            ? absl::StatusOr<ActorRef>(NotServing())
+            : RefOf(node->system(), request->has_target(), request->target(),
+                    "target");
+    if (!target.ok()) {
+      return new FailedWrite(ToGrpcStatus(target.status()));
+    }
+    return StartWatch(node->system(), counters_, *target);
+  }
+
+  grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* Inbox(
+      CallbackServerContext* /*context*/) override {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return new FailedBidi(ToGrpcStatus(NotServing()));
+    }
+    ActorSystem* system = &node->system();
+    return StartInbox(
+        *system, counters_,
+        [this, system](const v1::TellRequest& tell, const ActorRef& inbox) {
+          return SendTell(*system, tell, inbox);
+        },
+        options_.inbox_queue);
+  }
+
+  ServerUnaryReactor* Stats(CallbackServerContext* context,
+                            const v1::StatsRequest* /*request*/,
+                            v1::StatsReply* reply) override {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return Done(context, NotServing());
+    }
+    const SystemStats stats = node->system().stats();
+    reply->set_address(node->address());
+    reply->set_incarnation(node->incarnation());
+    reply->set_actors_alive(stats.actors_alive);
+    reply->set_actors_spawned(stats.actors_spawned);
+    reply->set_messages_processed(stats.messages_processed);
+    reply->set_dead_letters(stats.dead_letters);
+    reply->set_mailbox_overflows(stats.mailbox_overflows);
+    reply->set_messages_in(counters_->messages_in.load());
+    reply->set_messages_out(counters_->messages_out.load());
+    for (const EndpointStats& peer : node->remoting().stats().peers) {
+      v1::LinkStats* link = reply->add_links();
+      link->set_address(peer.address);
+      link->set_state(std::string(LinkStateName(peer.state)));
+      link->set_frames_sent(peer.frames_sent);
+      link->set_messages_sent(peer.messages_sent);
+      link->set_messages_dropped(peer.dead_letters);
+      link->set_downs(peer.downs);
+    }
+    for (const Kind* kind : kinds_->All()) {
+      reply->add_kinds(kind->name);
+    }
+    return Done(context, absl::OkStatus());
+  }
+
+ private:
+  // A stream refused before it started.
+  class FailedWrite final : public grpc::ServerWriteReactor<v1::Terminated> {
+   public:
+    explicit FailedWrite(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+  };
+  class FailedBidi final
+      : public grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent> {
+   public:
+    explicit FailedBidi(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+  };
+
+  Node* node_or_null() {
+    MutexLock lock(&mu_);
+    return node_;
+  }
+
+  static absl::Status NotServing() {
+    return absl::UnavailableError("the node is starting or shutting down");
+  }
+
+  absl::Status SendTell(ActorSystem& system, const v1::TellRequest& request,
+                        const ActorRef& default_sender) {
+    absl::StatusOr<ActorRef> target =
+        RefOf(system, request.has_target(), request.target(), "target");
+    if (!target.ok()) {
+      return target.status();
+    }
+    ActorRef sender = default_sender;
+    if (request.has_sender()) {
+      absl::StatusOr<ActorRef> named =
+          RefOf(system, true, request.sender(), "sender");
+      if (!named.ok()) {
+        return named.status();
+      }
+      sender = *std::move(named);
+    }
+    absl::StatusOr<MessagePtr> message = UnpackAny(request.message());
+    if (!message.ok()) {
+      return message.status();
+    }
+    if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
+      return alive;
+    }
+    target->process()->SendUser(
+        MakeEnvelope(std::move(*message), std::move(sender)));
+    return absl::OkStatus();
+  }
+
+  template <typename Request>
+  ServerUnaryReactor* SpawnOrLookup(CallbackServerContext* context,
+                                    const Request& request, v1::Pid* reply) {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return Done(context, NotServing());
+    }
+    ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!pending_->Add(reactor)) {
+      reactor->Finish(ToGrpcStatus(NotServing()));
+      return reactor;
+    }
+    SpawnOrLookupOnNode(
+        node->system(), *kinds_, request, options_.forward_timeout,
+        [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {
+          if (!pending->Claim(reactor)) {
+            return;
+          }
+          if (pid.ok()) {
+            *reply = *std::move(pid);
+          }
+          reactor->Finish(ToGrpcStatus(pid.status()));
+        });
+    return reactor;
+  }
+
+  const KindRegistry* const kinds_;
+  const ActorServiceOptions options_;
+  const std::shared_ptr<ServiceCounters> counters_ =
+      std::make_shared<ServiceCounters>();
+  const std::shared_ptr<PendingCalls> pending_ =
+      std::make_shared<PendingCalls>();
+  Mutex mu_;
+  Node* node_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<v1::ActorService::CallbackService> NewActorService(
+    const KindRegistry* kinds, ActorServiceOptions options) {
+  return std::make_unique<ActorServiceImpl>(kinds, options);
+}
+
+void AttachActorService(v1::ActorService::CallbackService* service,
+                        Node* node) {
+  static_cast<ActorServiceImpl*>(service)->Attach(node);
+}
+
+}  // namespace troupe

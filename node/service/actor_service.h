@@ -1,0 +1,35 @@
+// ActorService: the public gRPC API of a node (proto/troupe.proto), for
+// clients in any language. Spawn and Lookup run here or, when they name
+// another node, on that node through the node links; Tell, Ask, Stop and
+// Watch reach actors anywhere in the cluster through their refs.
+#pragma once
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "node/remote/node.h"
+#include "node/service/kinds.h"
+#include "proto/troupe.grpc.pb.h"
+
+namespace troupe {
+
+struct ActorServiceOptions {
+  // Ask's timeout when the request gives none.
+  absl::Duration default_ask_timeout = absl::Seconds(5);
+  // How long Spawn and Lookup on another node may take.
+  absl::Duration forward_timeout = absl::Seconds(5);
+  // Deliveries an Inbox stream holds for a slow client before the rest
+  // become dead letters.
+  size_t inbox_queue = 10'000;
+};
+
+// Creates the service; Attach it to its node once the node has started
+// (calls before that fail with UNAVAILABLE). `kinds` must outlive it.
+std::unique_ptr<v1::ActorService::CallbackService> NewActorService(
+    const KindRegistry* kinds, ActorServiceOptions options = {});
+
+// Gives the service its node (null detaches it). Thread-safe.
+void AttachActorService(v1::ActorService::CallbackService* service,
+                        Node* node);
+
+}  // namespace troupe

@@ -1,0 +1,298 @@
+#include "node/service/client_streams.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/process.h"
+#include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+// --- Watch -----------------------------------------------------------------
+
+class WatchReactor;
+
+// Stands in the system as the watcher; hands the Terminated to the call.
+class WatchProcess final : public Process,
+                           public std::enable_shared_from_this<WatchProcess> {
+ public:
+  WatchProcess(ActorSystem& system, ActorRef target, WatchReactor* reactor)
+      : Process(system.interned_address(), system.NewReplyId("$watch"),
+                system.incarnation()),
+        target_(std::move(target)),
+        reactor_(reactor) {}
+
+  void SendUser(EnvelopePtr /*envelope*/) override {}
+  void SendSystem(SystemMessagePtr message) override;
+  bool IsTerminated() const override {
+    MutexLock lock(&mu_);
+    return reactor_ == nullptr;
+  }
+
+  const ActorRef& target() const { return target_; }
+  // Ends the call with `status` unless the notice or an earlier end came
+  // first; true when this call ended it.
+  bool EndWith(const grpc::Status& status);
+  // The call is done: nothing is written any more.
+  void Detach() {
+    MutexLock lock(&mu_);
+    reactor_ = nullptr;
+  }
+
+ private:
+  const ActorRef target_;
+  mutable Mutex mu_;
+  WatchReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
+ public:
+  WatchReactor(ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
+               const ActorRef& target)
+      : system_(system),
+        counters_(std::move(counters)),
+        process_(std::make_shared<WatchProcess>(system, target, this)) {
+    system_.RegisterReply(process_);
+    target.process()->SendSystem(
+        MakeSystem(SystemKind::kWatch, ActorRef(process_)));
+    // The response headers tell the client the watch is in place.
+    StartSendInitialMetadata();
+  }
+
+  // Under the process's lock, at most once per call.
+  void Notify(const ActorRef& ref, TerminationReason reason) {
+    notice_ = MakeTerminated(ref, reason);
+    counters_->messages_out.fetch_add(1, std::memory_order_relaxed);
+    StartWriteAndFinish(&notice_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  void OnSendInitialMetadataDone(bool /*ok*/) override {}
+
+  void OnCancel() override {
+    process_->EndWith(grpc::Status(grpc::StatusCode::CANCELLED,
+                                   "the client cancelled the watch"));
+  }
+
+  void OnDone() override {
+    process_->Detach();
+    system_.UnregisterReply(process_->id());
+    if (!notified_) {
+      process_->target().process()->SendSystem(
+          MakeSystem(SystemKind::kUnwatch, ActorRef(process_)));
+    }
+    delete this;
+  }
+
+  bool notified_ = false;  // set under the process's lock, read in OnDone
+
+ private:
+  ActorSystem& system_;
+  const std::shared_ptr<ServiceCounters> counters_;
+  const std::shared_ptr<WatchProcess> process_;
+  Terminated notice_;
+};
+
+void WatchProcess::SendSystem(SystemMessagePtr message) {
+  if (message->kind != SystemKind::kTerminated || message->ref != target_) {
+    return;
+  }
+  MutexLock lock(&mu_);
+  if (reactor_ == nullptr || ended_) {
+    return;
+  }
+  ended_ = true;
+  reactor_->notified_ = true;
+  reactor_->Notify(message->ref, message->reason);
+}
+
+bool WatchProcess::EndWith(const grpc::Status& status) {
+  MutexLock lock(&mu_);
+  if (reactor_ == nullptr || ended_) {
+    return false;
+  }
+  ended_ = true;
+  reactor_->Finish(status);
+  return true;
+}
+
+// --- Inbox -----------------------------------------------------------------
+
+class InboxReactor;
+
+// Stands in the system as the client's inbox: queues what it is sent for
+// the stream.
+class InboxStreamProcess final
+    : public Process,
+      public std::enable_shared_from_this<InboxStreamProcess> {
+ public:
+  InboxStreamProcess(ActorSystem& system, InboxReactor* reactor)
+      : Process(system.interned_address(), system.NewReplyId("$client"),
+                system.incarnation()),
+        system_(system),
+        reactor_(reactor) {}
+
+  void SendUser(EnvelopePtr envelope) override;
+  void SendSystem(SystemMessagePtr /*message*/) override {}
+  bool IsTerminated() const override;
+  void Detach();
+
+ private:
+  ActorSystem& system_;
+  mutable Mutex mu_;
+  InboxReactor* reactor_ ABSL_GUARDED_BY(mu_);
+};
+
+class InboxReactor final
+    : public grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent> {
+ public:
+  InboxReactor(ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
+               TellFn tell, size_t max_queued)
+      : system_(system),
+        counters_(std::move(counters)),
+        tell_(std::move(tell)),
+        max_queued_(max_queued),
+        process_(std::make_shared<InboxStreamProcess>(system, this)),
+        ref_(process_) {
+    system_.RegisterReply(process_);
+    v1::InboxEvent hello;
+    *hello.mutable_inbox() = ToProto(ref_.pid());
+    Enqueue(std::move(hello));
+    StartRead(&request_);
+  }
+
+  // False when the queue is full or the stream is ending.
+  bool Enqueue(v1::InboxEvent event) {
+    MutexLock lock(&mu_);
+    if (finishing_ || queue_.size() >= max_queued_) {
+      return false;
+    }
+    queue_.push_back(std::move(event));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+    return true;
+  }
+
+  void OnWriteDone(bool ok) override {
+    MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (!ok) {
+      finishing_ = true;  // the client is gone; OnDone follows
+    }
+    if (!queue_.empty() && !finishing_) {
+      StartWrite(&queue_.front());
+      return;
+    }
+    writing_ = false;
+    MaybeFinish();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side: finish once the queue is out
+      MutexLock lock(&mu_);
+      finishing_ = true;
+      MaybeFinish();
+      return;
+    }
+    if (request_.has_tell()) {
+      counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
+      if (absl::Status sent = tell_(request_.tell(), ref_); !sent.ok()) {
+        v1::InboxEvent refused;
+        refused.set_error(std::string(sent.message()));
+        (void)Enqueue(std::move(refused));
+      }
+    }
+    StartRead(&request_);
+  }
+
+  void OnCancel() override {
+    MutexLock lock(&mu_);
+    finishing_ = true;
+    MaybeFinish();
+  }
+
+  void OnDone() override {
+    process_->Detach();
+    system_.UnregisterReply(process_->id());
+    delete this;
+  }
+
+  void CountDelivery() {
+    counters_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finishing_ && !writing_ && !finished_) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  ActorSystem& system_;
+  const std::shared_ptr<ServiceCounters> counters_;
+  const TellFn tell_;
+  const size_t max_queued_;
+  const std::shared_ptr<InboxStreamProcess> process_;
+  const ActorRef ref_;
+  v1::InboxRequest request_;  // reads complete one at a time
+  Mutex mu_;
+  std::deque<v1::InboxEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+void InboxStreamProcess::SendUser(EnvelopePtr envelope) {
+  v1::InboxEvent event;
+  v1::InboxDelivery* delivery = event.mutable_delivery();
+  delivery->mutable_message()->PackFrom(envelope->message());
+  if (envelope->sender) {
+    *delivery->mutable_sender() = ToProto(envelope->sender.pid());
+  }
+  {
+    MutexLock lock(&mu_);
+    if (reactor_ != nullptr && reactor_->Enqueue(std::move(event))) {
+      reactor_->CountDelivery();
+      return;
+    }
+  }
+  system_.DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
+                     "the client's inbox is closed or its queue is full");
+}
+
+bool InboxStreamProcess::IsTerminated() const {
+  MutexLock lock(&mu_);
+  return reactor_ == nullptr;
+}
+
+void InboxStreamProcess::Detach() {
+  MutexLock lock(&mu_);
+  reactor_ = nullptr;
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Terminated>* StartWatch(
+    ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
+    const ActorRef& target) {
+  return new WatchReactor(system, std::move(counters), target);
+}
+
+grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* StartInbox(
+    ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
+    TellFn tell, size_t max_queued) {
+  return new InboxReactor(system, std::move(counters), std::move(tell),
+                          max_queued);
+}
+
+}  // namespace troupe

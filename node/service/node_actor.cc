@@ -1,0 +1,124 @@
+#include "node/service/node_actor.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+absl::StatusOr<ActorRef> RunHere(ActorSystem& system,
+                                 const KindRegistry& kinds,
+                                 const google::protobuf::Message& request) {
+  if (const auto* spawn = As<v1::SpawnRequest>(request)) {
+    return SpawnKind(system, kinds, *spawn);
+  }
+  return LookupName(system, As<v1::LookupRequest>(request)->name());
+}
+
+// Answers other nodes' SpawnRequest and LookupRequest with a Pid, or an
+// AskFailure carrying the error.
+class NodeActor final : public Actor {
+ public:
+  explicit NodeActor(const KindRegistry* kinds) : kinds_(kinds) {}
+
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    if (!Is<v1::SpawnRequest>(message) && !Is<v1::LookupRequest>(message)) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<ActorRef> ref = RunHere(ctx.System(), *kinds_, message);
+    if (ref.ok()) {
+      ctx.Reply(ToProto(ref->pid()));
+    } else {
+      AskFailure failure;
+      failure.set_code(static_cast<int32_t>(ref.status().code()));
+      failure.set_message(std::string(ref.status().message()));
+      ctx.Reply(std::move(failure));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const KindRegistry* const kinds_;
+};
+
+}  // namespace
+
+absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
+                                   const KindRegistry& kinds,
+                                   const v1::SpawnRequest& request) {
+  const Kind* kind = kinds.Find(request.kind());
+  if (kind == nullptr) {
+    return kinds.UnknownKind(request.kind());
+  }
+  absl::StatusOr<ActorFactory> factory =
+      kind->make(request.has_init() ? &request.init() : nullptr);
+  if (!factory.ok()) {
+    return factory.status();
+  }
+  return system.Spawn(std::move(*factory), request.name());
+}
+
+absl::StatusOr<ActorRef> LookupName(ActorSystem& system,
+                                    absl::string_view name) {
+  absl::StatusOr<ActorRef> ref = system.Lookup(name);
+  if (!ref.ok()) {
+    return absl::NotFoundError(absl::StrCat("no actor named '", name,
+                                            "' is alive on ",
+                                            system.address()));
+  }
+  return ref;
+}
+
+absl::Status StartNodeActor(ActorSystem& system, const KindRegistry& kinds) {
+  return system
+      .Spawn([&kinds] { return std::make_unique<NodeActor>(&kinds); },
+             kNodeActorName)
+      .status();
+}
+
+void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
+                         const google::protobuf::Message& request,
+                         absl::Duration timeout, PidCallback done) {
+  const auto* spawn = As<v1::SpawnRequest>(request);
+  const std::string& node =
+      spawn != nullptr ? spawn->node() : As<v1::LookupRequest>(request)->node();
+  if (node.empty() || node == system.address()) {
+    absl::StatusOr<ActorRef> ref = RunHere(system, kinds, request);
+    done(ref.ok() ? absl::StatusOr<v1::Pid>(ToProto(ref->pid()))
+                  : absl::StatusOr<v1::Pid>(ref.status()));
+    return;
+  }
+  if (!IsNodeAddress(node)) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("node '", node, "' is not host:port")));
+    return;
+  }
+  const ActorRef node_actor =
+      system.Resolve(Pid{node, std::string(kNodeActorName), 0});
+  system.AskAsync(
+      node_actor, MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+      [done = std::move(done), node](absl::StatusOr<MessagePtr> reply) {
+        if (!reply.ok()) {
+          if (absl::IsNotFound(reply.status())) {
+            done(absl::UnavailableError(absl::StrCat(
+                "node ", node, " does not serve spawn and lookup (is it a "
+                "troupe node server?)")));
+          } else {
+            done(reply.status());
+          }
+        } else if (const auto* pid = As<v1::Pid>(**reply)) {
+          done(*pid);
+        } else if (const auto* failure = As<AskFailure>(**reply)) {
+          done(absl::Status(static_cast<absl::StatusCode>(failure->code()),
+                            failure->message()));
+        } else {
+          done(absl::InternalError(absl::StrCat(
+              "node ", node, " answered with a ", TypeName(**reply))));
+        }
+      });
+}
+
+}  // namespace troupe

@@ -1,0 +1,167 @@
+// The kinds every stock troupe_node ships: echo, counter, kv and topic (their
+// messages are in proto/kinds.proto).
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "node/runtime/actor_context.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/system_messages.h"
+#include "node/service/kinds.h"
+#include "proto/kinds.pb.h"
+
+namespace troupe {
+namespace {
+
+// Replies to every message with a copy of it.
+class Echo final : public Actor {
+ public:
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    ctx.Reply(CloneMessage(message));
+    return absl::OkStatus();
+  }
+};
+
+class Counter final : public Actor {
+ public:
+  explicit Counter(int64_t start) : value_(start) {}
+
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    if (const auto* add = As<v1::CounterAdd>(message)) {
+      value_ += add->delta();
+    } else if (!Is<v1::CounterGet>(message)) {
+      return absl::OkStatus();  // not a counter message: ignored
+    }
+    google::protobuf::Int64Value value;
+    value.set_value(value_);
+    ctx.Reply(std::move(value));
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t value_;
+};
+
+class KeyValueStore final : public Actor {
+ public:
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    v1::KvValue reply;
+    if (const auto* put = As<v1::KvPut>(message)) {
+      reply = Take(put->key());
+      entries_[put->key()] = put->value();
+    } else if (const auto* get = As<v1::KvGet>(message)) {
+      reply.set_key(get->key());
+      if (auto it = entries_.find(get->key()); it != entries_.end()) {
+        reply.set_found(true);
+        *reply.mutable_value() = it->second;
+      }
+    } else if (const auto* remove = As<v1::KvDelete>(message)) {
+      reply = Take(remove->key());
+    } else {
+      return absl::OkStatus();
+    }
+    ctx.Reply(std::move(reply));
+    return absl::OkStatus();
+  }
+
+ private:
+  // Removes `key`, returning what it held.
+  v1::KvValue Take(const std::string& key) {
+    v1::KvValue taken;
+    taken.set_key(key);
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      taken.set_found(true);
+      *taken.mutable_value() = std::move(it->second);
+      entries_.erase(it);
+    }
+    return taken;
+  }
+
+  absl::flat_hash_map<std::string, google::protobuf::Any> entries_;
+};
+
+// Publish-subscribe: subscribers are refs, watched so that the ones that
+// terminate are dropped.
+class Topic final : public Actor {
+ public:
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    int delivered = 0;
+    if (const auto* subscribe = As<v1::Subscribe>(message)) {
+      const ActorRef who = Subscriber(ctx, subscribe->has_subscriber(),
+                                      subscribe->subscriber());
+      if (who && subscribers_.insert(who).second) {
+        ctx.Watch(who);
+      }
+    } else if (const auto* unsubscribe = As<v1::Unsubscribe>(message)) {
+      const ActorRef who = Subscriber(ctx, unsubscribe->has_subscriber(),
+                                      unsubscribe->subscriber());
+      if (subscribers_.erase(who) > 0) {
+        ctx.Unwatch(who);
+      }
+    } else if (const auto* publish = As<v1::Publish>(message)) {
+      // Kept as the Any when this node does not link its type.
+      absl::StatusOr<MessagePtr> unpacked = UnpackAny(publish->message());
+      const Message& payload =
+          unpacked.ok() ? **unpacked
+                        : static_cast<const Message&>(publish->message());
+      for (const ActorRef& subscriber : subscribers_) {
+        ctx.Tell(subscriber, CloneMessage(payload));
+        ++delivered;
+      }
+    } else if (const auto* terminated = As<Terminated>(message)) {
+      subscribers_.erase(ctx.System().Resolve(FromProto(terminated->ref())));
+      return absl::OkStatus();
+    } else {
+      return absl::OkStatus();
+    }
+    v1::TopicInfo info;
+    info.set_subscribers(static_cast<int32_t>(subscribers_.size()));
+    info.set_delivered(delivered);
+    ctx.Reply(std::move(info));
+    return absl::OkStatus();
+  }
+
+ private:
+  static ActorRef Subscriber(ActorContext& ctx, bool named,
+                             const v1::Pid& pid) {
+    return named ? ctx.System().Resolve(FromProto(pid)) : ctx.Sender();
+  }
+
+  absl::flat_hash_set<ActorRef> subscribers_;
+};
+
+absl::StatusOr<ActorFactory> MakeCounter(const google::protobuf::Any* init) {
+  absl::StatusOr<google::protobuf::Int64Value> start =
+      InitAs<google::protobuf::Int64Value>("counter", init);
+  if (!start.ok()) {
+    return start.status();
+  }
+  const int64_t value = start->value();
+  return ActorFactory(
+      [value] { return std::unique_ptr<Actor>(new Counter(value)); });
+}
+
+}  // namespace
+
+TROUPE_REGISTER_KIND("echo", "replies to every message with a copy of it",
+                     NoInit<Echo>("echo"));
+TROUPE_REGISTER_KIND(
+    "counter",
+    "init Int64Value (start, default 0); CounterAdd{delta} and CounterGet "
+    "reply with the value as an Int64Value",
+    MakeCounter);
+TROUPE_REGISTER_KIND(
+    "kv",
+    "a key-value store; KvPut{key, value Any}, KvGet{key}, KvDelete{key} "
+    "reply with a KvValue",
+    NoInit<KeyValueStore>("kv"));
+TROUPE_REGISTER_KIND(
+    "topic",
+    "publish-subscribe; Subscribe{subscriber}, Unsubscribe{subscriber}, "
+    "Publish{message Any} (sent to every subscriber) reply with a TopicInfo; "
+    "subscribers that terminate are dropped",
+    NoInit<Topic>("topic"));
+
+}  // namespace troupe

@@ -1,0 +1,512 @@
+// The public ActorService against real nodes on free ports, through the
+// generated gRPC stub, as a client in any language would call it: every RPC
+// and the errors a client can meet.
+#include "node/service/actor_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "node/service/node_server.h"
+#include "proto/kinds.pb.h"
+#include "proto/troupe.grpc.pb.h"
+
+namespace troupe {
+namespace {
+
+using google::protobuf::Any;
+using google::protobuf::Int64Value;
+using google::protobuf::StringValue;
+
+constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+
+template <typename M>
+Any Pack(const M& message) {
+  Any any;
+  any.PackFrom(message);
+  return any;
+}
+
+StringValue Str(const std::string& text) {
+  StringValue value;
+  value.set_value(text);
+  return value;
+}
+
+class ActorServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = StartNode();
+    ASSERT_NE(node_, nullptr);
+    stub_ = StubFor(node_->address());
+  }
+
+  static std::unique_ptr<NodeServer> StartNode() {
+    NodeServerOptions options;
+    options.listen = "127.0.0.1:0";
+    auto node = NodeServer::Start(options);
+    EXPECT_TRUE(node.ok()) << node.status();
+    return node.ok() ? std::move(*node) : nullptr;
+  }
+
+  static std::unique_ptr<v1::ActorService::Stub> StubFor(
+      const std::string& address) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(64 << 20);
+    return v1::ActorService::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args));
+  }
+
+  static void Bound(grpc::ClientContext* context) {
+    context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
+  }
+
+  grpc::Status Spawn(const std::string& kind, const std::string& name,
+                     v1::Pid* pid, const Any* init = nullptr,
+                     const std::string& node = "") {
+    v1::SpawnRequest request;
+    request.set_kind(kind);
+    request.set_name(name);
+    request.set_node(node);
+    if (init != nullptr) {
+      *request.mutable_init() = *init;
+    }
+    grpc::ClientContext context;
+    Bound(&context);
+    return stub_->Spawn(&context, request, pid);
+  }
+
+  v1::Pid MustSpawn(const std::string& kind, const std::string& name,
+                    const Any* init = nullptr) {
+    v1::Pid pid;
+    grpc::Status status = Spawn(kind, name, &pid, init);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return pid;
+  }
+
+  grpc::Status Tell(const v1::Pid& target, const Any& message) {
+    v1::TellRequest request;
+    *request.mutable_target() = target;
+    *request.mutable_message() = message;
+    v1::TellReply reply;
+    grpc::ClientContext context;
+    Bound(&context);
+    return stub_->Tell(&context, request, &reply);
+  }
+
+  grpc::Status Ask(const v1::Pid& target, const Any& message, Any* reply,
+                   absl::Duration timeout = absl::Seconds(5)) {
+    v1::AskRequest request;
+    *request.mutable_target() = target;
+    *request.mutable_message() = message;
+    request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
+    request.mutable_timeout()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(timeout % absl::Seconds(1))));
+    v1::AskReply answer;
+    grpc::ClientContext context;
+    Bound(&context);
+    grpc::Status status = stub_->Ask(&context, request, &answer);
+    *reply = answer.message();
+    return status;
+  }
+
+  int64_t CounterValue(const v1::Pid& counter) {
+    Any reply;
+    grpc::Status status = Ask(counter, Pack(v1::CounterGet()), &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    Int64Value value;
+    EXPECT_TRUE(reply.UnpackTo(&value)) << reply.type_url();
+    return value.value();
+  }
+
+  std::unique_ptr<NodeServer> node_;
+  std::unique_ptr<v1::ActorService::Stub> stub_;
+};
+
+TEST_F(ActorServiceTest, SpawnsAnEchoAndAsksIt) {
+  v1::Pid echo = MustSpawn("echo", "e1");
+  EXPECT_EQ(echo.address(), node_->address());
+  EXPECT_EQ(echo.id(), "e1");
+  EXPECT_EQ(echo.incarnation(), node_->incarnation());
+
+  Any reply;
+  grpc::Status status = Ask(echo, Pack(Str("hello")), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  StringValue text;
+  ASSERT_TRUE(reply.UnpackTo(&text));
+  EXPECT_EQ(text.value(), "hello");
+}
+
+TEST_F(ActorServiceTest, SpawnErrorsSayWhatIsWrong) {
+  v1::Pid pid;
+  grpc::Status unknown = Spawn("no-such-kind", "", &pid);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::StrContains(unknown.error_message(),
+                                "known kinds: counter, echo, kv, topic"))
+      << unknown.error_message();
+
+  const Any text_init = Pack(Str("five"));
+  grpc::Status bad_init = Spawn("counter", "", &pid, &text_init);
+  EXPECT_EQ(bad_init.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(bad_init.error_message(),
+                                "google.protobuf.Int64Value"))
+      << bad_init.error_message();
+
+  grpc::Status bad_name = Spawn("echo", "a/b", &pid);
+  EXPECT_EQ(bad_name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  MustSpawn("echo", "taken");
+  grpc::Status taken = Spawn("echo", "taken", &pid);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(ActorServiceTest, CounterKeepsItsStateAcrossTellsAndAsks) {
+  Int64Value start;
+  start.set_value(5);
+  const Any init = Pack(start);
+  v1::Pid counter = MustSpawn("counter", "c", &init);
+  v1::CounterAdd add;
+  add.set_delta(3);
+  ASSERT_TRUE(Tell(counter, Pack(add)).ok());
+  ASSERT_TRUE(Tell(counter, Pack(add)).ok());
+  EXPECT_EQ(CounterValue(counter), 11);
+}
+
+TEST_F(ActorServiceTest, KeyValueStorePutsGetsAndDeletes) {
+  v1::Pid kv = MustSpawn("kv", "store");
+  v1::KvPut put;
+  put.set_key("k");
+  *put.mutable_value() = Pack(Str("v1"));
+  Any reply;
+  ASSERT_TRUE(Ask(kv, Pack(put), &reply).ok());
+  v1::KvValue value;
+  ASSERT_TRUE(reply.UnpackTo(&value));
+  EXPECT_FALSE(value.found());  // nothing was there before
+
+  v1::KvGet get;
+  get.set_key("k");
+  ASSERT_TRUE(Ask(kv, Pack(get), &reply).ok());
+  ASSERT_TRUE(reply.UnpackTo(&value));
+  ASSERT_TRUE(value.found());
+  StringValue stored;
+  ASSERT_TRUE(value.value().UnpackTo(&stored));
+  EXPECT_EQ(stored.value(), "v1");
+
+  v1::KvDelete remove;
+  remove.set_key("k");
+  ASSERT_TRUE(Ask(kv, Pack(remove), &reply).ok());
+  ASSERT_TRUE(Ask(kv, Pack(get), &reply).ok());
+  ASSERT_TRUE(reply.UnpackTo(&value));
+  EXPECT_FALSE(value.found());
+}
+
+TEST_F(ActorServiceTest, LookupFindsByNameOrSaysNotFound) {
+  v1::Pid echo = MustSpawn("echo", "findme");
+  v1::LookupRequest request;
+  request.set_name("findme");
+  v1::Pid found;
+  grpc::ClientContext context;
+  Bound(&context);
+  ASSERT_TRUE(stub_->Lookup(&context, request, &found).ok());
+  EXPECT_EQ(found.id(), echo.id());
+  EXPECT_EQ(found.incarnation(), echo.incarnation());
+
+  request.set_name("nobody");
+  grpc::ClientContext missing_context;
+  Bound(&missing_context);
+  grpc::Status missing = stub_->Lookup(&missing_context, request, &found);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::StrContains(missing.error_message(), "nobody"));
+}
+
+TEST_F(ActorServiceTest, MalformedRequestsAreRefusedWithInvalidArgument) {
+  v1::Pid echo = MustSpawn("echo", "e");
+
+  Any unknown_type;
+  unknown_type.set_type_url("type.googleapis.com/no.such.Type");
+  grpc::Status status = Tell(echo, unknown_type);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "no.such.Type"));
+
+  Any garbage;
+  garbage.set_type_url("type.googleapis.com/google.protobuf.StringValue");
+  garbage.set_value("\xff\xff\xff");
+  EXPECT_EQ(Tell(echo, garbage).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::Pid bad = echo;
+  bad.set_address("not an address");
+  EXPECT_EQ(Tell(bad, Pack(Str("x"))).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::TellRequest no_target;
+  *no_target.mutable_message() = Pack(Str("x"));
+  v1::TellReply reply;
+  grpc::ClientContext context;
+  Bound(&context);
+  EXPECT_EQ(stub_->Tell(&context, no_target, &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // The node goes on serving.
+  Any answer;
+  EXPECT_TRUE(Ask(echo, Pack(Str("still here")), &answer).ok());
+}
+
+TEST_F(ActorServiceTest, OversizedMessageIsResourceExhausted) {
+  v1::Pid echo = MustSpawn("echo", "e");
+  grpc::Status status = Tell(echo, Pack(Str(std::string(8 << 20, 'x'))));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  Any answer;
+  EXPECT_TRUE(Ask(echo, Pack(Str("still here")), &answer).ok());
+}
+
+TEST_F(ActorServiceTest, AskFailsFastForUnknownAndTimesOutForSilence) {
+  v1::Pid echo = MustSpawn("echo", "e");
+  v1::Pid ghost = echo;
+  ghost.set_id("ghost");
+  Any reply;
+  const absl::Time start = absl::Now();
+  grpc::Status unknown = Ask(ghost, Pack(Str("?")), &reply, absl::Seconds(5));
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));  // did not wait it out
+
+  // A counter ignores text: silence until the timeout.
+  v1::Pid counter = MustSpawn("counter", "quiet");
+  grpc::Status silent =
+      Ask(counter, Pack(Str("?")), &reply, absl::Milliseconds(200));
+  EXPECT_EQ(silent.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(ActorServiceTest, TellAndStopOfADeadLocalActorAreNotFound) {
+  v1::Pid echo = MustSpawn("echo", "short-lived");
+  v1::StopRequest stop;
+  *stop.mutable_target() = echo;
+  v1::StopReply stopped;
+  grpc::ClientContext context;
+  Bound(&context);
+  ASSERT_TRUE(stub_->Stop(&context, stop, &stopped).ok());
+
+  // Stopping is asynchronous: wait for the Watch to report it.
+  v1::WatchRequest watch;
+  *watch.mutable_target() = echo;
+  grpc::ClientContext watch_context;
+  Bound(&watch_context);
+  auto reader = stub_->Watch(&watch_context, watch);
+  v1::Terminated terminated;
+  ASSERT_TRUE(reader->Read(&terminated));
+  ASSERT_TRUE(reader->Finish().ok());
+
+  EXPECT_EQ(Tell(echo, Pack(Str("x"))).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  grpc::ClientContext again;
+  Bound(&again);
+  EXPECT_EQ(stub_->Stop(&again, stop, &stopped).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ActorServiceTest, WatchStreamsOneTerminatedThenEnds) {
+  v1::Pid echo = MustSpawn("echo", "watched");
+  v1::WatchRequest watch;
+  *watch.mutable_target() = echo;
+  grpc::ClientContext watch_context;
+  Bound(&watch_context);
+  auto reader = stub_->Watch(&watch_context, watch);
+  reader->WaitForInitialMetadata();  // the watch is in place
+
+  // Graceful: a PoisonPill behind the messages already queued.
+  v1::StopRequest stop;
+  *stop.mutable_target() = echo;
+  stop.set_graceful(true);
+  v1::StopReply stopped;
+  grpc::ClientContext context;
+  Bound(&context);
+  ASSERT_TRUE(stub_->Stop(&context, stop, &stopped).ok());
+
+  v1::Terminated terminated;
+  ASSERT_TRUE(reader->Read(&terminated));
+  EXPECT_EQ(terminated.reason(), v1::STOPPED);
+  EXPECT_EQ(terminated.ref().id(), "watched");
+  EXPECT_FALSE(reader->Read(&terminated));
+  EXPECT_TRUE(reader->Finish().ok());
+
+  // Watching what does not exist says so at once.
+  v1::Pid ghost = echo;
+  ghost.set_id("ghost");
+  *watch.mutable_target() = ghost;
+  grpc::ClientContext ghost_context;
+  Bound(&ghost_context);
+  auto ghost_reader = stub_->Watch(&ghost_context, watch);
+  ASSERT_TRUE(ghost_reader->Read(&terminated));
+  EXPECT_EQ(terminated.reason(), v1::NOT_FOUND);
+  EXPECT_TRUE(ghost_reader->Finish().ok());
+}
+
+TEST_F(ActorServiceTest, InboxReceivesRepliesAndTopicMessages) {
+  v1::Pid echo = MustSpawn("echo", "e");
+  v1::Pid topic = MustSpawn("topic", "news");
+  grpc::ClientContext context;
+  Bound(&context);
+  auto stream = stub_->Inbox(&context);
+  v1::InboxEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_inbox());
+  const v1::Pid inbox = event.inbox();
+  EXPECT_EQ(inbox.address(), node_->address());
+
+  // A tell on the stream has the inbox as sender: the echo answers it.
+  v1::InboxRequest request;
+  *request.mutable_tell()->mutable_target() = echo;
+  *request.mutable_tell()->mutable_message() = Pack(Str("ping"));
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_delivery());
+  StringValue text;
+  ASSERT_TRUE(event.delivery().message().UnpackTo(&text));
+  EXPECT_EQ(text.value(), "ping");
+  EXPECT_EQ(event.delivery().sender().id(), "e");
+
+  // The inbox's Pid works like any ref: subscribe it to a topic.
+  v1::Subscribe subscribe;
+  *subscribe.mutable_subscriber() = inbox;
+  Any reply;
+  ASSERT_TRUE(Ask(topic, Pack(subscribe), &reply).ok());
+  v1::Publish publish;
+  *publish.mutable_message() = Pack(Str("headline"));
+  ASSERT_TRUE(Ask(topic, Pack(publish), &reply).ok());
+  v1::TopicInfo info;
+  ASSERT_TRUE(reply.UnpackTo(&info));
+  EXPECT_EQ(info.delivered(), 1);
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.delivery().message().UnpackTo(&text));
+  EXPECT_EQ(text.value(), "headline");
+
+  // A bad tell on the stream is answered with an error; the stream goes on.
+  v1::InboxRequest bad;
+  *bad.mutable_tell()->mutable_target() = echo;
+  bad.mutable_tell()->mutable_message()->set_type_url("type.googleapis.com/x.Y");
+  ASSERT_TRUE(stream->Write(bad));
+  ASSERT_TRUE(stream->Read(&event));
+  EXPECT_TRUE(absl::StrContains(event.error(), "x.Y")) << event.error();
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&event));
+  EXPECT_TRUE(event.has_delivery());
+
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ActorServiceTest, TopicDropsSubscribersThatTerminate) {
+  v1::Pid topic = MustSpawn("topic", "t");
+  v1::Pid echo = MustSpawn("echo", "subscriber");
+  v1::Subscribe subscribe;
+  *subscribe.mutable_subscriber() = echo;
+  Any reply;
+  ASSERT_TRUE(Ask(topic, Pack(subscribe), &reply).ok());
+  v1::TopicInfo info;
+  ASSERT_TRUE(reply.UnpackTo(&info));
+  EXPECT_EQ(info.subscribers(), 1);
+
+  // Stop the subscriber and wait until it is gone.
+  v1::WatchRequest watch;
+  *watch.mutable_target() = echo;
+  grpc::ClientContext watch_context;
+  Bound(&watch_context);
+  auto reader = stub_->Watch(&watch_context, watch);
+  reader->WaitForInitialMetadata();
+  v1::StopRequest stop;
+  *stop.mutable_target() = echo;
+  v1::StopReply stopped;
+  grpc::ClientContext context;
+  Bound(&context);
+  ASSERT_TRUE(stub_->Stop(&context, stop, &stopped).ok());
+  v1::Terminated terminated;
+  ASSERT_TRUE(reader->Read(&terminated));
+
+  // The topic's own watch fired before this ask reaches it (the topic
+  // handles its Terminated first: system messages overtake).
+  const absl::Time deadline = absl::Now() + kCallTimeout;
+  int subscribers = 1;
+  while (subscribers != 0 && absl::Now() < deadline) {
+    v1::Publish publish;
+    *publish.mutable_message() = Pack(Str("anyone?"));
+    ASSERT_TRUE(Ask(topic, Pack(publish), &reply).ok());
+    ASSERT_TRUE(reply.UnpackTo(&info));
+    subscribers = info.subscribers();
+  }
+  EXPECT_EQ(subscribers, 0);
+}
+
+TEST_F(ActorServiceTest, StatsCountActorsMessagesAndKinds) {
+  v1::Pid echo = MustSpawn("echo", "e");
+  Any reply;
+  ASSERT_TRUE(Ask(echo, Pack(Str("1")), &reply).ok());
+  ASSERT_TRUE(Tell(echo, Pack(Str("2"))).ok());
+
+  v1::StatsReply stats;
+  grpc::ClientContext context;
+  Bound(&context);
+  ASSERT_TRUE(stub_->Stats(&context, v1::StatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.address(), node_->address());
+  EXPECT_EQ(stats.incarnation(), node_->incarnation());
+  EXPECT_GE(stats.actors_alive(), 2);  // the echo and the node actor
+  EXPECT_EQ(stats.messages_in(), 2u);
+  EXPECT_EQ(stats.messages_out(), 1u);
+  ASSERT_EQ(stats.kinds_size(), 4);
+  EXPECT_EQ(stats.kinds(0), "counter");
+}
+
+// A client of node A reaches node B through A: spawn there, look up there,
+// watch across the link.
+TEST_F(ActorServiceTest, OneNodeServesTheCluster) {
+  std::unique_ptr<NodeServer> b = StartNode();
+  ASSERT_NE(b, nullptr);
+
+  v1::Pid remote;
+  grpc::Status spawned = Spawn("counter", "far", &remote, nullptr, b->address());
+  ASSERT_TRUE(spawned.ok()) << spawned.error_message();
+  EXPECT_EQ(remote.address(), b->address());
+  EXPECT_EQ(remote.incarnation(), b->incarnation());
+
+  v1::LookupRequest lookup;
+  lookup.set_name("far");
+  lookup.set_node(b->address());
+  v1::Pid found;
+  grpc::ClientContext lookup_context;
+  Bound(&lookup_context);
+  ASSERT_TRUE(stub_->Lookup(&lookup_context, lookup, &found).ok());
+  EXPECT_EQ(found.id(), "far");
+  EXPECT_EQ(found.address(), b->address());
+
+  lookup.set_name("nobody");
+  grpc::ClientContext missing_context;
+  Bound(&missing_context);
+  EXPECT_EQ(stub_->Lookup(&missing_context, lookup, &found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::CounterAdd add;
+  add.set_delta(7);
+  ASSERT_TRUE(Tell(remote, Pack(add)).ok());
+  EXPECT_EQ(CounterValue(remote), 7);
+
+  v1::WatchRequest watch;
+  *watch.mutable_target() = remote;
+  grpc::ClientContext watch_context;
+  Bound(&watch_context);
+  auto reader = stub_->Watch(&watch_context, watch);
+  reader->WaitForInitialMetadata();
+  // B goes away: the watch through A says NODE_DOWN.
+  b->Shutdown(absl::Seconds(1));
+  v1::Terminated terminated;
+  ASSERT_TRUE(reader->Read(&terminated));
+  EXPECT_EQ(terminated.reason(), v1::NODE_DOWN);
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+}  // namespace
+}  // namespace troupe
