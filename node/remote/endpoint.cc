@@ -236,7 +236,7 @@ Endpoint::WriteResult Endpoint::WriteNext() {
       *hello.mutable_hello() = remoting_->hello();
       remoting_->CallStarted();
       call_ = OutboundCall::Start(shared_from_this(), address(), hello,
-                                  remoting_->options());
+                                  remoting_->options(), remoting_->auth());
       return WriteResult::kWriting;
     } else if (state_ == LinkState::kConnecting || call_broken_) {
       return WriteResult::kBlocked;  // the handshake's end kicks again

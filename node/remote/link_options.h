@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "absl/time/time.h"
 
@@ -31,6 +32,9 @@ struct LinkOptions {
   // After a failed connection attempt, the next one waits 50 ms, doubling
   // up to this. A link that was up reconnects at once on the next send.
   absl::Duration max_backoff = absl::Seconds(2);
+  // The cluster secret every link carries and requires (see
+  // cluster_auth.h); empty = none.
+  std::string secret;
 };
 
 // The largest frame a node accepts with these options.

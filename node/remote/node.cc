@@ -29,6 +29,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) {
     return s;
   }
+  if (options.advertise.empty() &&
+      (host == "0.0.0.0" || host == "::" || host == "[::]")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listening on ", options.listen,
+        " (every interface) needs --advertise=host:port: the address peers "
+        "and refs use to reach this node"));
+  }
   if (!options.advertise.empty()) {
     std::string advertise_host;
     int advertise_port = 0;

@@ -14,7 +14,8 @@ OutboundCall::OutboundCall(std::shared_ptr<Endpoint> endpoint)
 
 std::shared_ptr<OutboundCall> OutboundCall::Start(
     std::shared_ptr<Endpoint> endpoint, const std::string& address,
-    const v1::Frame& hello, const LinkOptions& options) {
+    const v1::Frame& hello, const LinkOptions& options,
+    const ClusterAuth& auth) {
   grpc::ChannelArguments args;
   // A fresh subchannel per call: a pool shared across channels would carry
   // gRPC's reconnect backoff (up to 2 minutes) over from a failed attempt.
@@ -27,6 +28,7 @@ std::shared_ptr<OutboundCall> OutboundCall::Start(
   std::shared_ptr<OutboundCall> call(new OutboundCall(std::move(endpoint)));
   call->self_ = call;
   call->stub_ = std::make_unique<grpc::GenericStub>(channel);
+  auth.AddTo(&call->context_);
   call->stub_->PrepareBidiStreamingCall(&call->context_,
                                         "/troupe.v1.NodeLink/Connect",
                                         grpc::StubOptions(), call.get());

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "node/remote/cluster_auth.h"
 #include "node/remote/link_options.h"
 #include "node/runtime/sync.h"
 #include "proto/troupe.pb.h"
@@ -31,7 +32,8 @@ class OutboundCall final
   static std::shared_ptr<OutboundCall> Start(std::shared_ptr<Endpoint> endpoint,
                                              const std::string& address,
                                              const v1::Frame& hello,
-                                             const LinkOptions& options);
+                                             const LinkOptions& options,
+                                             const ClusterAuth& auth);
 
   // Writes `frame` (the caller holds the endpoint's write token, so writes
   // never overlap). False, writing nothing, once the call has ended.

@@ -24,11 +24,31 @@ class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
                               v1::NodeLink::Service> {
  public:
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Connect(
-      grpc::CallbackServerContext* /*context*/) override {
-    return new InboundLink(remoting.load(std::memory_order_acquire));
+      grpc::CallbackServerContext* context) override {
+    Remoting* attached = remoting.load(std::memory_order_acquire);
+    if (attached != nullptr) {
+      if (absl::Status allowed = attached->auth().Check(*context);
+          !allowed.ok()) {
+        Log(LogSeverity::kWarning,
+            absl::StrCat("refused a node link from ", context->peer(), ": ",
+                         allowed.message()));
+        return new Refused(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                        std::string(allowed.message())));
+      }
+    }
+    return new InboundLink(attached);
   }
 
   std::atomic<Remoting*> remoting{nullptr};
+
+ private:
+  // A call refused before it started.
+  class Refused final
+      : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Refused(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+  };
 };
 
 }  // namespace
@@ -43,7 +63,7 @@ void Remoting::Attach(grpc::Service* service, Remoting* remoting) {
 }
 
 Remoting::Remoting(ActorSystem* system, LinkOptions options)
-    : system_(system), options_(std::move(options)) {
+    : system_(system), options_(std::move(options)), auth_(options_.secret) {
   hello_.set_address(system_->address());
   hello_.set_incarnation(system_->incarnation());
   hello_.set_version(kTroupeVersion);

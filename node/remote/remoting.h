@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "node/remote/endpoint.h"
+#include "node/remote/cluster_auth.h"
 #include "node/remote/link_options.h"
 #include "node/runtime/remote_resolver.h"
 #include "node/runtime/sync.h"
@@ -81,6 +82,8 @@ class Remoting final : public RemoteResolver {
   // --- For the links. ---
   ActorSystem& system() { return *system_; }
   const LinkOptions& options() const { return options_; }
+  // The cluster secret, for the links and the node's other services.
+  ClusterAuth& auth() { return auth_; }
   // This node's Hello (address, incarnation, version).
   const v1::Hello& hello() const { return hello_; }
   bool closing() const { return closing_.load(std::memory_order_acquire); }
@@ -108,6 +111,7 @@ class Remoting final : public RemoteResolver {
 
   ActorSystem* const system_;
   const LinkOptions options_;
+  ClusterAuth auth_;
   v1::Hello hello_;
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> next_watcher_{1};

@@ -127,10 +127,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Tell(CallbackServerContext* context,
                            const v1::TellRequest* request,
                            v1::TellReply* /*reply*/) override {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return Done(context, NotServing());
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
     }
+    Node* node = *entered;
     counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
     return Done(context, SendTell(node->system(), *request, ActorRef()));
   }
@@ -138,10 +139,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Ask(CallbackServerContext* context,
                           const v1::AskRequest* request,
                           v1::AskReply* reply) override {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return Done(context, NotServing());
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
     }
+    Node* node = *entered;
     ActorSystem& system = node->system();
     absl::StatusOr<ActorRef> target =
         RefOf(system, request->has_target(), request->target(), "target");
@@ -192,10 +194,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Stop(CallbackServerContext* context,
                            const v1::StopRequest* request,
                            v1::StopReply* /*reply*/) override {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return Done(context, NotServing());
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
     }
+    Node* node = *entered;
     ActorSystem& system = node->system();
     absl::StatusOr<ActorRef> target =
         RefOf(system, request->has_target(), request->target(), "target");
@@ -214,27 +217,28 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   }
 
   grpc::ServerWriteReactor<v1::Terminated>* Watch(
-      CallbackServerContext* /*context*/,
+      CallbackServerContext* context,
       const v1::WatchRequest* request) override {
-    Node* node = node_or_null();
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return new FailedWrite(ToGrpcStatus(entered.status()));
+    }
+    ActorSystem& system = (*entered)->system();
     absl::StatusOr<ActorRef> target =
-        node == nullptr
-            ? absl::StatusOr<ActorRef>(NotServing())
-            : RefOf(node->system(), request->has_target(), request->target(),
-                    "target");
+        RefOf(system, request->has_target(), request->target(), "target");
     if (!target.ok()) {
       return new FailedWrite(ToGrpcStatus(target.status()));
     }
-    return StartWatch(node->system(), counters_, *target);
+    return StartWatch(system, counters_, *target);
   }
 
   grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* Inbox(
-      CallbackServerContext* /*context*/) override {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return new FailedBidi(ToGrpcStatus(NotServing()));
+      CallbackServerContext* context) override {
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return new FailedBidi(ToGrpcStatus(entered.status()));
     }
-    ActorSystem* system = &node->system();
+    ActorSystem* system = &(*entered)->system();
     return StartInbox(
         *system, counters_,
         [this, system](const v1::TellRequest& tell, const ActorRef& inbox) {
@@ -246,10 +250,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Stats(CallbackServerContext* context,
                             const v1::StatsRequest* /*request*/,
                             v1::StatsReply* reply) override {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return Done(context, NotServing());
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
     }
+    Node* node = *entered;
     const SystemStats stats = node->system().stats();
     reply->set_address(node->address());
     reply->set_incarnation(node->incarnation());
@@ -260,6 +265,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     reply->set_mailbox_overflows(stats.mailbox_overflows);
     reply->set_messages_in(counters_->messages_in.load());
     reply->set_messages_out(counters_->messages_out.load());
+    reply->set_unauthenticated_calls(node->remoting().auth().refused());
     for (const EndpointStats& peer : node->remoting().stats().peers) {
       v1::LinkStats* link = reply->add_links();
       link->set_address(peer.address);
@@ -292,6 +298,19 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   Node* node_or_null() {
     MutexLock lock(&mu_);
     return node_;
+  }
+
+  // The node, if it is serving and the call carries the cluster secret.
+  absl::StatusOr<Node*> Enter(const CallbackServerContext& context) {
+    Node* node = node_or_null();
+    if (node == nullptr) {
+      return NotServing();
+    }
+    if (absl::Status allowed = node->remoting().auth().Check(context);
+        !allowed.ok()) {
+      return allowed;
+    }
+    return node;
   }
 
   static absl::Status NotServing() {
@@ -329,17 +348,19 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   template <typename Request>
   ServerUnaryReactor* SpawnOrLookup(CallbackServerContext* context,
                                     const Request& request, v1::Pid* reply) {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return Done(context, NotServing());
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
     }
+    Node* node = *entered;
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!pending_->Add(reactor)) {
       reactor->Finish(ToGrpcStatus(NotServing()));
       return reactor;
     }
     SpawnOrLookupOnNode(
-        node->system(), *kinds_, request, options_.forward_timeout,
+        node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
+        request, options_.forward_timeout,
         [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {
           if (!pending->Claim(reactor)) {
             return;

@@ -21,6 +21,9 @@ struct ActorServiceOptions {
   // Deliveries an Inbox stream holds for a slow client before the rest
   // become dead letters.
   size_t inbox_queue = 10'000;
+  // Mailbox bound of the actors Spawn makes (0 = unbounded): messages
+  // beyond it become dead letters, counted.
+  size_t mailbox_capacity = 0;
 };
 
 // Creates the service; Attach it to its node once the node has started

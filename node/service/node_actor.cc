@@ -11,9 +11,10 @@ namespace {
 
 absl::StatusOr<ActorRef> RunHere(ActorSystem& system,
                                  const KindRegistry& kinds,
+                                 const SpawnOptions& options,
                                  const google::protobuf::Message& request) {
   if (const auto* spawn = As<v1::SpawnRequest>(request)) {
-    return SpawnKind(system, kinds, *spawn);
+    return SpawnKind(system, kinds, *spawn, options);
   }
   return LookupName(system, As<v1::LookupRequest>(request)->name());
 }
@@ -22,13 +23,15 @@ absl::StatusOr<ActorRef> RunHere(ActorSystem& system,
 // AskFailure carrying the error.
 class NodeActor final : public Actor {
  public:
-  explicit NodeActor(const KindRegistry* kinds) : kinds_(kinds) {}
+  NodeActor(const KindRegistry* kinds, SpawnOptions options)
+      : kinds_(kinds), options_(options) {}
 
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
     if (!Is<v1::SpawnRequest>(message) && !Is<v1::LookupRequest>(message)) {
       return absl::OkStatus();
     }
-    absl::StatusOr<ActorRef> ref = RunHere(ctx.System(), *kinds_, message);
+    absl::StatusOr<ActorRef> ref =
+        RunHere(ctx.System(), *kinds_, options_, message);
     if (ref.ok()) {
       ctx.Reply(ToProto(ref->pid()));
     } else {
@@ -42,13 +45,15 @@ class NodeActor final : public Actor {
 
  private:
   const KindRegistry* const kinds_;
+  const SpawnOptions options_;
 };
 
 }  // namespace
 
 absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
                                    const KindRegistry& kinds,
-                                   const v1::SpawnRequest& request) {
+                                   const v1::SpawnRequest& request,
+                                   const SpawnOptions& options) {
   const Kind* kind = kinds.Find(request.kind());
   if (kind == nullptr) {
     return kinds.UnknownKind(request.kind());
@@ -58,7 +63,7 @@ absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
   if (!factory.ok()) {
     return factory.status();
   }
-  return system.Spawn(std::move(*factory), request.name());
+  return system.Spawn(std::move(*factory), request.name(), options);
 }
 
 absl::StatusOr<ActorRef> LookupName(ActorSystem& system,
@@ -72,21 +77,26 @@ absl::StatusOr<ActorRef> LookupName(ActorSystem& system,
   return ref;
 }
 
-absl::Status StartNodeActor(ActorSystem& system, const KindRegistry& kinds) {
+absl::Status StartNodeActor(ActorSystem& system, const KindRegistry& kinds,
+                            const SpawnOptions& options) {
   return system
-      .Spawn([&kinds] { return std::make_unique<NodeActor>(&kinds); },
-             kNodeActorName)
+      .Spawn(
+          [&kinds, options] {
+            return std::make_unique<NodeActor>(&kinds, options);
+          },
+          kNodeActorName)
       .status();
 }
 
 void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
+                         const SpawnOptions& options,
                          const google::protobuf::Message& request,
                          absl::Duration timeout, PidCallback done) {
   const auto* spawn = As<v1::SpawnRequest>(request);
   const std::string& node =
       spawn != nullptr ? spawn->node() : As<v1::LookupRequest>(request)->node();
   if (node.empty() || node == system.address()) {
-    absl::StatusOr<ActorRef> ref = RunHere(system, kinds, request);
+    absl::StatusOr<ActorRef> ref = RunHere(system, kinds, options, request);
     done(ref.ok() ? absl::StatusOr<v1::Pid>(ToProto(ref->pid()))
                   : absl::StatusOr<v1::Pid>(ref.status()));
     return;

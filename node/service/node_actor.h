@@ -25,14 +25,17 @@ inline constexpr absl::string_view kNodeActorName = "troupe.node";
 // init, ALREADY_EXISTS for a taken name. Thread-safe.
 absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
                                    const KindRegistry& kinds,
-                                   const v1::SpawnRequest& request);
+                                   const v1::SpawnRequest& request,
+                                   const SpawnOptions& options);
 
 // The live actor named `name` on `system`, or NOT_FOUND.
 absl::StatusOr<ActorRef> LookupName(ActorSystem& system,
                                     absl::string_view name);
 
-// Spawns the node actor on `system` (ALREADY_EXISTS if there is one).
-absl::Status StartNodeActor(ActorSystem& system, const KindRegistry& kinds);
+// Spawns the node actor on `system` (ALREADY_EXISTS if there is one); the
+// actors it spawns get `options`.
+absl::Status StartNodeActor(ActorSystem& system, const KindRegistry& kinds,
+                            const SpawnOptions& options);
 
 using PidCallback = std::function<void(absl::StatusOr<v1::Pid>)>;
 
@@ -41,6 +44,7 @@ using PidCallback = std::function<void(absl::StatusOr<v1::Pid>)>;
 // actor, waiting up to `timeout` (UNAVAILABLE when the node is down).
 // `done` is called once, maybe on another thread. Thread-safe.
 void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
+                         const SpawnOptions& options,
                          const google::protobuf::Message& request,
                          absl::Duration timeout, PidCallback done);
 

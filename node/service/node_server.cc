@@ -4,6 +4,9 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "node/runtime/logging.h"
 #include "node/runtime/version.h"
 #include "node/service/node_actor.h"
 #include "proto/troupe.grpc.pb.h"
@@ -42,11 +45,29 @@ class NodeInfoService final : public v1::NodeInfo::CallbackService {
   uint64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
     const NodeServerOptions& options) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) {
+    return s;
+  }
+  if (!IsLoopbackHost(host) && options.link.secret.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        " without a cluster secret: anyone who can reach that address could "
+        "spawn and message actors. Give --secret_file=FILE (the same secret "
+        "on every node and client), or listen on 127.0.0.1"));
+  }
   std::unique_ptr<NodeServer> server(new NodeServer());
+  server->kinds_ = options.kinds;
   // The address is known once the node has bound its port, after the
   // service is registered: it is set late.
   auto node_info = std::make_unique<NodeInfoService>();
@@ -69,7 +90,8 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   }
   server->node_ = std::move(*node);
   if (absl::Status started =
-          StartNodeActor(server->node_->system(), *options.kinds);
+          StartNodeActor(server->node_->system(), *options.kinds,
+                         SpawnOptions{options.service.mailbox_capacity});
       !started.ok()) {
     return started;
   }
@@ -80,6 +102,26 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
 }
 
 NodeServer::~NodeServer() { Shutdown(absl::ZeroDuration()); }
+
+void NodeServer::ConnectPeers(const std::vector<std::string>& peers) {
+  for (const std::string& peer : peers) {
+    v1::LookupRequest request;
+    request.set_name(std::string(kNodeActorName));
+    request.set_node(peer);
+    SpawnOrLookupOnNode(
+        node_->system(), *kinds_, SpawnOptions(), request, absl::Seconds(5),
+        [peer](absl::StatusOr<v1::Pid> pid) {
+          if (pid.ok()) {
+            Log(LogSeverity::kInfo, absl::StrCat("peer ", peer, " answered"));
+          } else {
+            Log(LogSeverity::kWarning,
+                absl::StrCat("peer ", peer, " did not answer (",
+                             pid.status().message(),
+                             "); it will be linked on first use"));
+          }
+        });
+  }
+}
 
 void NodeServer::Shutdown(absl::Duration grace) {
   if (node_ != nullptr) {  // null when Start failed

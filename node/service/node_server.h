@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -36,7 +37,10 @@ struct NodeServerOptions {
 class NodeServer {
  public:
   // Binds and starts serving. Fails with INVALID_ARGUMENT for a malformed
-  // address and UNAVAILABLE when the address cannot be bound.
+  // address, UNAVAILABLE when the address cannot be bound, and
+  // FAILED_PRECONDITION for a non-loopback address without a cluster
+  // secret (options.link.secret): anyone who could reach it could run
+  // actors.
   static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
       const NodeServerOptions& options);
 
@@ -53,6 +57,10 @@ class NodeServer {
   // The node: its actor system and links.
   Node& node() { return *node_; }
 
+  // Links to each of `peers` (host:port) now rather than on first use, and
+  // logs whether each answered. Returns at once.
+  void ConnectPeers(const std::vector<std::string>& peers);
+
   // Stops accepting calls and lets calls in flight finish until `grace` has
   // passed, then cancels them. Idempotent. Thread-safe.
   void Shutdown(absl::Duration grace);
@@ -62,6 +70,7 @@ class NodeServer {
 
   std::unique_ptr<grpc::Service> node_info_;
   std::unique_ptr<v1::ActorService::CallbackService> actor_service_;
+  const KindRegistry* kinds_ = nullptr;
   std::unique_ptr<Node> node_;  // after the services it serves
 };
 

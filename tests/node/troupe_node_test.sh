@@ -66,6 +66,34 @@ grep -q "no_such_flag" <<<"$msg" || fail "unknown flag message: $msg"
 
 msg="$("$node" --help 2>&1)"
 grep -q -- "--listen" <<<"$msg" || fail "--help does not list --listen: $msg"
+for kind in echo counter kv topic; do
+  grep -q "^  $kind: " <<<"$msg" || fail "--help does not list kind $kind: $msg"
+done
+
+# A public address needs a secret, and a wildcard one an --advertise.
+msg="$("$node" --listen=0.0.0.0:0 2>&1)"; rc=$?
+[ "$rc" = 1 ] || fail "public bind without secret: exit code $rc"
+grep -q "without a cluster secret" <<<"$msg" || fail "public bind message: $msg"
+printf 's3cret\n' >"$dir/secret"
+msg="$("$node" --listen=0.0.0.0:0 --secret_file="$dir/secret" 2>&1)"; rc=$?
+[ "$rc" = 1 ] || fail "wildcard without --advertise: exit code $rc"
+grep -q -- "--advertise" <<<"$msg" || fail "wildcard message: $msg"
+: >"$dir/empty"
+msg="$("$node" --secret_file="$dir/empty" 2>&1)"; rc=$?
+[ "$rc" = 2 ] || fail "empty secret file: exit code $rc"
+grep -q "is empty" <<<"$msg" || fail "empty secret message: $msg"
+msg="$("$node" --secret_file="$dir/missing" 2>&1)"; rc=$?
+[ "$rc" = 2 ] || fail "missing secret file: exit code $rc"
+msg="$("$node" --peers=nonsense 2>&1)"; rc=$?
+[ "$rc" = 2 ] || fail "bad --peers: exit code $rc"
+grep -q "not host:port" <<<"$msg" || fail "bad --peers message: $msg"
+
+# With a secret on a public address, the node starts (advertising loopback).
+start_node --listen=0.0.0.0:0 --advertise=127.0.0.1:1 --secret_file="$dir/secret"
+[[ "$ready" =~ ^troupe\ node\ listening\ on\ 127\.0\.0\.1:1\  ]] || fail "secret node ready line: '$ready'"
+kill -s TERM "$pid"
+finish_node
+[ "$rc" = 0 ] || fail "secret node: exit code $rc"
 
 rm -rf "$dir"
 [ "$failures" = 0 ] && echo "PASS" || exit 1

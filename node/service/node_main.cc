@@ -1,0 +1,156 @@
+#include "node/service/node_main.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "node/remote/cluster_auth.h"
+#include "node/runtime/pid.h"
+#include "node/service/command_line.h"
+#include "node/service/kinds.h"
+#include "node/service/node_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
+          "host:port to listen on; port 0 picks a free port (the bound "
+          "address is printed)");
+ABSL_FLAG(std::string, advertise, "",
+          "host:port that peers and refs use to reach this node (default: "
+          "the bound address)");
+ABSL_FLAG(std::vector<std::string>, peers, {},
+          "comma-separated host:port of nodes to link to at start (others "
+          "are linked on first use)");
+ABSL_FLAG(std::string, secret_file, "",
+          "file holding the cluster secret (printable ASCII); every node link "
+          "and client call must carry it. Required to listen on a "
+          "non-loopback address");
+ABSL_FLAG(int64_t, max_message_bytes, 4 << 20,
+          "largest message a node link or client call may carry; larger ones "
+          "are refused (RESOURCE_EXHAUSTED, or a dead letter on a link)");
+ABSL_FLAG(int64_t, mailbox_capacity, 0,
+          "mailbox bound of actors spawned through the ActorService; "
+          "messages beyond it become counted dead letters (0 = unbounded)");
+ABSL_FLAG(absl::Duration, run_for, absl::ZeroDuration(),
+          "stop after this long (e.g. 30s, 5m); 0 = until SIGINT/SIGTERM");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
+          "how long calls in flight may finish when stopping");
+
+namespace troupe {
+namespace {
+
+// Waits for SIGINT/SIGTERM (already blocked in every thread) or until
+// `run_for` has passed when it is positive. Returns the signal, or 0.
+int AwaitStopSignal(const sigset_t& signals, absl::Duration run_for) {
+  for (;;) {
+    int sig = 0;
+    if (run_for > absl::ZeroDuration()) {
+      const timespec timeout = absl::ToTimespec(run_for);
+      sig = sigtimedwait(&signals, nullptr, &timeout);
+      if (sig < 0 && errno == EAGAIN) {
+        return 0;
+      }
+    } else {
+      sig = sigwaitinfo(&signals, nullptr);
+    }
+    if (sig > 0) {
+      return sig;
+    }
+    // EINTR: another signal interrupted the wait; wait again. (With a
+    // deadline this restarts the timeout, which only delays a stop that
+    // was never requested by a signal.)
+  }
+}
+
+// The usage text, with the kinds this binary can spawn.
+std::string Usage() {
+  std::string usage =
+      "runs a troupe node: a local actor runtime with a gRPC endpoint\n"
+      "serving the public ActorService and the node links.\n"
+      "  troupe_node --listen=127.0.0.1:7420 [--peers=host:port,...]\n"
+      "Prints one line when ready; on SIGINT/SIGTERM it tells its peers it\n"
+      "is leaving, stops its actors and exits 0.\n\nKinds (ActorService.Spawn):\n";
+  for (const Kind* kind : KindRegistry::Global().All()) {
+    absl::StrAppend(&usage, "  ", kind->name, ": ", kind->description, "\n");
+  }
+  return usage;
+}
+
+}  // namespace
+
+int NodeMain(int argc, char** argv) {
+  const std::vector<std::string> args =
+      ParseCommandLine(Usage().c_str(), argc, argv);
+  if (!args.empty()) {
+    std::fprintf(stderr, "troupe_node: unexpected argument '%s' (see --help)\n",
+                 args[0].c_str());
+    return 2;
+  }
+
+  // Block the stop signals before any thread starts, so every thread
+  // inherits the mask and only AwaitStopSignal receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  NodeServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.advertise = absl::GetFlag(FLAGS_advertise);
+  if (const std::string file = absl::GetFlag(FLAGS_secret_file);
+      !file.empty()) {
+    absl::StatusOr<std::string> secret = ReadSecretFile(file);
+    if (!secret.ok()) {
+      std::fprintf(stderr, "troupe_node: %s\n",
+                   std::string(secret.status().message()).c_str());
+      return 2;
+    }
+    options.link.secret = *std::move(secret);
+  }
+  const int64_t max_message = absl::GetFlag(FLAGS_max_message_bytes);
+  const int64_t mailbox = absl::GetFlag(FLAGS_mailbox_capacity);
+  if (max_message < 1024 || max_message > (1 << 30) || mailbox < 0) {
+    std::fprintf(stderr,
+                 "troupe_node: --max_message_bytes must be 1024..1073741824 "
+                 "and --mailbox_capacity >= 0\n");
+    return 2;
+  }
+  options.link.max_message_bytes = static_cast<size_t>(max_message);
+  options.service.mailbox_capacity = static_cast<size_t>(mailbox);
+  for (const std::string& peer : absl::GetFlag(FLAGS_peers)) {
+    if (!IsNodeAddress(peer)) {
+      std::fprintf(stderr, "troupe_node: --peers: '%s' is not host:port\n",
+                   peer.c_str());
+      return 2;
+    }
+  }
+  auto node = NodeServer::Start(options);
+  if (!node.ok()) {
+    std::fprintf(stderr, "troupe_node: %s\n", node.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("troupe node listening on %s incarnation %016llx\n",
+              (*node)->address().c_str(),
+              static_cast<unsigned long long>((*node)->incarnation()));
+  std::fflush(stdout);
+  (*node)->ConnectPeers(absl::GetFlag(FLAGS_peers));
+
+  const int sig = AwaitStopSignal(signals, absl::GetFlag(FLAGS_run_for));
+  std::printf("troupe node %s: %s, shutting down\n", (*node)->address().c_str(),
+              sig == SIGINT    ? "SIGINT"
+              : sig == SIGTERM ? "SIGTERM"
+                               : "--run_for elapsed");
+  (*node)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  std::printf("troupe node stopped\n");
+  return 0;
+}
+
+}  // namespace troupe
