@@ -12,6 +12,7 @@
 #include "node/runtime/ask_process.h"
 #include "node/runtime/guard.h"
 #include "node/runtime/incarnation.h"
+#include "node/runtime/timed_tell.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/registry.h"
 #include "node/runtime/sync.h"
@@ -278,34 +279,11 @@ void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
 
 TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                       const TellOptions& options) {
-  const bool periodic = options.period > absl::ZeroDuration();
-  if (!periodic && options.delay <= absl::ZeroDuration()) {
-    if (!to) {
-      DeadLetter(to, std::move(envelope), "no target");
-    } else {
-      to.process()->SendUser(std::move(envelope));
-    }
-    return TimerHandle();
-  }
-  if (!periodic) {
-    return timers_.ScheduleOnce(
-        options.delay, [this, to, envelope = std::move(envelope)]() mutable {
-          TellEnvelope(to, std::move(envelope), TellOptions());
-        });
-  }
-  // Periodic: each tick sends a copy; the first tick that finds the target
-  // dead turns that copy into a dead letter and ends the timer.
-  std::shared_ptr<Envelope> prototype(std::move(envelope));
-  return timers_.SchedulePeriodic(
-      options.delay, options.period, [this, to, prototype]() {
-        EnvelopePtr copy =
-            MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
-        if (!to || to.process()->IsTerminated()) {
-          DeadLetter(to, std::move(copy), "stopped; periodic send ended");
-          return false;
-        }
-        to.process()->SendUser(std::move(copy));
-        return true;
+  return TellWithOptions(
+      timers_, to, std::move(envelope), options,
+      [this](const ActorRef& target, EnvelopePtr letter,
+             absl::string_view reason) {
+        DeadLetter(target, std::move(letter), reason);
       });
 }
 

@@ -143,40 +143,18 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (!entered.ok()) {
       return Done(context, entered.status());
     }
-    Node* node = *entered;
-    ActorSystem& system = node->system();
-    absl::StatusOr<ActorRef> target =
-        RefOf(system, request->has_target(), request->target(), "target");
-    if (!target.ok()) {
-      return Done(context, target.status());
-    }
-    absl::StatusOr<MessagePtr> message = UnpackAny(request->message());
-    if (!message.ok()) {
-      return Done(context, message.status());
-    }
-    absl::Duration timeout = options_.default_ask_timeout;
-    if (request->has_timeout()) {
-      timeout = absl::Milliseconds(
-          google::protobuf::util::TimeUtil::DurationToMilliseconds(
-              request->timeout()));
-      if (timeout <= absl::ZeroDuration()) {
-        return Done(context, absl::InvalidArgumentError(
-                                 "the ask's timeout must be positive"));
-      }
-    }
     // Never past the call's own deadline.
+    absl::Duration limit = absl::InfiniteDuration();
     if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-      timeout = std::min(timeout,
-                         absl::FromChrono(context->deadline()) - absl::Now());
+      limit = absl::FromChrono(context->deadline()) - absl::Now();
     }
-    counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!pending_->Add(reactor)) {
       reactor->Finish(ToGrpcStatus(NotServing()));
       return reactor;
     }
-    system.AskAsync(
-        *target, MakeEnvelope(std::move(*message), ActorRef()), timeout,
+    absl::Status started = StartAsk(
+        (*entered)->system(), *request, limit,
         [pending = pending_, counters = counters_, reactor,
          reply](absl::StatusOr<MessagePtr> answer) {
           if (!pending->Claim(reactor)) {
@@ -188,6 +166,9 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
           }
           reactor->Finish(ToGrpcStatus(answer.status()));
         });
+    if (!started.ok() && pending_->Claim(reactor)) {
+      reactor->Finish(ToGrpcStatus(started));
+    }
     return reactor;
   }
 
@@ -243,6 +224,10 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
         *system, counters_,
         [this, system](const v1::TellRequest& tell, const ActorRef& inbox) {
           return SendTell(*system, tell, inbox);
+        },
+        [this, system](const v1::AskRequest& ask, AskCallback done) {
+          return StartAsk(*system, ask, absl::InfiniteDuration(),
+                          std::move(done));
         },
         options_.inbox_queue);
   }
@@ -315,6 +300,36 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
 
   static absl::Status NotServing() {
     return absl::UnavailableError("the node is starting or shutting down");
+  }
+
+  // Checks `request` and asks; `done` gets the reply or the ask's error.
+  // The timeout is the request's (default_ask_timeout when unset), at most
+  // `limit`. A request that is refused returns its error and never calls
+  // `done`.
+  absl::Status StartAsk(ActorSystem& system, const v1::AskRequest& request,
+                        absl::Duration limit, AskCallback done) {
+    absl::StatusOr<ActorRef> target =
+        RefOf(system, request.has_target(), request.target(), "target");
+    if (!target.ok()) {
+      return target.status();
+    }
+    absl::StatusOr<MessagePtr> message = UnpackAny(request.message());
+    if (!message.ok()) {
+      return message.status();
+    }
+    absl::Duration timeout = options_.default_ask_timeout;
+    if (request.has_timeout()) {
+      timeout = absl::Milliseconds(
+          google::protobuf::util::TimeUtil::DurationToMilliseconds(
+              request.timeout()));
+      if (timeout <= absl::ZeroDuration()) {
+        return absl::InvalidArgumentError("the ask's timeout must be positive");
+      }
+    }
+    counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
+    system.AskAsync(*target, MakeEnvelope(std::move(*message), ActorRef()),
+                    std::min(timeout, limit), std::move(done));
+    return absl::OkStatus();
   }
 
   absl::Status SendTell(ActorSystem& system, const v1::TellRequest& request,

@@ -143,6 +143,8 @@ class InboxStreamProcess final
   void SendSystem(SystemMessagePtr /*message*/) override {}
   bool IsTerminated() const override;
   void Detach();
+  // Queues `event` for the client unless the stream is gone or full.
+  bool Post(v1::InboxEvent event);
 
  private:
   ActorSystem& system_;
@@ -154,10 +156,11 @@ class InboxReactor final
     : public grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent> {
  public:
   InboxReactor(ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
-               TellFn tell, size_t max_queued)
+               TellFn tell, AskFn ask, size_t max_queued)
       : system_(system),
         counters_(std::move(counters)),
         tell_(std::move(tell)),
+        ask_(std::move(ask)),
         max_queued_(max_queued),
         process_(std::make_shared<InboxStreamProcess>(system, this)),
         ref_(process_) {
@@ -210,6 +213,8 @@ class InboxReactor final
         refused.set_error(std::string(sent.message()));
         (void)Enqueue(std::move(refused));
       }
+    } else if (request_.has_ask()) {
+      StartAsk(request_.ask_id(), request_.ask());
     }
     StartRead(&request_);
   }
@@ -231,6 +236,29 @@ class InboxReactor final
   }
 
  private:
+  // The outcome goes back on the stream through the process, which knows
+  // whether the stream still exists when the ask completes.
+  void StartAsk(uint64_t id, const v1::AskRequest& request) {
+    std::weak_ptr<InboxStreamProcess> process = process_;
+    auto post = [process, id](absl::StatusOr<MessagePtr> outcome) {
+      v1::InboxEvent event;
+      v1::AskResult* result = event.mutable_ask_result();
+      result->set_ask_id(id);
+      if (outcome.ok()) {
+        result->mutable_reply()->PackFrom(**outcome);
+      } else {
+        result->set_code(static_cast<int32_t>(outcome.status().code()));
+        result->set_error(std::string(outcome.status().message()));
+      }
+      if (std::shared_ptr<InboxStreamProcess> alive = process.lock()) {
+        (void)alive->Post(std::move(event));
+      }
+    };
+    if (absl::Status started = ask_(request, post); !started.ok()) {
+      post(started);
+    }
+  }
+
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finishing_ && !writing_ && !finished_) {
       finished_ = true;
@@ -241,6 +269,7 @@ class InboxReactor final
   ActorSystem& system_;
   const std::shared_ptr<ServiceCounters> counters_;
   const TellFn tell_;
+  const AskFn ask_;
   const size_t max_queued_;
   const std::shared_ptr<InboxStreamProcess> process_;
   const ActorRef ref_;
@@ -259,15 +288,20 @@ void InboxStreamProcess::SendUser(EnvelopePtr envelope) {
   if (envelope->sender) {
     *delivery->mutable_sender() = ToProto(envelope->sender.pid());
   }
-  {
-    MutexLock lock(&mu_);
-    if (reactor_ != nullptr && reactor_->Enqueue(std::move(event))) {
-      reactor_->CountDelivery();
-      return;
-    }
+  if (Post(std::move(event))) {
+    return;
   }
   system_.DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
                      "the client's inbox is closed or its queue is full");
+}
+
+bool InboxStreamProcess::Post(v1::InboxEvent event) {
+  MutexLock lock(&mu_);
+  if (reactor_ == nullptr || !reactor_->Enqueue(std::move(event))) {
+    return false;
+  }
+  reactor_->CountDelivery();
+  return true;
 }
 
 bool InboxStreamProcess::IsTerminated() const {
@@ -290,9 +324,9 @@ grpc::ServerWriteReactor<v1::Terminated>* StartWatch(
 
 grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* StartInbox(
     ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
-    TellFn tell, size_t max_queued) {
+    TellFn tell, AskFn ask, size_t max_queued) {
   return new InboxReactor(system, std::move(counters), std::move(tell),
-                          max_queued);
+                          std::move(ask), max_queued);
 }
 
 }  // namespace troupe

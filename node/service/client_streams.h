@@ -13,6 +13,7 @@
 
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/teller.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -34,11 +35,16 @@ grpc::ServerWriteReactor<v1::Terminated>* StartWatch(
 using TellFn = std::function<absl::Status(const v1::TellRequest& request,
                                           const ActorRef& default_sender)>;
 
+// How an ask from a client starts (see ActorService's Ask): an error when
+// the request is refused, else `done` is called once with the outcome.
+using AskFn =
+    std::function<absl::Status(const v1::AskRequest& request, AskCallback done)>;
+
 // Starts an Inbox for one call; the reactor deletes itself when the call is
 // done. At most `max_queued` deliveries wait for the client; more become
 // dead letters.
 grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* StartInbox(
     ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
-    TellFn tell, size_t max_queued);
+    TellFn tell, AskFn ask, size_t max_queued);
 
 }  // namespace troupe

@@ -401,6 +401,55 @@ TEST_F(ActorServiceTest, InboxReceivesRepliesAndTopicMessages) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+TEST_F(ActorServiceTest, InboxAsksKeepOrderWithTellsAndReportErrors) {
+  v1::Pid counter = MustSpawn("counter", "c");
+  grpc::ClientContext context;
+  Bound(&context);
+  auto stream = stub_->Inbox(&context);
+  v1::InboxEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  v1::CounterAdd add;
+  add.set_delta(1);
+  v1::InboxRequest tell;
+  *tell.mutable_tell()->mutable_target() = counter;
+  *tell.mutable_tell()->mutable_message() = Pack(add);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(stream->Write(tell));
+  }
+  v1::InboxRequest ask;
+  ask.set_ask_id(7);
+  *ask.mutable_ask()->mutable_target() = counter;
+  *ask.mutable_ask()->mutable_message() = Pack(v1::CounterGet());
+  ASSERT_TRUE(stream->Write(ask));
+  // Each tell's reply (the counter answers its sender, the inbox) comes
+  // first, then the ask's result, which has seen all ten.
+  Int64Value value;
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(stream->Read(&event));
+    ASSERT_TRUE(event.delivery().message().UnpackTo(&value));
+    EXPECT_EQ(value.value(), i);
+  }
+  ASSERT_TRUE(stream->Read(&event));
+  ASSERT_TRUE(event.has_ask_result());
+  EXPECT_EQ(event.ask_result().ask_id(), 7u);
+  EXPECT_EQ(event.ask_result().code(), 0);
+  ASSERT_TRUE(event.ask_result().reply().UnpackTo(&value));
+  EXPECT_EQ(value.value(), 10);
+
+  v1::Pid ghost = counter;
+  ghost.set_id("ghost");
+  ask.set_ask_id(8);
+  *ask.mutable_ask()->mutable_target() = ghost;
+  ASSERT_TRUE(stream->Write(ask));
+  ASSERT_TRUE(stream->Read(&event));
+  EXPECT_EQ(event.ask_result().ask_id(), 8u);
+  EXPECT_EQ(event.ask_result().code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::StrContains(event.ask_result().error(), "ghost"));
+
+  ASSERT_TRUE(stream->WritesDone());
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
 TEST_F(ActorServiceTest, TopicDropsSubscribersThatTerminate) {
   v1::Pid topic = MustSpawn("topic", "t");
   v1::Pid echo = MustSpawn("echo", "subscriber");

@@ -1,0 +1,134 @@
+#include "sdk/client.h"
+
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/pid.h"
+#include "node/runtime/system_messages.h"
+#include "node/runtime/timed_tell.h"
+#include "sdk/client_core.h"
+
+namespace troupe {
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (!IsNodeAddress(options.node)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node address '", options.node, "' is not host:port"));
+  }
+  auto core = std::make_shared<ClientCore>(std::move(options));
+  if (absl::Status opened = core->Open(); !opened.ok()) {
+    return opened;
+  }
+  ActorRef self = core->RefFor(FromProto(core->inbox()));
+  return std::unique_ptr<Client>(new Client(std::move(core), std::move(self)));
+}
+
+Client::Client(std::shared_ptr<ClientCore> core, ActorRef self)
+    : core_(std::move(core)), self_(std::move(self)) {}
+
+Client::~Client() { core_->Close(); }
+
+absl::StatusOr<ActorRef> Client::Spawn(absl::string_view kind,
+                                       absl::string_view name,
+                                       const Message* init,
+                                       absl::string_view node) {
+  v1::SpawnRequest request;
+  request.set_kind(std::string(kind));
+  request.set_name(std::string(name));
+  request.set_node(std::string(node));
+  if (init != nullptr) {
+    request.mutable_init()->PackFrom(*init);
+  }
+  v1::Pid pid;
+  grpc::ClientContext context;
+  core_->Prepare(&context, core_->options().call_timeout);
+  if (absl::Status s = FromGrpc(core_->stub().Spawn(&context, request, &pid));
+      !s.ok()) {
+    return s;
+  }
+  return core_->RefFor(FromProto(pid));
+}
+
+absl::StatusOr<ActorRef> Client::Lookup(absl::string_view name,
+                                        absl::string_view node) {
+  v1::LookupRequest request;
+  request.set_name(std::string(name));
+  request.set_node(std::string(node));
+  v1::Pid pid;
+  grpc::ClientContext context;
+  core_->Prepare(&context, core_->options().call_timeout);
+  if (absl::Status s = FromGrpc(core_->stub().Lookup(&context, request, &pid));
+      !s.ok()) {
+    return s;
+  }
+  return core_->RefFor(FromProto(pid));
+}
+
+ActorRef Client::Ref(const Pid& pid) { return core_->RefFor(pid); }
+
+absl::StatusOr<ActorRef> Client::Ref(absl::string_view text) {
+  absl::StatusOr<Pid> pid = ParsePid(text);
+  if (!pid.ok()) {
+    return pid.status();
+  }
+  return core_->RefFor(*pid);
+}
+
+absl::Status Client::Stop(const ActorRef& ref, bool graceful) {
+  v1::StopRequest request;
+  *request.mutable_target() = ToProto(ref.pid());
+  request.set_graceful(graceful);
+  v1::StopReply reply;
+  grpc::ClientContext context;
+  core_->Prepare(&context, core_->options().call_timeout);
+  return FromGrpc(core_->stub().Stop(&context, request, &reply));
+}
+
+void Client::Watch(const ActorRef& ref) { core_->Watch(ref); }
+
+absl::StatusOr<Inbox::Received> Client::Receive(absl::Duration timeout) {
+  return core_->Receive(timeout);
+}
+
+absl::StatusOr<v1::StatsReply> Client::Stats() {
+  v1::StatsReply stats;
+  grpc::ClientContext context;
+  core_->Prepare(&context, core_->options().call_timeout);
+  if (absl::Status s = FromGrpc(
+          core_->stub().Stats(&context, v1::StatsRequest(), &stats));
+      !s.ok()) {
+    return s;
+  }
+  return stats;
+}
+
+TimerHandle Client::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                                 const TellOptions& options) {
+  return TellWithOptions(
+      core_->timers(), to, std::move(envelope), options,
+      [](const ActorRef& target, EnvelopePtr letter, absl::string_view why) {
+        Log(LogSeverity::kWarning,
+            absl::StrCat("dropped a ", TypeName(letter->message()), " to ",
+                         target ? target.ToString() : "nobody", ": ", why));
+      });
+}
+
+AskFuture Client::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                              absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<MessagePtr>>>();
+  AskFuture future = promise->get_future();
+  if (!to) {
+    promise->set_value(absl::NotFoundError("ask of nobody"));
+    return future;
+  }
+  core_->Ask(to.pid(), envelope->message(), timeout,
+             [promise](absl::StatusOr<MessagePtr> result) {
+               promise->set_value(std::move(result));
+             });
+  return future;
+}
+
+}  // namespace troupe

@@ -1,0 +1,119 @@
+// troupe::Client: a C++ program's connection to a troupe cluster through one
+// node. It hands out refs of the runtime's own ActorRef type, so code written
+// against Teller/ActorRef (Tell, Ask, refs inside messages) works the same
+// with a local actor and a remote one. The client has an inbox on the node:
+// it is the sender of everything the client tells, so actors reply to a
+// client exactly as to an actor; replies, and Terminated notices of
+// watched refs, arrive through Receive.
+//
+//   auto client = troupe::Client::Connect({.node = "127.0.0.1:7420"});
+//   auto counter = (*client)->Spawn("counter");
+//   (*client)->Tell(*counter, add);
+//   auto value = (*client)->Ask(*counter, troupe::v1::CounterGet(), 2s).get();
+//
+// No gRPC type appears here.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/inbox.h"
+#include "node/runtime/message.h"
+#include "node/runtime/teller.h"
+#include "proto/troupe.pb.h"
+
+namespace troupe {
+
+struct ClientOptions {
+  // The node to connect to (host:port).
+  std::string node;
+  // The cluster secret ("" = the node needs none).
+  std::string secret;
+  // How long Connect, Spawn, Lookup, Stop and Stats may take.
+  absl::Duration call_timeout = absl::Seconds(10);
+};
+
+class ClientCore;
+
+class Client final : public Teller {
+ public:
+  // Connects and opens the client's inbox on the node. UNAVAILABLE when the
+  // node cannot be reached within call_timeout, UNAUTHENTICATED for a
+  // missing or wrong secret, INVALID_ARGUMENT for a bad address.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+  // Closes the inbox; refs from this client stop working (their messages
+  // are dropped with a log line).
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The client's inbox on the node: the sender of what it tells.
+  const ActorRef& self() const { return self_; }
+
+  // Spawns a `kind` (see the node's --help) named `name` ("" = generated)
+  // with the optional `init`, on `node` ("" = the node connected to).
+  absl::StatusOr<ActorRef> Spawn(absl::string_view kind,
+                                 absl::string_view name = "",
+                                 const Message* init = nullptr,
+                                 absl::string_view node = "");
+  // The live actor named `name` on `node` ("" = the node connected to).
+  absl::StatusOr<ActorRef> Lookup(absl::string_view name,
+                                  absl::string_view node = "");
+  // A ref for a pid (e.g. one received inside a message), or for
+  // troupe://host:port/id.
+  ActorRef Ref(const Pid& pid);
+  absl::StatusOr<ActorRef> Ref(absl::string_view text);
+
+  // Stops `ref`: now (queued messages become dead letters) or, graceful,
+  // after the messages already queued (a PoisonPill). NOT_FOUND for an actor
+  // of the connected node that is not alive.
+  absl::Status Stop(const ActorRef& ref, bool graceful = false);
+
+  // Terminated{ref, reason} arrives in Receive once, when `ref` ends.
+  void Watch(const ActorRef& ref);
+
+  // The oldest message sent to self() (or Terminated notice), waiting up to
+  // `timeout`; DEADLINE_EXCEEDED when none came, UNAVAILABLE once the
+  // connection is gone. Thread-safe.
+  absl::StatusOr<Inbox::Received> Receive(absl::Duration timeout);
+  // Receives until a T arrives (others are dropped).
+  template <typename T>
+  absl::StatusOr<T> ReceiveAs(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      absl::StatusOr<Inbox::Received> received =
+          Receive(deadline - absl::Now());
+      if (!received.ok()) {
+        return received.status();
+      }
+      if (const T* value = As<T>(*received->message)) {
+        return *value;
+      }
+    }
+  }
+
+  // The node's counters, links and kinds.
+  absl::StatusOr<v1::StatsReply> Stats();
+
+  // Teller: Tell sends in order through the inbox stream, with self() as
+  // the sender (a delay or period runs on the client's timer thread); Ask
+  // completes with the reply, NOT_FOUND / UNAVAILABLE as soon as the node
+  // knows, or DEADLINE_EXCEEDED. Thread-safe.
+  TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                           const TellOptions& options) override;
+  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout) override;
+
+ private:
+  Client(std::shared_ptr<ClientCore> core, ActorRef self);
+  ActorRef DefaultSender() const override { return self_; }
+
+  std::shared_ptr<ClientCore> core_;
+  ActorRef self_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,441 @@
+#include "sdk/client_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "node/remote/cluster_auth.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/logging.h"
+#include "node/runtime/process.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+// How long Close waits for the calls it cancelled.
+constexpr absl::Duration kCloseWait = absl::Seconds(10);
+
+// What a client's ref points at: an actor somewhere in the cluster, reached
+// through the client's node.
+class ClusterProcess final : public Process {
+ public:
+  ClusterProcess(std::weak_ptr<ClientCore> core, const Pid& pid)
+      : Process(InternAddress(pid.address), pid.id, pid.incarnation),
+        core_(std::move(core)) {}
+
+  void SendUser(EnvelopePtr envelope) override {
+    if (std::shared_ptr<ClientCore> core = core_.lock()) {
+      core->SendTell(pid(), envelope->message(), envelope->sender);
+    } else {
+      Log(LogSeverity::kWarning,
+          absl::StrCat("dropped a ", TypeName(envelope->message()), " to ",
+                       pid().ToString(), ": its client is closed"));
+    }
+  }
+
+  void SendSystem(SystemMessagePtr message) override {
+    std::shared_ptr<ClientCore> core = core_.lock();
+    if (core == nullptr) {
+      return;
+    }
+    if (message->kind == SystemKind::kStop) {
+      core->StopAsync(pid());
+    }
+    // Watches go through Client::Watch (a Watch call), not system messages.
+  }
+
+  bool IsTerminated() const override { return false; }
+
+ private:
+  const std::weak_ptr<ClientCore> core_;
+};
+
+}  // namespace
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) {
+    return absl::OkStatus();
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+// The client's inbox: one bidi call; tells go up in order, deliveries come
+// down into the Receive queue.
+class ClientCore::InboxStream final
+    : public grpc::ClientBidiReactor<v1::InboxRequest, v1::InboxEvent> {
+ public:
+  // `core` owns the stream and destroys it only after OnDone.
+  explicit InboxStream(ClientCore* core) : core_(core) {
+    core_->Prepare(&context_, absl::InfiniteDuration());
+    core_->stub().async()->Inbox(&context_, this);
+    StartRead(&event_);
+    AddHold();  // writes may start from outside a reaction
+    StartCall();
+  }
+
+  // False once the stream has ended.
+  bool Send(v1::InboxRequest request) {
+    MutexLock lock(&mu_);
+    if (ended_) {
+      return false;
+    }
+    queue_.push_back(std::move(request));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+    return true;
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnWriteDone(bool ok) override {
+    MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (ok && !queue_.empty()) {
+      StartWrite(&queue_.front());
+      return;
+    }
+    writing_ = false;
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      {
+        MutexLock lock(&mu_);
+        ended_ = true;
+      }
+      RemoveHold();
+      return;
+    }
+    if (event_.has_inbox()) {
+      core_->OnInboxPid(event_.inbox());
+    } else if (event_.has_delivery()) {
+      absl::StatusOr<MessagePtr> message =
+          UnpackAny(event_.delivery().message());
+      if (message.ok()) {
+        ActorRef sender;
+        if (event_.delivery().has_sender()) {
+          sender = core_->RefFor(FromProto(event_.delivery().sender()));
+        }
+        core_->Deliver(Inbox::Received{*std::move(message), std::move(sender)});
+      } else {
+        Log(LogSeverity::kWarning,
+            absl::StrCat("client inbox: dropped a message: ",
+                         message.status().message()));
+      }
+    } else if (event_.has_ask_result()) {
+      core_->OnAskResult(event_.ask_result());
+    } else if (!event_.error().empty()) {
+      Log(LogSeverity::kWarning,
+          absl::StrCat("the node refused a tell: ", event_.error()));
+    }
+    StartRead(&event_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    core_->OnInboxEnded(status);  // last: the core may now destroy this
+  }
+
+ private:
+  ClientCore* const core_;
+  grpc::ClientContext context_;
+  v1::InboxEvent event_;  // reads complete one at a time
+  Mutex mu_;
+  std::deque<v1::InboxRequest> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+namespace {
+
+// One Watch call; queues the Terminated for Receive.
+class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
+ public:
+  // Starts the call unless the client is closing; the call deletes itself
+  // when done.
+  static void Start(std::shared_ptr<ClientCore> core, const ActorRef& ref) {
+    auto* call = new WatchCall(std::move(core), ref);
+    if (!call->core_->CallStarted(&call->context_)) {
+      delete call;
+      return;
+    }
+    call->core_->stub().async()->Watch(&call->context_, &call->request_, call);
+    call->StartRead(&call->notice_);
+    call->StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      notified_ = true;
+      core_->Deliver(Inbox::Received{
+          std::make_unique<Terminated>(MakeTerminated(ref_, notice_.reason())),
+          ActorRef()});
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (!notified_ && status.error_code() != grpc::StatusCode::CANCELLED) {
+      // The call to the node broke: the watched actor's fate is unknown
+      // here, which the runtime reports as its node being down.
+      Log(LogSeverity::kWarning,
+          absl::StrCat("watch of ", ref_.ToString(),
+                       " ended without a notice: ", status.error_message()));
+      core_->Deliver(Inbox::Received{
+          std::make_unique<Terminated>(MakeTerminated(ref_, kNodeDown)),
+          ActorRef()});
+    }
+    core_->CallEnded(&context_);
+    delete this;
+  }
+
+ private:
+  WatchCall(std::shared_ptr<ClientCore> core, ActorRef ref)
+      : core_(std::move(core)), ref_(std::move(ref)) {
+    core_->Prepare(&context_, absl::InfiniteDuration());
+    *request_.mutable_target() = ToProto(ref_.pid());
+  }
+
+  const std::shared_ptr<ClientCore> core_;
+  const ActorRef ref_;
+  grpc::ClientContext context_;
+  v1::WatchRequest request_;
+  v1::Terminated notice_;
+  bool notified_ = false;
+};
+
+}  // namespace
+
+ClientCore::ClientCore(ClientOptions options) : options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  channel_ = grpc::CreateCustomChannel(
+      options_.node, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::ActorService::NewStub(channel_);
+}
+
+ClientCore::~ClientCore() { Close(); }
+
+absl::Status ClientCore::Open() {
+  if (!channel_->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + options_.call_timeout))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach a troupe node at ", options_.node,
+                     " within ", absl::FormatDuration(options_.call_timeout)));
+  }
+  stream_ = std::make_unique<InboxStream>(this);
+  MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + options_.call_timeout;
+  while (!have_pid_ && !stream_ended_) {
+    if (changed_.WaitWithTimeout(&mu_, deadline - absl::Now())) {
+      break;
+    }
+  }
+  if (have_pid_) {
+    return absl::OkStatus();
+  }
+  if (stream_ended_) {
+    return stream_status_;
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "the node at ", options_.node, " did not open an inbox in time"));
+}
+
+void ClientCore::Close() {
+  {
+    MutexLock lock(&mu_);
+    if (closing_) {
+      return;
+    }
+    closing_ = true;
+    for (grpc::ClientContext* context : calls_) {
+      context->TryCancel();  // under the lock: the call cannot end meanwhile
+    }
+    if (stream_ != nullptr && !stream_ended_) {
+      stream_->Cancel();
+    }
+    // The stream is owned here: wait for its end whatever it takes (a
+    // cancelled call ends promptly). Calls own themselves: wait a while.
+    while (stream_ != nullptr && !stream_ended_) {
+      changed_.Wait(&mu_);
+    }
+    const absl::Time deadline = absl::Now() + kCloseWait;
+    while (!calls_.empty() &&
+           !changed_.WaitWithTimeout(&mu_, deadline - absl::Now())) {
+    }
+  }
+  timers_.Shutdown();
+}
+
+ActorRef ClientCore::RefFor(const Pid& pid) {
+  return ActorRef(std::make_shared<ClusterProcess>(weak_from_this(), pid));
+}
+
+void ClientCore::Prepare(grpc::ClientContext* context,
+                         absl::Duration timeout) const {
+  if (timeout != absl::InfiniteDuration()) {
+    context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
+  if (!options_.secret.empty()) {
+    context->AddMetadata(kSecretMetadataKey, options_.secret);
+  }
+}
+
+void ClientCore::SendTell(const Pid& target, const Message& message,
+                          const ActorRef& sender) {
+  v1::InboxRequest request;
+  v1::TellRequest* tell = request.mutable_tell();
+  *tell->mutable_target() = ToProto(target);
+  tell->mutable_message()->PackFrom(message);
+  if (sender && sender.id() != inbox_.id()) {
+    *tell->mutable_sender() = ToProto(sender.pid());
+  }
+  if (stream_ == nullptr || !stream_->Send(std::move(request))) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat("dropped a ", TypeName(message), " to ", target.ToString(),
+                     ": the client's connection to ", options_.node,
+                     " is closed"));
+  }
+}
+
+void ClientCore::Ask(const Pid& target, const Message& message,
+                     absl::Duration timeout, AskCallback done) {
+  v1::InboxRequest request;
+  v1::AskRequest* ask = request.mutable_ask();
+  *ask->mutable_target() = ToProto(target);
+  ask->mutable_message()->PackFrom(message);
+  const int64_t millis = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  ask->mutable_timeout()->set_seconds(millis / 1000);
+  ask->mutable_timeout()->set_nanos(static_cast<int32_t>(millis % 1000) *
+                                    1'000'000);
+  {
+    MutexLock lock(&mu_);
+    if (stream_ended_) {
+      done(absl::UnavailableError(absl::StrCat(
+          "the client's connection to ", options_.node, " is closed")));
+      return;
+    }
+    const uint64_t id = ++last_ask_id_;
+    request.set_ask_id(id);
+    asks_.emplace(id, std::move(done));
+  }
+  // In order with the tells before it (the node times the ask out). If the
+  // stream has just ended, OnInboxEnded fails the ask.
+  (void)stream_->Send(std::move(request));
+}
+
+void ClientCore::OnAskResult(const v1::AskResult& result) {
+  AskCallback done;
+  {
+    MutexLock lock(&mu_);
+    auto it = asks_.find(result.ask_id());
+    if (it == asks_.end()) {
+      return;
+    }
+    done = std::move(it->second);
+    asks_.erase(it);
+  }
+  if (result.code() != 0) {
+    done(absl::Status(static_cast<absl::StatusCode>(result.code()),
+                      result.error()));
+  } else {
+    done(UnpackAny(result.reply()));
+  }
+}
+
+void ClientCore::Watch(const ActorRef& ref) {
+  WatchCall::Start(shared_from_this(), ref);
+}
+
+void ClientCore::StopAsync(const Pid& target) {
+  struct Call {
+    grpc::ClientContext context;
+    v1::StopRequest request;
+    v1::StopReply reply;
+  };
+  auto call = std::make_shared<Call>();
+  *call->request.mutable_target() = ToProto(target);
+  Prepare(&call->context, options_.call_timeout);
+  if (!CallStarted(&call->context)) {
+    return;
+  }
+  std::shared_ptr<ClientCore> self = shared_from_this();
+  stub_->async()->Stop(&call->context, &call->request, &call->reply,
+                       [self, call, target](grpc::Status status) {
+                         if (!status.ok()) {
+                           Log(LogSeverity::kWarning,
+                               absl::StrCat("stop of ", target.ToString(),
+                                            ": ", status.error_message()));
+                         }
+                         self->CallEnded(&call->context);
+                       });
+}
+
+void ClientCore::Deliver(Inbox::Received received) {
+  MutexLock lock(&mu_);
+  received_.push_back(std::move(received));
+  changed_.SignalAll();
+}
+
+absl::StatusOr<Inbox::Received> ClientCore::Receive(absl::Duration timeout) {
+  MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (received_.empty()) {
+    if (stream_ended_) {
+      return absl::UnavailableError(
+          absl::StrCat("the client's connection to ", options_.node,
+                       " ended: ", stream_status_.message()));
+    }
+    if (changed_.WaitWithTimeout(&mu_, deadline - absl::Now()) &&
+        received_.empty()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "nothing arrived within ", absl::FormatDuration(timeout)));
+    }
+  }
+  Inbox::Received next = std::move(received_.front());
+  received_.pop_front();
+  return next;
+}
+
+bool ClientCore::CallStarted(grpc::ClientContext* context) {
+  MutexLock lock(&mu_);
+  if (closing_) {
+    return false;
+  }
+  calls_.insert(context);
+  return true;
+}
+
+void ClientCore::CallEnded(grpc::ClientContext* context) {
+  MutexLock lock(&mu_);
+  calls_.erase(context);
+  changed_.SignalAll();
+}
+
+void ClientCore::OnInboxPid(const v1::Pid& pid) {
+  MutexLock lock(&mu_);
+  inbox_ = pid;
+  have_pid_ = true;
+  changed_.SignalAll();
+}
+
+void ClientCore::OnInboxEnded(const grpc::Status& status) {
+  absl::flat_hash_map<uint64_t, AskCallback> asks;
+  {
+    MutexLock lock(&mu_);
+    stream_ended_ = true;
+    stream_status_ = status.ok() ? absl::UnavailableError("the node closed it")
+                                 : FromGrpc(status);
+    asks.swap(asks_);
+    changed_.SignalAll();
+  }
+  for (auto& [id, done] : asks) {
+    done(absl::UnavailableError(
+        absl::StrCat("the client's connection to ", options_.node,
+                     " ended before the reply: ", status.error_message())));
+  }
+}
+
+}  // namespace troupe
