@@ -57,6 +57,10 @@ def troupe_proto_library(name, srcs, deps = [], grpc_name = None, visibility = N
         hdrs = [o for o in pb_outs if o.endswith(".h")],
         copts = TROUPE_STD_COPTS,
         deps = deps + ["@host//:protobuf"],
+        # Linked whole: every message type registers itself, so a program
+        # can find any of them by name (Any payloads, JSON in troupectl)
+        # even if its code never names the type.
+        alwayslink = True,
         visibility = visibility,
     )
 

@@ -45,8 +45,9 @@ class Client final : public Teller {
   // node cannot be reached within call_timeout, UNAUTHENTICATED for a
   // missing or wrong secret, INVALID_ARGUMENT for a bad address.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
-  // Closes the inbox; refs from this client stop working (their messages
-  // are dropped with a log line).
+  // Closes the inbox after the tells already made have reached the node
+  // (waiting up to call_timeout); refs from this client stop working (their
+  // messages are dropped with a log line).
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;

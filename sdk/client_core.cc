@@ -75,10 +75,10 @@ class ClientCore::InboxStream final
     StartCall();
   }
 
-  // False once the stream has ended.
+  // False once the stream has ended or is closing.
   bool Send(v1::InboxRequest request) {
     MutexLock lock(&mu_);
-    if (ended_) {
+    if (ended_ || closing_) {
       return false;
     }
     queue_.push_back(std::move(request));
@@ -91,6 +91,14 @@ class ClientCore::InboxStream final
 
   void Cancel() { context_.TryCancel(); }
 
+  // Sends what is queued, then tells the node there is no more; the node
+  // ends the call once it has handled everything.
+  void Close() {
+    MutexLock lock(&mu_);
+    closing_ = true;
+    MaybeWritesDone();
+  }
+
   void OnWriteDone(bool ok) override {
     MutexLock lock(&mu_);
     queue_.pop_front();
@@ -99,6 +107,7 @@ class ClientCore::InboxStream final
       return;
     }
     writing_ = false;
+    MaybeWritesDone();
   }
 
   void OnReadDone(bool ok) override {
@@ -140,6 +149,13 @@ class ClientCore::InboxStream final
   }
 
  private:
+  void MaybeWritesDone() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (closing_ && !writing_ && !ended_ && !writes_done_) {
+      writes_done_ = true;
+      StartWritesDone();
+    }
+  }
+
   ClientCore* const core_;
   grpc::ClientContext context_;
   v1::InboxEvent event_;  // reads complete one at a time
@@ -147,6 +163,8 @@ class ClientCore::InboxStream final
   std::deque<v1::InboxRequest> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 namespace {
@@ -253,11 +271,20 @@ void ClientCore::Close() {
     for (grpc::ClientContext* context : calls_) {
       context->TryCancel();  // under the lock: the call cannot end meanwhile
     }
+    // The inbox stream ends gracefully, so the tells queued on it arrive;
+    // if the node does not end it in time, it is cancelled. It is owned
+    // here: wait for its end whatever it takes (a cancelled call ends
+    // promptly). Calls own themselves: wait a while.
     if (stream_ != nullptr && !stream_ended_) {
-      stream_->Cancel();
+      stream_->Close();
+      const absl::Time deadline = absl::Now() + options_.call_timeout;
+      while (!stream_ended_ &&
+             !changed_.WaitWithTimeout(&mu_, deadline - absl::Now())) {
+      }
+      if (!stream_ended_) {
+        stream_->Cancel();
+      }
     }
-    // The stream is owned here: wait for its end whatever it takes (a
-    // cancelled call ends promptly). Calls own themselves: wait a while.
     while (stream_ != nullptr && !stream_ended_) {
       changed_.Wait(&mu_);
     }
