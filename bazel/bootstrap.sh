@@ -18,6 +18,8 @@ packages=(
   libgmock-dev            # GoogleMock
   libbenchmark-dev        # Google Benchmark, for tests/bench
   libgoogle-perftools-dev # tcmalloc, the allocator troupe's binaries link
+  python3-grpcio          # gRPC for Python: examples/python_client
+  python3-protobuf        # protobuf for Python: examples/python_client
 )
 
 missing=()

@@ -5,7 +5,8 @@ them). This repository rule asks pkg-config for each library's flags and
 writes a BUILD file with one `cc_library` per entry of _LIBS, so project code
 depends on `@host//:grpcpp`, `@host//:absl_status`, `@host//:gtest_main`...
 Headers are already on the compiler's default include path (/usr/include).
-It also exposes `@host//:protoc` and `@host//:grpc_cpp_plugin`.
+It also exposes `@host//:protoc`, `@host//:grpc_cpp_plugin` and
+`@host//:grpc_python_plugin`.
 
 A missing library fails the fetch with the Debian package that provides it.
 """
@@ -46,6 +47,7 @@ _LIBS = {
 _TOOLS = {
     "protoc": ("protoc", "protobuf-compiler"),
     "grpc_cpp_plugin": ("grpc_cpp_plugin", "protobuf-compiler-grpc"),
+    "grpc_python_plugin": ("grpc_python_plugin", "protobuf-compiler-grpc"),
 }
 
 _HINT = "run bazel/bootstrap.sh (as root), or: apt-get install {}"
