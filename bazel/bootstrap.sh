@@ -20,6 +20,7 @@ packages=(
   libgoogle-perftools-dev # tcmalloc, the allocator troupe's binaries link
   python3-grpcio          # gRPC for Python: examples/python_client
   python3-protobuf        # protobuf for Python: examples/python_client
+  openssl                 # test certificates, made at test time (TLS tests)
 )
 
 missing=()

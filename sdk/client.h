@@ -6,7 +6,9 @@
 // client exactly as to an actor; replies, and Terminated notices of
 // watched refs, arrive through Receive.
 //
-//   auto client = troupe::Client::Connect({.node = "127.0.0.1:7420"});
+//   troupe::ClientOptions options;
+//   options.node = "127.0.0.1:7420";
+//   auto client = troupe::Client::Connect(options);
 //   auto counter = (*client)->Spawn("counter");
 //   (*client)->Tell(*counter, add);
 //   auto value = (*client)->Ask(*counter, troupe::v1::CounterGet(), 2s).get();
@@ -20,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "node/remote/link_options.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/message.h"
@@ -35,6 +38,10 @@ struct ClientOptions {
   std::string secret;
   // How long Connect, Spawn, Lookup, Stop and Stats may take.
   absl::Duration call_timeout = absl::Seconds(10);
+  // TLS: the CA the node's certificate is signed by (and a certificate and
+  // key to present, optional); not enabled = plaintext. LoadTls (in
+  // node/remote/cluster_auth.h) reads them from files.
+  TlsPem tls;
 };
 
 class ClientCore;
@@ -42,8 +49,10 @@ class ClientCore;
 class Client final : public Teller {
  public:
   // Connects and opens the client's inbox on the node. UNAVAILABLE when the
-  // node cannot be reached within call_timeout, UNAUTHENTICATED for a
-  // missing or wrong secret, INVALID_ARGUMENT for a bad address.
+  // node cannot be reached within call_timeout (also when the TLS handshake
+  // fails: plaintext to a TLS node, or a certificate it does not trust),
+  // UNAUTHENTICATED for a missing or wrong secret, INVALID_ARGUMENT for a
+  // bad address.
   static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
   // Closes the inbox after the tells already made have reached the node
   // (waiting up to call_timeout); refs from this client stop working (their

@@ -230,7 +230,7 @@ ClientCore::ClientCore(ClientOptions options) : options_(std::move(options)) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   channel_ = grpc::CreateCustomChannel(
-      options_.node, grpc::InsecureChannelCredentials(), args);
+      options_.node, ClientCredentials(options_.tls), args);
   stub_ = v1::ActorService::NewStub(channel_);
 }
 

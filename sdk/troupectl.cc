@@ -26,6 +26,11 @@
 
 ABSL_FLAG(std::string, node, "127.0.0.1:7420", "the node to call (host:port)");
 ABSL_FLAG(std::string, secret_file, "", "file holding the cluster secret");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate the node's certificate is signed by (TLS)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate to present to the node (TLS, optional)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "ask: how long to wait for the reply; watch: how long to wait for "
           "the end (0 = forever); other calls: how long they may take");
@@ -43,7 +48,7 @@ namespace {
 
 constexpr char kUsage[] =
     "calls a troupe node's ActorService.\n"
-    "  troupectl [--node=ADDR] [--secret_file=F] COMMAND\n"
+    "  troupectl [--node=ADDR] [--secret_file=F] [--tls_ca=F] COMMAND\n"
     "Commands:\n"
     "  spawn KIND [NAME] [--init_type=T --init=JSON] [--on=NODE]\n"
     "                           prints the new actor's ref\n"
@@ -154,6 +159,13 @@ int Run(const std::vector<std::string>& args) {
     }
     options.secret = *std::move(secret);
   }
+  absl::StatusOr<TlsPem> tls =
+      LoadTls(absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+              absl::GetFlag(FLAGS_tls_ca), /*client=*/true);
+  if (!tls.ok()) {
+    return Usage(std::string(tls.status().message()));
+  }
+  options.tls = *std::move(tls);
   // Messages and refs are checked before connecting.
   MessagePtr message;
   if (command == "tell" || command == "ask") {

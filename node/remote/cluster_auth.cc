@@ -46,6 +46,106 @@ absl::Status ClusterAuth::Check(const grpc::ServerContextBase& context) {
   return absl::OkStatus();
 }
 
+absl::Status ClusterAuth::CheckLink(const grpc::ServerContextBase& context) {
+  if (absl::Status allowed = Check(context); !allowed.ok()) {
+    return allowed;
+  }
+  if (tls_.enabled()) {
+    std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      return absl::UnauthenticatedError(
+          "a node link needs a client certificate signed by this node's CA "
+          "(--tls_cert/--tls_key on the linking node)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ServerCredentials> NodeServerCredentials(
+    const TlsPem& tls) {
+  if (!tls.enabled()) {
+    return grpc::InsecureServerCredentials();
+  }
+  // Clients may come without a certificate (the ActorService); one that is
+  // presented must verify. Node links check for one (CheckLink).
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = tls.ca;
+  options.pem_key_cert_pairs.push_back({tls.key, tls.cert});
+  return grpc::SslServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ClusterAuth::LinkCredentials()
+    const {
+  return ClientCredentials(tls_);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const TlsPem& tls) {
+  if (!tls.enabled()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = tls.ca;
+  options.pem_private_key = tls.key;
+  options.pem_cert_chain = tls.cert;
+  return grpc::SslCredentials(options);
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path,
+                                    absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read the ", what, " '",
+                                            path, "': ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", what, " '", path, "' is not PEM"));
+  }
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<TlsPem> LoadTls(const std::string& cert_file,
+                               const std::string& key_file,
+                               const std::string& ca_file, bool client) {
+  TlsPem tls;
+  if (cert_file.empty() && key_file.empty() && ca_file.empty()) {
+    return tls;
+  }
+  if (ca_file.empty() || (cert_file.empty() != key_file.empty()) ||
+      (!client && cert_file.empty())) {
+    return absl::InvalidArgumentError(
+        client ? "TLS needs --tls_ca, and --tls_cert with --tls_key to "
+                 "present a certificate"
+               : "TLS needs all of --tls_cert, --tls_key and --tls_ca");
+  }
+  struct File {
+    const std::string& path;
+    std::string* pem;
+    absl::string_view what;
+  };
+  for (const File& file : {File{cert_file, &tls.cert, "certificate"},
+                           File{key_file, &tls.key, "key"},
+                           File{ca_file, &tls.ca, "CA certificate"}}) {
+    if (file.path.empty()) {
+      continue;
+    }
+    absl::StatusOr<std::string> pem = ReadPem(file.path, file.what);
+    if (!pem.ok()) {
+      return pem.status();
+    }
+    *file.pem = *std::move(pem);
+  }
+  return tls;
+}
+
 void ClusterAuth::AddTo(grpc::ClientContext* context) const {
   if (!secret_.empty()) {
     context->AddMetadata(kSecretMetadataKey, secret_);

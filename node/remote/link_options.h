@@ -10,6 +10,16 @@
 
 namespace troupe {
 
+// TLS material, as PEM text. A node uses all three (its certificate and
+// key, and the CA that signed its peers' and clients' certificates); a
+// client needs the CA, and a certificate and key only to present one.
+struct TlsPem {
+  std::string cert;
+  std::string key;
+  std::string ca;
+  bool enabled() const { return !ca.empty(); }
+};
+
 struct LinkOptions {
   // A link that has sent nothing for this long sends a heartbeat frame.
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
@@ -35,6 +45,10 @@ struct LinkOptions {
   // The cluster secret every link carries and requires (see
   // cluster_auth.h); empty = none.
   std::string secret;
+  // TLS for the node's port and its links (mutual: a link presents the
+  // node's certificate and must meet one signed by the same CA); not
+  // enabled = plaintext.
+  TlsPem tls;
 };
 
 // The largest frame a node accepts with these options.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "node/remote/cluster_auth.h"
 #include "node/runtime/incarnation.h"
 
 namespace troupe {
@@ -59,8 +60,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(MaxFrameBytes(options.link)));
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &bound_port);
+  builder.AddListeningPort(
+      options.listen,
+      NodeServerCredentials(options.link.tls),
+      &bound_port);
   builder.RegisterService(node->link_service_.get());
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);

@@ -22,8 +22,8 @@ std::shared_ptr<OutboundCall> OutboundCall::Start(
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options)));
   args.SetMaxSendMessageSize(static_cast<int>(MaxFrameBytes(options)));
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(address, auth.LinkCredentials(), args);
 
   std::shared_ptr<OutboundCall> call(new OutboundCall(std::move(endpoint)));
   call->self_ = call;

@@ -27,7 +27,7 @@ class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
       grpc::CallbackServerContext* context) override {
     Remoting* attached = remoting.load(std::memory_order_acquire);
     if (attached != nullptr) {
-      if (absl::Status allowed = attached->auth().Check(*context);
+      if (absl::Status allowed = attached->auth().CheckLink(*context);
           !allowed.ok()) {
         Log(LogSeverity::kWarning,
             absl::StrCat("refused a node link from ", context->peer(), ": ",
@@ -63,7 +63,9 @@ void Remoting::Attach(grpc::Service* service, Remoting* remoting) {
 }
 
 Remoting::Remoting(ActorSystem* system, LinkOptions options)
-    : system_(system), options_(std::move(options)), auth_(options_.secret) {
+    : system_(system),
+      options_(std::move(options)),
+      auth_(options_.secret, options_.tls) {
   hello_.set_address(system_->address());
   hello_.set_incarnation(system_->incarnation());
   hello_.set_version(kTroupeVersion);

@@ -32,6 +32,13 @@ ABSL_FLAG(std::string, secret_file, "",
           "file holding the cluster secret (printable ASCII); every node link "
           "and client call must carry it. Required to listen on a "
           "non-loopback address");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate of this node (TLS; with --tls_key and --tls_ca)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA certificate: with it the port speaks only TLS, node links "
+          "are mutual TLS (each node presents its certificate, signed by "
+          "this CA), and clients must trust this CA");
 ABSL_FLAG(int64_t, max_message_bytes, 4 << 20,
           "largest message a node link or client call may carry; larger ones "
           "are refused (RESOURCE_EXHAUSTED, or a dead letter on a link)");
@@ -115,6 +122,15 @@ int NodeMain(int argc, char** argv) {
     }
     options.link.secret = *std::move(secret);
   }
+  absl::StatusOr<TlsPem> tls =
+      LoadTls(absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+              absl::GetFlag(FLAGS_tls_ca), /*client=*/false);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "troupe_node: %s\n",
+                 std::string(tls.status().message()).c_str());
+    return 2;
+  }
+  options.link.tls = *std::move(tls);
   const int64_t max_message = absl::GetFlag(FLAGS_max_message_bytes);
   const int64_t mailbox = absl::GetFlag(FLAGS_mailbox_capacity);
   if (max_message < 1024 || max_message > (1 << 30) || mailbox < 0) {

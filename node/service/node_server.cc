@@ -59,12 +59,14 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) {
     return s;
   }
-  if (!IsLoopbackHost(host) && options.link.secret.empty()) {
+  if (!IsLoopbackHost(host) && options.link.secret.empty() &&
+      !options.link.tls.enabled()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to listen on ", options.listen,
-        " without a cluster secret: anyone who can reach that address could "
-        "spawn and message actors. Give --secret_file=FILE (the same secret "
-        "on every node and client), or listen on 127.0.0.1"));
+        " without a cluster secret or TLS: anyone who can reach that address "
+        "could spawn and message actors. Give --secret_file=FILE (the same "
+        "secret on every node and client) or --tls_cert/--tls_key/--tls_ca, "
+        "or listen on 127.0.0.1"));
   }
   std::unique_ptr<NodeServer> server(new NodeServer());
   server->kinds_ = options.kinds;

@@ -38,9 +38,9 @@ class NodeServer {
  public:
   // Binds and starts serving. Fails with INVALID_ARGUMENT for a malformed
   // address, UNAVAILABLE when the address cannot be bound, and
-  // FAILED_PRECONDITION for a non-loopback address without a cluster
-  // secret (options.link.secret): anyone who could reach it could run
-  // actors.
+  // FAILED_PRECONDITION for a non-loopback address with neither a cluster
+  // secret (options.link.secret) nor TLS (options.link.tls): anyone who
+  // could reach it could run actors.
   static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
       const NodeServerOptions& options);
 

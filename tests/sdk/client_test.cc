@@ -30,9 +30,18 @@ std::unique_ptr<NodeServer> StartNode(const std::string& secret = "") {
   return node.ok() ? std::move(*node) : nullptr;
 }
 
+ClientOptions Options(const std::string& node, const std::string& secret,
+                      absl::Duration timeout = kWait) {
+  ClientOptions options;
+  options.node = node;
+  options.secret = secret;
+  options.call_timeout = timeout;
+  return options;
+}
+
 std::unique_ptr<Client> ConnectTo(const NodeServer& node,
                                   const std::string& secret = "") {
-  auto client = Client::Connect({node.address(), secret, kWait});
+  auto client = Client::Connect(Options(node.address(), secret));
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? std::move(*client) : nullptr;
 }
@@ -169,9 +178,9 @@ TEST(ClientTest, ErrorsAreStatusesAPersonCanActOn) {
   std::unique_ptr<NodeServer> node = StartNode("s3cret");
   ASSERT_NE(node, nullptr);
 
-  auto bad_address = Client::Connect({"nonsense", "", kWait});
+  auto bad_address = Client::Connect(Options("nonsense", ""));
   EXPECT_EQ(bad_address.status().code(), absl::StatusCode::kInvalidArgument);
-  auto no_secret = Client::Connect({node->address(), "", kWait});
+  auto no_secret = Client::Connect(Options(node->address(), ""));
   EXPECT_EQ(no_secret.status().code(), absl::StatusCode::kUnauthenticated)
       << no_secret.status();
 
@@ -206,7 +215,7 @@ TEST(ClientTest, ConnectToNothingIsUnavailableInTime) {
     address = node->address();
   }
   const absl::Time start = absl::Now();
-  auto client = Client::Connect({address, "", absl::Milliseconds(500)});
+  auto client = Client::Connect(Options(address, "", absl::Milliseconds(500)));
   EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
