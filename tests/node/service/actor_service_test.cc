@@ -555,6 +555,15 @@ TEST_F(ActorServiceTest, OneNodeServesTheCluster) {
   ASSERT_TRUE(reader->Read(&terminated));
   EXPECT_EQ(terminated.reason(), v1::NODE_DOWN);
   EXPECT_TRUE(reader->Finish().ok());
+
+  // An ask to an actor of a node that is gone fails fast, not at its timeout.
+  Any reply;
+  const absl::Time start = absl::Now();
+  grpc::Status gone =
+      Ask(remote, Pack(v1::CounterGet()), &reply, absl::Seconds(8));
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << gone.error_message();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));
 }
 
 }  // namespace
