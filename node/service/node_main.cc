@@ -1,12 +1,9 @@
 #include "node/service/node_main.h"
 
-#include <pthread.h>
 #include <signal.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <string>
 #include <vector>
 
@@ -18,6 +15,7 @@
 #include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_server.h"
+#include "node/service/stop_signals.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
           "host:port to listen on; port 0 picks a free port (the bound "
@@ -53,29 +51,6 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
 namespace troupe {
 namespace {
 
-// Waits for SIGINT/SIGTERM (already blocked in every thread) or until
-// `run_for` has passed when it is positive. Returns the signal, or 0.
-int AwaitStopSignal(const sigset_t& signals, absl::Duration run_for) {
-  for (;;) {
-    int sig = 0;
-    if (run_for > absl::ZeroDuration()) {
-      const timespec timeout = absl::ToTimespec(run_for);
-      sig = sigtimedwait(&signals, nullptr, &timeout);
-      if (sig < 0 && errno == EAGAIN) {
-        return 0;
-      }
-    } else {
-      sig = sigwaitinfo(&signals, nullptr);
-    }
-    if (sig > 0) {
-      return sig;
-    }
-    // EINTR: another signal interrupted the wait; wait again. (With a
-    // deadline this restarts the timeout, which only delays a stop that
-    // was never requested by a signal.)
-  }
-}
-
 // The usage text, with the kinds this binary can spawn.
 std::string Usage() {
   std::string usage =
@@ -101,13 +76,8 @@ int NodeMain(int argc, char** argv) {
     return 2;
   }
 
-  // Block the stop signals before any thread starts, so every thread
-  // inherits the mask and only AwaitStopSignal receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts (see stop_signals.h).
+  const StopSignals stop_signals;
 
   NodeServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -159,7 +129,7 @@ int NodeMain(int argc, char** argv) {
   std::fflush(stdout);
   (*node)->ConnectPeers(absl::GetFlag(FLAGS_peers));
 
-  const int sig = AwaitStopSignal(signals, absl::GetFlag(FLAGS_run_for));
+  const int sig = stop_signals.Await(absl::GetFlag(FLAGS_run_for));
   std::printf("troupe node %s: %s, shutting down\n", (*node)->address().c_str(),
               sig == SIGINT    ? "SIGINT"
               : sig == SIGTERM ? "SIGTERM"

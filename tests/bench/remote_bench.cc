@@ -28,6 +28,7 @@
 #include "node/remote/node.h"
 #include "node/runtime/inbox.h"
 #include "node/service/command_line.h"
+#include "node/service/stop_signals.h"
 #include "tests/bench/remote_bench.pb.h"
 #include "tests/testing/child_process.h"
 
@@ -163,11 +164,7 @@ class Driver : public Actor {
 };
 
 int RunNode() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const StopSignals stop_signals;
   auto node = Node::Start(NodeOptions());
   if (!node.ok()) {
     Fail(node.status().ToString());
@@ -208,8 +205,7 @@ int RunNode() {
   (void)system.Spawn([n] { return std::make_unique<Driver>(n); }, "driver");
   std::printf("ready %s\n", n->address().c_str());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  stop_signals.Await();
   n->Shutdown(absl::Seconds(1));
   return 0;
 }

@@ -2,8 +2,6 @@
 // "echo" (replies with what it got), prints
 //   ready <address> <incarnation>
 // and runs until SIGTERM/SIGINT (graceful: leave, stop, exit 0) or death.
-#include <signal.h>
-
 #include <cstdio>
 #include <string>
 
@@ -11,6 +9,7 @@
 #include "node/remote/node.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
+#include "node/service/stop_signals.h"
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
@@ -23,11 +22,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const troupe::StopSignals stop_signals;
 
   troupe::NodeOptions options;
   options.listen = listen;
@@ -50,8 +45,7 @@ int main(int argc, char** argv) {
   std::printf("ready %s %llu\n", (*node)->address().c_str(),
               static_cast<unsigned long long>((*node)->incarnation()));
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  stop_signals.Await();
   (*node)->Shutdown(absl::Seconds(1));
   std::printf("stopped\n");
   return 0;
