@@ -17,15 +17,10 @@ void SendNow(const ActorRef& to, EnvelopePtr envelope,
 
 }  // namespace
 
-TimerHandle TellWithOptions(TimerScheduler& timers, const ActorRef& to,
-                            EnvelopePtr envelope, const TellOptions& options,
-                            DeadLetterFn dead_letter) {
-  const bool periodic = options.period > absl::ZeroDuration();
-  if (!periodic && options.delay <= absl::ZeroDuration()) {
-    SendNow(to, std::move(envelope), dead_letter);
-    return TimerHandle();
-  }
-  if (!periodic) {
+TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
+                      EnvelopePtr envelope, const TellOptions& options,
+                      DeadLetterFn dead_letter) {
+  if (options.period <= absl::ZeroDuration()) {
     return timers.ScheduleOnce(
         options.delay, [to, envelope = std::move(envelope),
                         dead_letter = std::move(dead_letter)]() mutable {

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/process.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
 
@@ -19,12 +21,31 @@ using DeadLetterFn =
     std::function<void(const ActorRef& to, EnvelopePtr envelope,
                        absl::string_view reason)>;
 
-// No delay and no period: sends now. Delay only: once after it. Period: every
-// period (first after the delay), each tick a copy, until the handle is
-// cancelled or a tick finds the target terminated (that copy becomes a dead
-// letter). `timers` and `dead_letter` must outlive the timer.
+// With a delay or a period: once after the delay, or every period (first
+// after the delay), each tick a copy, until the handle is cancelled or a
+// tick finds the target terminated (that copy becomes a dead letter).
+// `timers` and what `dead_letter` uses must outlive the timer.
+TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
+                      EnvelopePtr envelope, const TellOptions& options,
+                      DeadLetterFn dead_letter);
+
+// Sends now when there is no delay and no period (the hot path: nothing is
+// allocated), else TellLater.
+template <typename DeadLetter>
 TimerHandle TellWithOptions(TimerScheduler& timers, const ActorRef& to,
                             EnvelopePtr envelope, const TellOptions& options,
-                            DeadLetterFn dead_letter);
+                            DeadLetter&& dead_letter) {
+  if (options.period <= absl::ZeroDuration() &&
+      options.delay <= absl::ZeroDuration()) {
+    if (to) {
+      to.process()->SendUser(std::move(envelope));
+    } else {
+      dead_letter(to, std::move(envelope), "no target");
+    }
+    return TimerHandle();
+  }
+  return TellLater(timers, to, std::move(envelope), options,
+                   std::forward<DeadLetter>(dead_letter));
+}
 
 }  // namespace troupe
