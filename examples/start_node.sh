@@ -23,12 +23,16 @@ start_node() {
   mkfifo "$out"
   "$bin" --listen=127.0.0.1:0 "$@" >"$out" 2>&1 &
   _nodes+=($!)
-  local fd ready
+  local fd ready=""
   exec {fd}<"$out"
-  if ! read -r -t 30 -u "$fd" ready; then
-    echo "$(basename "$bin") did not start within 30 s" >&2
-    exit 1
-  fi
+  # Log lines (stderr) may come before the ready line.
+  local deadline=$((SECONDS + 30))
+  while [[ "$ready" != "troupe node listening on "* ]]; do
+    if [ "$SECONDS" -ge "$deadline" ] || ! read -r -t 30 -u "$fd" ready; then
+      echo "$(basename "$bin") did not start within 30 s" >&2
+      exit 1
+    fi
+  done
   cat <&"$fd" >"$node_log" &  # drain its log
   node_addr="$(sed -E 's/^troupe node listening on ([^ ]+) .*/\1/' <<<"$ready")"
   echo "node: $ready"

@@ -195,14 +195,19 @@ class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
   }
 
   void OnDone(const grpc::Status& status) override {
-    if (!notified_ && status.error_code() != grpc::StatusCode::CANCELLED) {
-      // The call to the node broke: the watched actor's fate is unknown
-      // here, which the runtime reports as its node being down.
+    if (!notified_ && !core_->closing()) {
+      // No notice came: a ref the node refused is reported as not found;
+      // otherwise the call to the node broke and the actor's fate is
+      // unknown here, which the runtime reports as its node being down.
       Log(LogSeverity::kWarning,
           absl::StrCat("watch of ", ref_.ToString(),
                        " ended without a notice: ", status.error_message()));
+      const TerminationReason reason =
+          status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
+              ? kNotFound
+              : kNodeDown;
       core_->Deliver(Inbox::Received{
-          std::make_unique<Terminated>(MakeTerminated(ref_, kNodeDown)),
+          std::make_unique<Terminated>(MakeTerminated(ref_, reason)),
           ActorRef()});
     }
     core_->CallEnded(&context_);
@@ -337,20 +342,47 @@ void ClientCore::Ask(const Pid& target, const Message& message,
   ask->mutable_timeout()->set_seconds(millis / 1000);
   ask->mutable_timeout()->set_nanos(static_cast<int32_t>(millis % 1000) *
                                     1'000'000);
+  uint64_t id = 0;
   {
     MutexLock lock(&mu_);
-    if (stream_ended_) {
-      done(absl::UnavailableError(absl::StrCat(
-          "the client's connection to ", options_.node, " is closed")));
+    if (asks_open_) {
+      id = ++last_ask_id_;
+      asks_.emplace(id, std::move(done));
+    }
+  }
+  if (id == 0) {  // the callback runs outside the lock
+    done(absl::UnavailableError(absl::StrCat(
+        "the client's connection to ", options_.node, " is closed")));
+    return;
+  }
+  request.set_ask_id(id);
+  // The node times the ask out; this timer only answers for a node that
+  // never does (wedged, or the connection silently gone).
+  std::weak_ptr<ClientCore> weak = weak_from_this();
+  timers_.ScheduleOnce(timeout + options_.call_timeout, [weak, id, timeout] {
+    if (std::shared_ptr<ClientCore> core = weak.lock()) {
+      core->FailAsk(id, absl::DeadlineExceededError(absl::StrCat(
+                            "no answer from the node within ",
+                            absl::FormatDuration(timeout))));
+    }
+  });
+  // In order with the tells before it. If the stream has just ended,
+  // OnInboxEnded fails the ask.
+  (void)stream_->Send(std::move(request));
+}
+
+void ClientCore::FailAsk(uint64_t id, const absl::Status& status) {
+  AskCallback done;
+  {
+    MutexLock lock(&mu_);
+    auto it = asks_.find(id);
+    if (it == asks_.end()) {
       return;
     }
-    const uint64_t id = ++last_ask_id_;
-    request.set_ask_id(id);
-    asks_.emplace(id, std::move(done));
+    done = std::move(it->second);
+    asks_.erase(it);
   }
-  // In order with the tells before it (the node times the ask out). If the
-  // stream has just ended, OnInboxEnded fails the ask.
-  (void)stream_->Send(std::move(request));
+  done(status);
 }
 
 void ClientCore::OnAskResult(const v1::AskResult& result) {
@@ -426,6 +458,11 @@ absl::StatusOr<Inbox::Received> ClientCore::Receive(absl::Duration timeout) {
   return next;
 }
 
+bool ClientCore::closing() const {
+  MutexLock lock(&mu_);
+  return closing_;
+}
+
 bool ClientCore::CallStarted(grpc::ClientContext* context) {
   MutexLock lock(&mu_);
   if (closing_) {
@@ -449,20 +486,25 @@ void ClientCore::OnInboxPid(const v1::Pid& pid) {
 }
 
 void ClientCore::OnInboxEnded(const grpc::Status& status) {
+  // Pending asks fail first; stream_ended_ is set last, because once it is
+  // Close may return and the core be destroyed.
   absl::flat_hash_map<uint64_t, AskCallback> asks;
   {
     MutexLock lock(&mu_);
-    stream_ended_ = true;
-    stream_status_ = status.ok() ? absl::UnavailableError("the node closed it")
-                                 : FromGrpc(status);
+    asks_open_ = false;
     asks.swap(asks_);
-    changed_.SignalAll();
   }
+  const absl::Status failed = absl::UnavailableError(
+      absl::StrCat("the client's connection to ", options_.node,
+                   " ended before the reply: ", status.error_message()));
   for (auto& [id, done] : asks) {
-    done(absl::UnavailableError(
-        absl::StrCat("the client's connection to ", options_.node,
-                     " ended before the reply: ", status.error_message())));
+    done(failed);
   }
+  MutexLock lock(&mu_);
+  stream_ended_ = true;
+  stream_status_ = status.ok() ? absl::UnavailableError("the node closed it")
+                               : FromGrpc(status);
+  changed_.SignalAll();
 }
 
 }  // namespace troupe

@@ -75,6 +75,9 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
   void OnInboxPid(const v1::Pid& pid);
   void OnInboxEnded(const grpc::Status& status);
   void OnAskResult(const v1::AskResult& result);
+  // Completes ask `id` with `status` unless it has completed.
+  void FailAsk(uint64_t id, const absl::Status& status);
+  bool closing() const;
 
  private:
   class InboxStream;
@@ -94,6 +97,7 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status stream_status_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool asks_open_ ABSL_GUARDED_BY(mu_) = true;  // until the stream ends
   uint64_t last_ask_id_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, AskCallback> asks_ ABSL_GUARDED_BY(mu_);
 };

@@ -27,7 +27,15 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 absl::Status ClusterAuth::Check(const grpc::ServerContextBase& context) {
   if (secret_.empty()) {
-    return absl::OkStatus();
+    // TLS alone: the CA certificate is no secret, so a caller proves itself
+    // with a certificate the CA signed.
+    return tls_.enabled() ? CheckPeerCertificate(context,
+                                                 "this node has no cluster "
+                                                 "secret, so a client must "
+                                                 "present a certificate "
+                                                 "signed by its CA "
+                                                 "(--tls_cert/--tls_key)")
+                          : absl::OkStatus();
   }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kSecretMetadataKey);
@@ -50,14 +58,20 @@ absl::Status ClusterAuth::CheckLink(const grpc::ServerContextBase& context) {
   if (absl::Status allowed = Check(context); !allowed.ok()) {
     return allowed;
   }
-  if (tls_.enabled()) {
-    std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      return absl::UnauthenticatedError(
-          "a node link needs a client certificate signed by this node's CA "
-          "(--tls_cert/--tls_key on the linking node)");
-    }
+  return tls_.enabled()
+             ? CheckPeerCertificate(
+                   context,
+                   "a node link needs a client certificate signed by this "
+                   "node's CA (--tls_cert/--tls_key on the linking node)")
+             : absl::OkStatus();
+}
+
+absl::Status ClusterAuth::CheckPeerCertificate(
+    const grpc::ServerContextBase& context, absl::string_view why) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return absl::UnauthenticatedError(why);
   }
   return absl::OkStatus();
 }

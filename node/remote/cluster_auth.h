@@ -4,7 +4,8 @@
 // counted). The comparison takes the same time wherever the first
 // difference is, and the secret is never logged. TLS: with a CA, the
 // node's port speaks only TLS, node links are mutual (each side presents a
-// certificate signed by the CA), and clients must trust the CA.
+// certificate signed by the CA), and clients must trust the CA; without a
+// secret, clients must present a certificate signed by the CA too.
 #pragma once
 
 #include <atomic>
@@ -40,8 +41,9 @@ class ClusterAuth {
 
   bool has_secret() const { return !secret_.empty(); }
 
-  // OK when the call carries the secret (or none is required), else
-  // UNAUTHENTICATED saying what was missing, and counted. Thread-safe.
+  // OK when the call carries the secret, else UNAUTHENTICATED saying what
+  // was missing, and counted. Without a secret: OK, except over TLS, where
+  // the caller must then present a certificate the CA signed. Thread-safe.
   absl::Status Check(const grpc::ServerContextBase& context);
   // As Check, and for a node link over TLS also that the peer presented a
   // certificate the CA signed.
@@ -54,6 +56,11 @@ class ClusterAuth {
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
+  // UNAUTHENTICATED with `why` (counted) unless the TLS peer presented a
+  // certificate the CA signed.
+  absl::Status CheckPeerCertificate(const grpc::ServerContextBase& context,
+                                    absl::string_view why);
+
   const std::string secret_;
   const TlsPem tls_;
   std::atomic<uint64_t> refused_{0};

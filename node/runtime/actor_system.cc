@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "node/runtime/actor_cell.h"
@@ -198,7 +199,11 @@ ActorRef ActorSystem::ResolveLocal(absl::string_view id,
 }
 
 std::string ActorSystem::NewReplyId(absl::string_view prefix) {
-  return absl::StrCat(prefix, Base36(registry_.NextSerial()));
+  // The random part keeps reply addresses unguessable: whoever may send to
+  // this node cannot answer, or read, another party's ask or inbox.
+  thread_local absl::BitGen random;
+  return absl::StrCat(prefix, Base36(registry_.NextSerial()), "-",
+                      Base36(absl::Uniform<uint64_t>(random)));
 }
 
 absl::StatusOr<ActorRef> ActorSystem::Resolve(absl::string_view text) const {

@@ -145,7 +145,8 @@ class ActorSystem final : public Teller {
     registry_.InsertReply(process);
   }
   void UnregisterReply(const std::string& id) { registry_.EraseReply(id); }
-  // A fresh id with `prefix` ("$ask", "$inbox") for a reply process.
+  // A fresh, unguessable id with `prefix` ("$ask", "$inbox") for a reply
+  // process.
   std::string NewReplyId(absl::string_view prefix);
   Dispatcher& dispatcher() { return dispatcher_; }
   TimerScheduler& timers() { return timers_; }

@@ -17,10 +17,17 @@ AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target,
       target_(std::move(target)),
       done_callback_(std::move(done)) {}
 
+// watching_ and done_ are seq_cst: whichever of WatchTarget and Complete
+// comes second sees the other's flag, so a watch placed as the ask
+// completes is always taken back (an extra unwatch is harmless).
 void AskProcess::WatchTarget() {
-  watching_.store(true, std::memory_order_release);
+  watching_.store(true, std::memory_order_seq_cst);
   target_.process()->SendSystem(
       MakeSystem(SystemKind::kWatch, ActorRef(shared_from_this())));
+  if (done_.load(std::memory_order_seq_cst)) {
+    target_.process()->SendSystem(
+        MakeSystem(SystemKind::kUnwatch, ActorRef(shared_from_this())));
+  }
 }
 
 void AskProcess::set_timer(TimerHandle timer) {
@@ -32,7 +39,7 @@ void AskProcess::set_timer(TimerHandle timer) {
 }
 
 void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
-  if (done_.exchange(true, std::memory_order_acq_rel)) {
+  if (done_.exchange(true, std::memory_order_seq_cst)) {
     return;
   }
   {
@@ -40,7 +47,7 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
     timer_.Cancel();
   }
   system_->UnregisterReply(id());
-  if (watching_.load(std::memory_order_acquire)) {
+  if (watching_.load(std::memory_order_seq_cst)) {
     target_.process()->SendSystem(
         MakeSystem(SystemKind::kUnwatch, ActorRef(shared_from_this())));
   }

@@ -147,6 +147,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     absl::Duration limit = absl::InfiniteDuration();
     if (context->deadline() != std::chrono::system_clock::time_point::max()) {
       limit = absl::FromChrono(context->deadline()) - absl::Now();
+      if (limit <= absl::ZeroDuration()) {
+        return Done(context, absl::DeadlineExceededError(
+                                 "the call's deadline passed before the ask "
+                                 "could be sent"));
+      }
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!pending_->Add(reactor)) {

@@ -6,8 +6,10 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/logging.h"
 #include "node/runtime/process.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
@@ -140,16 +142,22 @@ class InboxStreamProcess final
         reactor_(reactor) {}
 
   void SendUser(EnvelopePtr envelope) override;
-  void SendSystem(SystemMessagePtr /*message*/) override {}
+  // Watches of the client's inbox: Terminated{STOPPED} when its stream ends.
+  void SendSystem(SystemMessagePtr message) override;
   bool IsTerminated() const override;
+  // The stream is done: later messages become dead letters, watchers are
+  // told.
   void Detach();
   // Queues `event` for the client unless the stream is gone or full.
   bool Post(v1::InboxEvent event);
 
  private:
+  void NotifyStopped(const ActorRef& watcher);
+
   ActorSystem& system_;
   mutable Mutex mu_;
   InboxReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<ActorRef> watchers_ ABSL_GUARDED_BY(mu_);
 };
 
 class InboxReactor final
@@ -171,7 +179,8 @@ class InboxReactor final
     StartRead(&request_);
   }
 
-  // False when the queue is full or the stream is ending.
+  // False when the queue is full or the stream is ending (the client closed
+  // its side, or went away).
   bool Enqueue(v1::InboxEvent event) {
     MutexLock lock(&mu_);
     if (finishing_ || queue_.size() >= max_queued_) {
@@ -189,9 +198,10 @@ class InboxReactor final
     MutexLock lock(&mu_);
     queue_.pop_front();
     if (!ok) {
-      finishing_ = true;  // the client is gone; OnDone follows
+      writing_ = false;
+      Break();  // the client is gone; OnDone follows
     }
-    if (!queue_.empty() && !finishing_) {
+    if (!queue_.empty() && !broken_) {
       StartWrite(&queue_.front());
       return;
     }
@@ -200,7 +210,9 @@ class InboxReactor final
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {  // the client closed its side: finish once the queue is out
+    if (!ok) {
+      // The client closed its side: what is queued still goes out, then
+      // the call ends; what comes later becomes dead letters.
       MutexLock lock(&mu_);
       finishing_ = true;
       MaybeFinish();
@@ -221,7 +233,7 @@ class InboxReactor final
 
   void OnCancel() override {
     MutexLock lock(&mu_);
-    finishing_ = true;
+    Break();
     MaybeFinish();
   }
 
@@ -259,8 +271,24 @@ class InboxReactor final
     }
   }
 
+  // The stream cannot deliver any more: what is queued is dropped (said in
+  // the log: those messages were sent to the client and never reached it).
+  void Break() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (broken_) {
+      return;
+    }
+    broken_ = true;
+    finishing_ = true;
+    const size_t lost = queue_.size() - (writing_ ? 1 : 0);
+    if (lost > 0) {
+      Log(LogSeverity::kWarning,
+          absl::StrCat("client inbox ", ref_.ToString(), " went away with ",
+                       lost, " messages not yet delivered to it"));
+    }
+  }
+
   void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finishing_ && !writing_ && !finished_) {
+    if (finishing_ && !writing_ && !finished_ && (queue_.empty() || broken_)) {
       finished_ = true;
       Finish(grpc::Status::OK);
     }
@@ -277,7 +305,8 @@ class InboxReactor final
   Mutex mu_;
   std::deque<v1::InboxEvent> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;  // refuses new events
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;     // cannot write any more
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -309,9 +338,42 @@ bool InboxStreamProcess::IsTerminated() const {
   return reactor_ == nullptr;
 }
 
+void InboxStreamProcess::SendSystem(SystemMessagePtr message) {
+  if (!message->ref) {
+    return;
+  }
+  if (message->kind == SystemKind::kWatch) {
+    {
+      MutexLock lock(&mu_);
+      if (reactor_ != nullptr) {
+        watchers_.insert(message->ref);
+        return;
+      }
+    }
+    NotifyStopped(message->ref);
+  } else if (message->kind == SystemKind::kUnwatch) {
+    MutexLock lock(&mu_);
+    watchers_.erase(message->ref);
+  }
+}
+
+void InboxStreamProcess::NotifyStopped(const ActorRef& watcher) {
+  auto notice =
+      MakeSystem(SystemKind::kTerminated, ActorRef(shared_from_this()));
+  notice->reason = kStopped;
+  watcher.process()->SendSystem(std::move(notice));
+}
+
 void InboxStreamProcess::Detach() {
-  MutexLock lock(&mu_);
-  reactor_ = nullptr;
+  absl::flat_hash_set<ActorRef> watchers;
+  {
+    MutexLock lock(&mu_);
+    reactor_ = nullptr;
+    watchers.swap(watchers_);
+  }
+  for (const ActorRef& watcher : watchers) {
+    NotifyStopped(watcher);
+  }
 }
 
 }  // namespace

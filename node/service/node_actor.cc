@@ -114,15 +114,22 @@ void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
         if (!reply.ok()) {
           if (absl::IsNotFound(reply.status())) {
             done(absl::UnavailableError(absl::StrCat(
-                "node ", node, " does not serve spawn and lookup (is it a "
-                "troupe node server?)")));
+                "node ", node, " did not take the request: it has no ",
+                kNodeActorName, " actor (not a troupe node server?), or the "
+                "request could not be delivered (",
+                reply.status().message(), ")")));
           } else {
             done(reply.status());
           }
         } else if (const auto* pid = As<v1::Pid>(**reply)) {
           done(*pid);
         } else if (const auto* failure = As<AskFailure>(**reply)) {
-          done(absl::Status(static_cast<absl::StatusCode>(failure->code()),
+          // A peer's code is checked, not trusted: 0 or an unknown one
+          // becomes UNKNOWN.
+          const int code = failure->code();
+          done(absl::Status(code > 0 && code <= 16
+                                ? static_cast<absl::StatusCode>(code)
+                                : absl::StatusCode::kUnknown,
                             failure->message()));
         } else {
           done(absl::InternalError(absl::StrCat(

@@ -68,6 +68,14 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
         "secret on every node and client) or --tls_cert/--tls_key/--tls_ca, "
         "or listen on 127.0.0.1"));
   }
+  if (!IsLoopbackHost(host) && !options.link.tls.enabled()) {
+    Log(LogSeverity::kWarning,
+        absl::StrCat("listening on ", options.listen,
+                     " without TLS: the cluster secret and every message "
+                     "cross the network in the clear; use TLS "
+                     "(--tls_cert/--tls_key/--tls_ca) on networks you do not "
+                     "trust"));
+  }
   std::unique_ptr<NodeServer> server(new NodeServer());
   server->kinds_ = options.kinds;
   // The address is known once the node has bound its port, after the

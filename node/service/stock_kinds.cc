@@ -15,11 +15,15 @@
 namespace troupe {
 namespace {
 
-// Replies to every message with a copy of it.
+// Replies to every message that has a sender with a copy of it. The
+// runtime's notices (a DeadLetter of one of its replies, a Terminated) are
+// not echoed: that would only bounce them around.
 class Echo final : public Actor {
  public:
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
-    ctx.Reply(CloneMessage(message));
+    if (ctx.Sender() && !Is<DeadLetter>(message) && !Is<Terminated>(message)) {
+      ctx.Reply(CloneMessage(message));
+    }
     return absl::OkStatus();
   }
 };

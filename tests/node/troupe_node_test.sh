@@ -17,7 +17,13 @@ start_node() {
   pid=$!
   exec 3<"$dir/out"
   ready=""
-  read -r -t 10 -u 3 ready || fail "no ready line within 10 s"
+  # Log lines (stderr) may come first; the ready line is the node's first
+  # line on stdout.
+  local deadline=$((SECONDS + 10))
+  while [ "$SECONDS" -lt "$deadline" ] && read -r -t 10 -u 3 ready; do
+    [[ "$ready" == "troupe node listening on "* ]] && return
+  done
+  fail "no ready line within 10 s (last line: '$ready')"
 }
 
 # Reads the node's remaining output until it closes (10 s at most; the node

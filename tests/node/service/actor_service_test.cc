@@ -450,6 +450,64 @@ TEST_F(ActorServiceTest, InboxAsksKeepOrderWithTellsAndReportErrors) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+// Once the client closes its side, what is queued for it still goes out,
+// in order, and the call ends; what arrives later becomes dead letters:
+// nothing vanishes. Watchers of the inbox hear that it stopped.
+TEST_F(ActorServiceTest, InboxClosedByTheClientLosesNothingSilently) {
+  v1::Pid echo = MustSpawn("echo", "e");
+  auto dead_letters = [this] {
+    v1::StatsReply stats;
+    grpc::ClientContext context;
+    Bound(&context);
+    EXPECT_TRUE(stub_->Stats(&context, v1::StatsRequest(), &stats).ok());
+    return stats.dead_letters();
+  };
+  const uint64_t dead_before = dead_letters();
+
+  grpc::ClientContext context;
+  Bound(&context);
+  auto stream = stub_->Inbox(&context);
+  v1::InboxEvent event;
+  ASSERT_TRUE(stream->Read(&event));
+  const v1::Pid inbox = event.inbox();
+
+  v1::WatchRequest watch;
+  *watch.mutable_target() = inbox;
+  grpc::ClientContext watch_context;
+  Bound(&watch_context);
+  auto watcher = stub_->Watch(&watch_context, watch);
+  watcher->WaitForInitialMetadata();
+
+  // 50 tells, then the client closes its side at once.
+  constexpr int kTells = 50;
+  v1::InboxRequest request;
+  *request.mutable_tell()->mutable_target() = echo;
+  for (int i = 0; i < kTells; ++i) {
+    *request.mutable_tell()->mutable_message() = Pack(Str(std::to_string(i)));
+    ASSERT_TRUE(stream->Write(request));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  int replies = 0;
+  while (stream->Read(&event)) {
+    StringValue text;
+    ASSERT_TRUE(event.delivery().message().UnpackTo(&text));
+    EXPECT_EQ(text.value(), std::to_string(replies));  // in order, no gaps
+    ++replies;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+
+  v1::Terminated terminated;
+  ASSERT_TRUE(watcher->Read(&terminated));
+  EXPECT_EQ(terminated.reason(), v1::STOPPED);
+  EXPECT_EQ(terminated.ref().id(), inbox.id());
+  EXPECT_TRUE(watcher->Finish().ok());
+
+  // An ask behind the 50 tells: once answered, the echo has replied to all.
+  Any answer;
+  ASSERT_TRUE(Ask(echo, Pack(Str("done?")), &answer).ok());
+  EXPECT_EQ(replies + static_cast<int>(dead_letters() - dead_before), kTells);
+}
+
 TEST_F(ActorServiceTest, TopicDropsSubscribersThatTerminate) {
   v1::Pid topic = MustSpawn("topic", "t");
   v1::Pid echo = MustSpawn("echo", "subscriber");

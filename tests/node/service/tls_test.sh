@@ -42,6 +42,8 @@ start_node() {
 start_node a node-a ca
 start_node b node-b ca
 start_node c stranger other
+printf 's3cret\n' >"$dir/secret"
+start_node d node-a ca --secret_file="$dir/secret"
 
 # expect CODE -- troupectl args
 expect() {
@@ -50,19 +52,29 @@ expect() {
   [ "$rc" = "$code" ] || fail "troupectl $*: exit $rc, expected $code: $out"
 }
 
-expect 0 -- --node="$addr_a" --tls_ca="$dir/ca.pem" stats
-expect 0 -- --node="$addr_a" --tls_ca="$dir/ca.pem" --tls_cert="$dir/client.pem" --tls_key="$dir/client.key" stats
+client_cert=(--tls_ca="$dir/ca.pem" --tls_cert="$dir/client.pem" --tls_key="$dir/client.key")
+expect 0 -- --node="$addr_a" "${client_cert[@]}" stats
+# TLS without a secret: trusting the CA is not enough, a client presents a
+# certificate the CA signed.
+expect 6 -- --node="$addr_a" --tls_ca="$dir/ca.pem" stats
+grep -q "present a certificate" <<<"$out" || fail "no-certificate message: $out"
+# TLS with a secret: the secret identifies the client.
+expect 0 -- --node="$addr_d" --tls_ca="$dir/ca.pem" --secret_file="$dir/secret" stats
+expect 6 -- --node="$addr_d" --tls_ca="$dir/ca.pem" stats
 expect 3 -- --node="$addr_a" stats                             # plaintext
-expect 3 -- --node="$addr_a" --tls_ca="$dir/other.pem" stats    # does not trust A
+expect 3 -- --node="$addr_a" --tls_ca="$dir/other.pem" \
+  --tls_cert="$dir/client.pem" --tls_key="$dir/client.key" stats  # does not trust A
 expect 3 -- --node="$addr_a" --tls_ca="$dir/ca.pem" \
   --tls_cert="$dir/stranger.pem" --tls_key="$dir/stranger.key" stats  # cert from another CA
 expect 2 -- --node="$addr_a" --tls_ca="$dir/ca.pem" --tls_cert="$dir/client.pem" stats
 
 # A links to B over mutual TLS: spawn on B through A.
-expect 0 -- --node="$addr_a" --tls_ca="$dir/ca.pem" spawn counter far --on="$addr_b"
+expect 0 -- --node="$addr_a" "${client_cert[@]}" spawn counter far --on="$addr_b"
 grep -q "^troupe://$addr_b/far\$" <<<"$out" || fail "spawn on B through A: $out"
 # C (another CA) cannot link to A.
-expect 3 -- --node="$addr_c" --tls_ca="$dir/other.pem" spawn counter --on="$addr_a"
+make_cert other stranger-client
+expect 3 -- --node="$addr_c" --tls_ca="$dir/other.pem" --tls_cert="$dir/stranger-client.pem" \
+  --tls_key="$dir/stranger-client.key" spawn counter --on="$addr_a"
 
 # Flags: TLS needs all three on a node; with TLS a public bind is allowed.
 out="$("$node_bin" --listen=127.0.0.1:0 --tls_ca="$dir/ca.pem" 2>&1)"; rc=$?
