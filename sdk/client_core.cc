@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/remote/cluster_auth.h"
+#include "node/remote/grpc_lifetime.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/process.h"
@@ -232,6 +233,7 @@ class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
 }  // namespace
 
 ClientCore::ClientCore(ClientOptions options) : options_(std::move(options)) {
+  KeepGrpcAlive();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   channel_ = grpc::CreateCustomChannel(

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "node/remote/cluster_auth.h"
+#include "node/remote/grpc_lifetime.h"
 #include "node/runtime/incarnation.h"
 
 namespace troupe {
@@ -51,6 +52,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
     }
   }
 
+  KeepGrpcAlive();
   std::unique_ptr<Node> node(new Node());
   node->link_service_ = Remoting::NewService();
   int bound_port = 0;
