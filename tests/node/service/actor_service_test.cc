@@ -574,6 +574,8 @@ TEST_F(ActorServiceTest, OneNodeServesTheCluster) {
   std::unique_ptr<NodeServer> b = StartNode();
   ASSERT_NE(b, nullptr);
 
+  v1::Pid near = MustSpawn("echo", "near");
+  EXPECT_EQ(near.address(), node_->address());
   v1::Pid remote;
   grpc::Status spawned = Spawn("counter", "far", &remote, nullptr, b->address());
   ASSERT_TRUE(spawned.ok()) << spawned.error_message();
