@@ -1,0 +1,110 @@
+#include "examples/common/example_cluster.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "node/runtime/logging.h"
+#include "node/service/node_main.h"
+
+namespace troupe::examples {
+namespace {
+
+constexpr char kChildFlag[] = "--example_role=node";
+constexpr char kReady[] = "troupe node listening on ";
+
+absl::StatusOr<std::string> SelfPath() {
+  char path[4096];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) {
+    return absl::InternalError("cannot find this program's path");
+  }
+  return std::string(path, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+bool RunAsChildNode(int argc, char** argv, int* exit_code) {
+  std::vector<char*> rest;
+  bool child = false;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], kChildFlag) == 0) {
+      child = true;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (!child) {
+    return false;
+  }
+  rest.push_back(nullptr);
+  *exit_code = NodeMain(static_cast<int>(rest.size()) - 1, rest.data());
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<ExampleCluster>> ExampleCluster::Start(
+    int others) {
+  // An example's output is its story: the nodes log errors only, unless
+  // the user asks for more (TROUPE_LOG=info). The children inherit it.
+  if (std::getenv("TROUPE_LOG") == nullptr) {
+    setenv("TROUPE_LOG", "error", 0);
+    SetMinLogSeverity(LogSeverity::kError);
+  }
+  auto cluster = std::unique_ptr<ExampleCluster>(new ExampleCluster());
+  NodeServerOptions options;
+  options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<NodeServer>> a = NodeServer::Start(options);
+  if (!a.ok()) {
+    return a.status();
+  }
+  cluster->a_ = *std::move(a);
+  absl::StatusOr<std::string> self = SelfPath();
+  if (!self.ok()) {
+    return self.status();
+  }
+  for (int i = 0; i < others; ++i) {
+    auto process = testing::ChildProcess::Start(
+        *self, {kChildFlag, "--listen=127.0.0.1:0"});
+    if (!process.ok()) {
+      return process.status();
+    }
+    absl::StatusOr<std::string> ready =
+        (*process)->ReadLineStartingWith(kReady, absl::Seconds(30));
+    if (!ready.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "node process ", i + 1, " did not start: ", ready.status().message()));
+    }
+    // "troupe node listening on ADDR incarnation N"
+    std::string address = ready->substr(std::strlen(kReady));
+    address = address.substr(0, address.find(' '));
+    cluster->children_.push_back(Child{*std::move(process), address});
+  }
+  return cluster;
+}
+
+ExampleCluster::~ExampleCluster() {
+  for (Child& child : children_) {
+    child.process->Signal(SIGTERM);
+  }
+  for (Child& child : children_) {
+    (void)child.process->Wait(absl::Seconds(10));  // else killed when freed
+  }
+  children_.clear();
+  a_.reset();
+}
+
+void ExampleCluster::Kill(size_t i) {
+  children_[i].process->Signal(SIGKILL);
+  (void)children_[i].process->Wait(absl::Seconds(10));
+}
+
+std::string Now() {
+  return absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::LocalTimeZone());
+}
+
+}  // namespace troupe::examples

@@ -1,0 +1,54 @@
+// ExampleCluster: the node processes an example runs on. An example is one
+// binary in two roles. Run as the user runs it, it is node A, in process,
+// and starts the other nodes as child processes of itself; each of those
+// runs the same binary as a plain troupe node (NodeMain), so every node has
+// the example's kinds. The children are stopped (SIGTERM, then reaped) when
+// the cluster goes away.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "node/service/node_server.h"
+#include "tests/testing/child_process.h"
+
+namespace troupe::examples {
+
+// Call first thing in main: in the child role it runs the node and returns
+// its exit code in `*exit_code` (then main returns it); otherwise it
+// returns false and main goes on as the example.
+bool RunAsChildNode(int argc, char** argv, int* exit_code);
+
+class ExampleCluster {
+ public:
+  // Starts node A in this process and `others` node processes. Unless
+  // TROUPE_LOG is set, the nodes log errors only.
+  static absl::StatusOr<std::unique_ptr<ExampleCluster>> Start(int others);
+  // Stops the child nodes (SIGTERM; SIGKILL after 10 s) and node A.
+  ~ExampleCluster();
+
+  NodeServer& a() { return *a_; }
+  ActorSystem& system() { return a_->node().system(); }
+  // The address of child node `i` (0-based).
+  const std::string& node(size_t i) const { return children_[i].address; }
+  size_t size() const { return children_.size(); }
+  // kill -9 of child node `i`.
+  void Kill(size_t i);
+
+ private:
+  struct Child {
+    std::unique_ptr<testing::ChildProcess> process;
+    std::string address;
+  };
+
+  std::unique_ptr<NodeServer> a_;
+  std::vector<Child> children_;
+};
+
+// "HH:MM:SS.mmm", local time, for example output.
+std::string Now();
+
+}  // namespace troupe::examples
