@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/runtime/logging.h"
+#include "node/service/command_line.h"
 #include "node/service/node_main.h"
 
 namespace troupe::examples {
@@ -29,7 +30,8 @@ absl::StatusOr<std::string> SelfPath() {
 
 }  // namespace
 
-bool RunAsChildNode(int argc, char** argv, int* exit_code) {
+int ExampleMain(int argc, char** argv, const char* usage,
+                const std::function<int()>& run) {
   std::vector<char*> rest;
   bool child = false;
   for (int i = 0; i < argc; ++i) {
@@ -39,12 +41,12 @@ bool RunAsChildNode(int argc, char** argv, int* exit_code) {
       rest.push_back(argv[i]);
     }
   }
-  if (!child) {
-    return false;
+  if (child) {
+    rest.push_back(nullptr);
+    return NodeMain(static_cast<int>(rest.size()) - 1, rest.data());
   }
-  rest.push_back(nullptr);
-  *exit_code = NodeMain(static_cast<int>(rest.size()) - 1, rest.data());
-  return true;
+  ParseCommandLine(usage, argc, argv);
+  return run();
 }
 
 absl::StatusOr<std::unique_ptr<ExampleCluster>> ExampleCluster::Start(

@@ -6,6 +6,7 @@
 // the cluster goes away.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +18,10 @@
 
 namespace troupe::examples {
 
-// Call first thing in main: in the child role it runs the node and returns
-// its exit code in `*exit_code` (then main returns it); otherwise it
-// returns false and main goes on as the example.
-bool RunAsChildNode(int argc, char** argv, int* exit_code);
+// An example's main: in the child role runs the node; otherwise parses the
+// command line (`usage` for --help) and returns `run()`.
+int ExampleMain(int argc, char** argv, const char* usage,
+                const std::function<int()>& run);
 
 class ExampleCluster {
  public:

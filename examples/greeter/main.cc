@@ -12,7 +12,6 @@
 #include "examples/common/example_cluster.h"
 #include "node/runtime/actor_context.h"
 #include "node/runtime/actor_system.h"
-#include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_actor.h"
 
@@ -84,14 +83,10 @@ TROUPE_REGISTER_KIND("greeter", "answers a name with \"Hello <name>!\"",
                      troupe::NoInit<troupe::examples::Greeter>("greeter"));
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  if (troupe::examples::RunAsChildNode(argc, argv, &exit_code)) {
-    return exit_code;
-  }
-  troupe::ParseCommandLine(
+  return troupe::examples::ExampleMain(
+      argc, argv,
       "actorio's hello world across two nodes: node A asks a Greeter on\n"
       "node B and prints the answer.\n"
       "  bazel run //examples/greeter [-- --name=Ada]",
-      argc, argv);
-  return troupe::examples::Run();
+      troupe::examples::Run);
 }

@@ -30,7 +30,6 @@
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
-#include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_actor.h"
 
@@ -380,15 +379,11 @@ TROUPE_REGISTER_KIND("worker",
                      troupe::examples::MakeWorker);
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  if (troupe::examples::RunAsChildNode(argc, argv, &exit_code)) {
-    return exit_code;
-  }
-  troupe::ParseCommandLine(
+  return troupe::examples::ExampleMain(
+      argc, argv,
       "actorio's manager (one worker per request on another node) and\n"
       "pyctor's master/worker (a worker's node is killed; its job is done\n"
       "by the other worker), across three nodes.\n"
       "  bazel run //examples/manager_workers",
-      argc, argv);
-  return troupe::examples::Run();
+      troupe::examples::Run);
 }

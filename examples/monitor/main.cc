@@ -22,7 +22,6 @@
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
-#include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_actor.h"
 
@@ -247,15 +246,11 @@ TROUPE_REGISTER_KIND("monitor",
                      troupe::examples::MakeMonitor);
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  if (troupe::examples::RunAsChildNode(argc, argv, &exit_code)) {
-    return exit_code;
-  }
-  troupe::ParseCommandLine(
+  return troupe::examples::ExampleMain(
+      argc, argv,
       "pactor's Monitor across three nodes: monitors on nodes B and C poll\n"
       "with self-sent delayed messages and report to an aggregator on node\n"
       "A; closing handles the queued messages first.\n"
       "  bazel run //examples/monitor [-- --polls=5 --interval=50ms]",
-      argc, argv);
-  return troupe::examples::Run();
+      troupe::examples::Run);
 }

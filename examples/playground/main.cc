@@ -20,7 +20,6 @@
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
-#include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_actor.h"
 
@@ -234,14 +233,10 @@ TROUPE_REGISTER_KIND("student",
                      troupe::examples::MakeStudent);
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  if (troupe::examples::RunAsChildNode(argc, argv, &exit_code)) {
-    return exit_code;
-  }
-  troupe::ParseCommandLine(
+  return troupe::examples::ExampleMain(
+      argc, argv,
       "pyctor's playground across two nodes: a Teacher on node A, Mike on\n"
       "node A and Sarah on node B play ping-pong until one says bye.\n"
       "  bazel run //examples/playground [-- --delay=1s --seed=7]",
-      argc, argv);
-  return troupe::examples::Run();
+      troupe::examples::Run);
 }

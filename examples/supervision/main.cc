@@ -20,7 +20,6 @@
 #include "node/runtime/envelope.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
-#include "node/service/command_line.h"
 #include "node/service/kinds.h"
 #include "node/service/node_actor.h"
 
@@ -398,16 +397,12 @@ TROUPE_REGISTER_KIND("grandparent",
                      troupe::examples::MakeGrandparent);
 
 int main(int argc, char** argv) {
-  int exit_code = 0;
-  if (troupe::examples::RunAsChildNode(argc, argv, &exit_code)) {
-    return exit_code;
-  }
-  troupe::ParseCommandLine(
+  return troupe::examples::ExampleMain(
+      argc, argv,
       "the actors library's supervision on node B, driven from node A: a\n"
       "worker's failures are resumed, restarted or stopped by its parent's\n"
       "strategy, escalation reaches the grandparent, and a restart limit\n"
       "ends in stop.\n"
       "  bazel run //examples/supervision",
-      argc, argv);
-  return troupe::examples::Run();
+      troupe::examples::Run);
 }
