@@ -27,7 +27,7 @@
 
 namespace troupe {
 
-class InboundWatches;
+class FrameDelivery;
 class Remoting;
 
 class InboundLink final
@@ -59,15 +59,13 @@ class InboundLink final
   ~InboundLink() override;
   // The first frame: a valid Hello, or the call ends.
   bool Handshake(const v1::Frame& frame);
-  void Deliver(const v1::Frame& frame);
   // Starts writing `frame` unless a write is in flight or the call is
   // ending; false when it did not.
   bool TryWrite(const v1::Frame& frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Remoting* const remoting_;
-  const std::shared_ptr<InboundWatches> watches_;
   std::string peer_address_;  // set by the reading thread before Register
-  uint64_t peer_incarnation_ = 0;
+  std::unique_ptr<FrameDelivery> delivery_;  // set with peer_address_
   bool registered_ = false;  // read side only
   grpc::ByteBuffer read_buffer_;
   v1::Frame read_frame_;

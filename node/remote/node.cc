@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/remote/cluster_auth.h"
 #include "node/remote/grpc_lifetime.h"
+#include "node/remote/wire_codec.h"
 #include "node/runtime/incarnation.h"
 
 namespace troupe {
@@ -53,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   }
 
   KeepGrpcAlive();
+  LimitProtobufLogs();
   std::unique_ptr<Node> node(new Node());
   node->link_service_ = Remoting::NewService();
   int bound_port = 0;

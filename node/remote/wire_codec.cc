@@ -5,9 +5,14 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include <atomic>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/stubs/logging.h"
+#include "node/runtime/logging.h"
 #include "google/protobuf/descriptor.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
@@ -127,6 +132,40 @@ void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer) {
 bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame) {
   grpc::ProtoBufferReader reader(buffer);
   return frame->ParseFromZeroCopyStream(&reader);
+}
+
+namespace {
+
+void RateLimitedProtobufLog(google::protobuf::LogLevel level,
+                            const char* /*file*/, int /*line*/,
+                            const std::string& message) {
+  static std::atomic<int64_t> last_ms{-1000};
+  static std::atomic<uint64_t> dropped{0};
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  int64_t last = last_ms.load(std::memory_order_relaxed);
+  if (level != google::protobuf::LOGLEVEL_FATAL &&
+      (now_ms - last < 1000 ||
+       !last_ms.compare_exchange_strong(last, now_ms))) {
+    dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const uint64_t skipped = dropped.exchange(0, std::memory_order_relaxed);
+  Log(level >= google::protobuf::LOGLEVEL_ERROR ? LogSeverity::kError
+                                                : LogSeverity::kWarning,
+      absl::StrCat("protobuf: ", message,
+                   skipped > 0 ? absl::StrCat(" (and ", skipped,
+                                              " protobuf lines dropped)")
+                               : ""));
+}
+
+}  // namespace
+
+void LimitProtobufLogs() {
+  static const bool installed = [] {
+    google::protobuf::SetLogHandler(&RateLimitedProtobufLog);
+    return true;
+  }();
+  (void)installed;
 }
 
 }  // namespace troupe

@@ -71,5 +71,11 @@ void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer);
 // Parses `buffer` into `frame`; false when the bytes are not a Frame.
 bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame);
 
+// protobuf's parser logs an error line for each string field with invalid
+// UTF-8, so a peer or client could flood a node's log. Routes protobuf's
+// log lines through troupe's log, at most one a second (the count of the
+// ones dropped goes with the next). Idempotent; process-wide.
+void LimitProtobufLogs();
+
 
 }  // namespace troupe

@@ -1,0 +1,245 @@
+#include "node/remote/frame_delivery.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/any.pb.h"
+#include "node/remote/endpoint.h"
+#include "node/remote/remoting.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/envelope.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+
+// The peer's watches of local actors, keyed by the pid as the peer named
+// it. Shared with the RemoteWatchers, which remove themselves when their
+// watch fires, even after the link is gone.
+class InboundWatches {
+ public:
+  using Key = std::pair<std::string, uint64_t>;
+  struct Entry {
+    ActorRef target;
+    ActorRef watcher;
+  };
+
+  bool Insert(Key key, Entry entry) {
+    MutexLock lock(&mu_);
+    return !closed_ && entries_.emplace(std::move(key), std::move(entry)).second;
+  }
+  bool Contains(const Key& key) {
+    MutexLock lock(&mu_);
+    return entries_.contains(key);
+  }
+  std::optional<Entry> Remove(const Key& key) {
+    MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      return std::nullopt;
+    }
+    Entry entry = std::move(it->second);
+    entries_.erase(it);
+    return entry;
+  }
+  void RemoveIfWatcher(const Key& key, const Process* watcher) {
+    MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.watcher.process() == watcher) {
+      entries_.erase(it);
+    }
+  }
+  // Empties the table for good.
+  std::vector<Entry> Close() {
+    MutexLock lock(&mu_);
+    closed_ = true;
+    std::vector<Entry> all;
+    for (auto& [key, entry] : entries_) {
+      all.push_back(std::move(entry));
+    }
+    entries_.clear();
+    return all;
+  }
+
+ private:
+  Mutex mu_;
+  absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+namespace {
+
+// Stands for the peer in a local actor's watcher set: when the actor ends,
+// it sends TERMINATED back to the peer, naming the actor as the peer's
+// WATCH did.
+class RemoteWatcher final : public Process {
+ public:
+  RemoteWatcher(std::shared_ptr<Endpoint> peer, std::string id,
+                uint64_t peer_incarnation, v1::Pid named,
+                std::weak_ptr<InboundWatches> table, InboundWatches::Key key)
+      : Process(peer->interned_address(), std::move(id), peer_incarnation),
+        peer_(std::move(peer)),
+        named_(std::move(named)),
+        table_(std::move(table)),
+        key_(std::move(key)) {}
+
+  void SendUser(EnvelopePtr /*envelope*/) override {}  // never a sender
+  void SendSystem(SystemMessagePtr message) override {
+    if (message->kind != SystemKind::kTerminated) {
+      return;
+    }
+    if (std::shared_ptr<InboundWatches> table = table_.lock()) {
+      table->RemoveIfWatcher(key_, this);
+    }
+    peer_->SendTerminated(named_, message->reason);
+  }
+  bool IsTerminated() const override { return false; }
+
+ private:
+  const std::shared_ptr<Endpoint> peer_;
+  const v1::Pid named_;
+  const std::weak_ptr<InboundWatches> table_;
+  const InboundWatches::Key key_;
+};
+
+}  // namespace
+
+FrameDelivery::FrameDelivery(Remoting* remoting, std::string peer_address,
+                             uint64_t peer_incarnation)
+    : remoting_(remoting),
+      peer_address_(std::move(peer_address)),
+      peer_incarnation_(peer_incarnation),
+      watches_(std::make_shared<InboundWatches>()) {}
+
+FrameDelivery::~FrameDelivery() {
+  // The peer's watches end with its link.
+  for (InboundWatches::Entry& entry : watches_->Close()) {
+    entry.target.process()->SendSystem(
+        MakeSystem(SystemKind::kUnwatch, entry.watcher));
+  }
+}
+
+void FrameDelivery::Deliver(const v1::Frame& frame) {
+  ActorSystem& system = remoting_->system();
+  const int ref_count = frame.refs_size();
+  // Each ref and type is resolved once per frame, when first used.
+  std::vector<ActorRef> locals(ref_count);
+  std::vector<ActorRef> senders(ref_count);
+  std::vector<const google::protobuf::Message*> prototypes(frame.types_size());
+  std::vector<bool> looked_up(frame.types_size());
+  auto local = [&](uint32_t index) -> const ActorRef* {
+    if (index == 0 || index > static_cast<uint32_t>(ref_count)) {
+      return nullptr;
+    }
+    ActorRef& ref = locals[index - 1];
+    if (!ref) {
+      const v1::Pid& pid = frame.refs(index - 1);
+      ref = system.ResolveLocal(pid.id(), pid.incarnation());
+    }
+    return &ref;
+  };
+
+  for (const v1::Envelope& envelope : frame.envelopes()) {
+    const uint32_t index = envelope.ref();
+    if (index == 0 || index > static_cast<uint32_t>(ref_count)) {
+      remoting_->ReportMalformed(
+          peer_address_, absl::StrCat("skipped an envelope naming ref ", index,
+                                      " of a frame with ", ref_count));
+      continue;
+    }
+    switch (envelope.control()) {
+      case v1::USER: {
+        ActorRef sender;
+        if (const uint32_t s = envelope.sender();
+            s != 0 && s <= static_cast<uint32_t>(ref_count)) {
+          if (!senders[s - 1]) {
+            senders[s - 1] = system.Resolve(FromProto(frame.refs(s - 1)));
+          }
+          sender = senders[s - 1];
+        }
+        const uint32_t type = envelope.type();
+        if (type == 0 || type > static_cast<uint32_t>(frame.types_size())) {
+          remoting_->ReportMalformed(
+              peer_address_,
+              absl::StrCat("skipped a message naming type ", type,
+                           " of a frame with ", frame.types_size()));
+          continue;
+        }
+        if (!looked_up[type - 1]) {
+          looked_up[type - 1] = true;
+          prototypes[type - 1] = FindPrototype(frame.types(type - 1));
+        }
+        const ActorRef& target = *local(index);
+        const google::protobuf::Message* prototype = prototypes[type - 1];
+        MessagePtr message;
+        if (prototype != nullptr) {
+          message.reset(prototype->New());
+          if (!message->ParseFromString(envelope.payload())) {
+            message = nullptr;
+          }
+        }
+        if (message == nullptr) {
+          // Kept as an Any, so the dead letter still says what it was.
+          auto any = std::make_unique<google::protobuf::Any>();
+          any->set_type_url(absl::StrCat(kTypeUrlPrefix, frame.types(type - 1)));
+          any->set_value(envelope.payload());
+          system.DeadLetter(
+              target, MakeEnvelope(std::move(any), std::move(sender)),
+              prototype == nullptr
+                  ? absl::StrCat("message type '", frame.types(type - 1),
+                                 "' is not linked into this node")
+                  : absl::StrCat("payload does not parse as ",
+                                 frame.types(type - 1)));
+          continue;
+        }
+        target.process()->SendUser(
+            MakeEnvelope(std::move(message), std::move(sender)));
+        break;
+      }
+      case v1::STOP:
+        local(index)->process()->SendSystem(
+            MakeSystem(SystemKind::kStop, ActorRef()));
+        break;
+      case v1::WATCH: {
+        const v1::Pid& named = frame.refs(index - 1);
+        InboundWatches::Key key(named.id(), named.incarnation());
+        if (watches_->Contains(key)) {
+          break;  // watched already
+        }
+        ActorRef watcher(std::make_shared<RemoteWatcher>(
+            remoting_->EndpointFor(peer_address_),
+            remoting_->NewWatcherId(), peer_incarnation_, named, watches_,
+            key));
+        const ActorRef& target = *local(index);
+        if (watches_->Insert(std::move(key), {target, watcher})) {
+          target.process()->SendSystem(
+              MakeSystem(SystemKind::kWatch, watcher));
+        }
+        break;
+      }
+      case v1::UNWATCH: {
+        const v1::Pid& named = frame.refs(index - 1);
+        if (std::optional<InboundWatches::Entry> entry = watches_->Remove(
+                InboundWatches::Key(named.id(), named.incarnation()))) {
+          entry->target.process()->SendSystem(
+              MakeSystem(SystemKind::kUnwatch, entry->watcher));
+        }
+        break;
+      }
+      case v1::TERMINATED:
+        remoting_->EndpointFor(peer_address_)
+            ->OnTerminated(frame.refs(index - 1), envelope.reason());
+        break;
+      default:
+        remoting_->ReportMalformed(
+            peer_address_,
+            absl::StrCat("skipped an envelope of unknown control ",
+                         static_cast<int>(envelope.control())));
+        break;
+    }
+  }
+}
+
+}  // namespace troupe
