@@ -43,9 +43,7 @@ absl::StatusOr<ActorRef> Client::Spawn(absl::string_view kind,
     request.mutable_init()->PackFrom(*init);
   }
   v1::Pid pid;
-  grpc::ClientContext context;
-  core_->Prepare(&context, core_->options().call_timeout);
-  if (absl::Status s = FromGrpc(core_->stub().Spawn(&context, request, &pid));
+  if (absl::Status s = core_->Call(&v1::ActorService::Stub::Spawn, request, &pid);
       !s.ok()) {
     return s;
   }
@@ -58,9 +56,8 @@ absl::StatusOr<ActorRef> Client::Lookup(absl::string_view name,
   request.set_name(std::string(name));
   request.set_node(std::string(node));
   v1::Pid pid;
-  grpc::ClientContext context;
-  core_->Prepare(&context, core_->options().call_timeout);
-  if (absl::Status s = FromGrpc(core_->stub().Lookup(&context, request, &pid));
+  if (absl::Status s =
+          core_->Call(&v1::ActorService::Stub::Lookup, request, &pid);
       !s.ok()) {
     return s;
   }
@@ -82,9 +79,7 @@ absl::Status Client::Stop(const ActorRef& ref, bool graceful) {
   *request.mutable_target() = ToProto(ref.pid());
   request.set_graceful(graceful);
   v1::StopReply reply;
-  grpc::ClientContext context;
-  core_->Prepare(&context, core_->options().call_timeout);
-  return FromGrpc(core_->stub().Stop(&context, request, &reply));
+  return core_->Call(&v1::ActorService::Stub::Stop, request, &reply);
 }
 
 void Client::Watch(const ActorRef& ref) { core_->Watch(ref); }
@@ -95,10 +90,8 @@ absl::StatusOr<Inbox::Received> Client::Receive(absl::Duration timeout) {
 
 absl::StatusOr<v1::StatsReply> Client::Stats() {
   v1::StatsReply stats;
-  grpc::ClientContext context;
-  core_->Prepare(&context, core_->options().call_timeout);
-  if (absl::Status s = FromGrpc(
-          core_->stub().Stats(&context, v1::StatsRequest(), &stats));
+  if (absl::Status s = core_->Call(&v1::ActorService::Stub::Stats,
+                                   v1::StatsRequest(), &stats);
       !s.ok()) {
     return s;
   }

@@ -232,12 +232,13 @@ class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
 
 }  // namespace
 
-ClientCore::ClientCore(ClientOptions options) : options_(std::move(options)) {
+ClientCore::ClientCore(ClientOptions options)
+    : options_(std::move(options)), auth_(options_.secret, options_.tls) {
   KeepGrpcAlive();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   channel_ = grpc::CreateCustomChannel(
-      options_.node, ClientCredentials(options_.tls), args);
+      options_.node, auth_.LinkCredentials(), args);
   stub_ = v1::ActorService::NewStub(channel_);
 }
 
@@ -312,9 +313,7 @@ void ClientCore::Prepare(grpc::ClientContext* context,
   if (timeout != absl::InfiniteDuration()) {
     context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   }
-  if (!options_.secret.empty()) {
-    context->AddMetadata(kSecretMetadataKey, options_.secret);
-  }
+  auth_.AddTo(context);
 }
 
 void ClientCore::SendTell(const Pid& target, const Message& message,

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "node/remote/cluster_auth.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/sync.h"
@@ -48,6 +49,15 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
   ActorRef RefFor(const Pid& pid);
   // A client context with the secret and `timeout` as deadline.
   void Prepare(grpc::ClientContext* context, absl::Duration timeout) const;
+  // A unary call with call_timeout, its status as absl's.
+  template <typename Request, typename Reply>
+  absl::Status Call(grpc::Status (v1::ActorService::Stub::*method)(
+                        grpc::ClientContext*, const Request&, Reply*),
+                    const Request& request, Reply* reply) {
+    grpc::ClientContext context;
+    Prepare(&context, options_.call_timeout);
+    return FromGrpc((stub_.get()->*method)(&context, request, reply));
+  }
 
   // Sends on the inbox stream (in order); dropped with a log line once the
   // stream is gone.
@@ -83,6 +93,7 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
   class InboxStream;
 
   const ClientOptions options_;
+  const ClusterAuth auth_;  // the secret and TLS the calls carry
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ActorService::Stub> stub_;
   TimerScheduler timers_;

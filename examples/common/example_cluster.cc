@@ -4,13 +4,17 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/runtime/logging.h"
+#include "node/runtime/system_messages.h"
 #include "node/service/command_line.h"
+#include "node/service/kinds.h"
+#include "node/service/node_actor.h"
 #include "node/service/node_main.h"
 
 namespace troupe::examples {
@@ -103,6 +107,29 @@ ExampleCluster::~ExampleCluster() {
 void ExampleCluster::Kill(size_t i) {
   children_[i].process->Signal(SIGKILL);
   (void)children_[i].process->Wait(absl::Seconds(10));
+}
+
+absl::StatusOr<ActorRef> ExampleCluster::SpawnOn(
+    size_t i, const std::string& kind, const std::string& name,
+    const google::protobuf::Message* init) {
+  v1::SpawnRequest spawn;
+  spawn.set_kind(kind);
+  spawn.set_name(name);
+  spawn.set_node(node(i));
+  if (init != nullptr) {
+    spawn.mutable_init()->PackFrom(*init);
+  }
+  std::promise<absl::StatusOr<v1::Pid>> spawned;
+  SpawnOrLookupOnNode(system(), KindRegistry::Global(), SpawnOptions(), spawn,
+                      absl::Seconds(30),
+                      [&spawned](absl::StatusOr<v1::Pid> pid) {
+                        spawned.set_value(std::move(pid));
+                      });
+  absl::StatusOr<v1::Pid> pid = spawned.get_future().get();
+  if (!pid.ok()) {
+    return pid.status();
+  }
+  return system().Resolve(FromProto(*pid));
 }
 
 std::string Now() {

@@ -39,6 +39,13 @@ class ExampleCluster {
   // kill -9 of child node `i`.
   void Kill(size_t i);
 
+  // Spawns `kind` named `name` (with `init` when not null) on child node
+  // `i`, through its node actor, and waits for the ref.
+  absl::StatusOr<ActorRef> SpawnOn(size_t i, const std::string& kind,
+                                   const std::string& name,
+                                   const google::protobuf::Message* init =
+                                       nullptr);
+
  private:
   struct Child {
     std::unique_ptr<testing::ChildProcess> process;

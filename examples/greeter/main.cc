@@ -13,7 +13,6 @@
 #include "node/runtime/actor_context.h"
 #include "node/runtime/actor_system.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 
 ABSL_FLAG(std::string, name, "World", "who to greet");
 
@@ -44,24 +43,12 @@ int Run() {
     return Fail(cluster.status());
   }
   ActorSystem& system = (*cluster)->system();
-  const std::string node_b = (*cluster)->node(0);
-
-  // Spawn the Greeter on node B: ask B's node actor, as any node can.
-  v1::SpawnRequest spawn;
-  spawn.set_kind("greeter");
-  spawn.set_name("Greeter");
-  const ActorRef b = system.Resolve(Pid{node_b, std::string(kNodeActorName), 0});
-  absl::StatusOr<MessagePtr> spawned =
-      system.Ask(b, spawn, absl::Seconds(10)).get();
+  // Spawn the Greeter on node B by kind: an ask to B's node actor.
+  absl::StatusOr<ActorRef> spawned = (*cluster)->SpawnOn(0, "greeter", "Greeter");
   if (!spawned.ok()) {
     return Fail(spawned.status());
   }
-  const auto* pid = As<v1::Pid>(**spawned);
-  if (pid == nullptr) {
-    return Fail(absl::InternalError(absl::StrCat(
-        "node B answered the spawn with ", TypeName(**spawned))));
-  }
-  const ActorRef greeter = system.Resolve(FromProto(*pid));
+  const ActorRef greeter = *spawned;
   std::printf("node A (%s) asks the Greeter on node B: %s\n",
               (*cluster)->a().address().c_str(), greeter.ToString().c_str());
 

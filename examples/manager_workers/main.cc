@@ -43,10 +43,6 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-ActorRef NodeActorOf(ActorSystem& system, const std::string& node) {
-  return system.Resolve(Pid{node, std::string(kNodeActorName), 0});
-}
-
 // --- Part 1 -----------------------------------------------------------------
 
 // Sleeps (a timer, not a blocked thread), answers the request's sender,
@@ -299,14 +295,12 @@ bool PartTwo(ExampleCluster& cluster) {
   *init.mutable_master() = ToProto(master->pid());
   init.set_work_ms(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_work)));
   for (size_t i = 0; i < 2; ++i) {
-    v1::SpawnRequest spawn;
-    spawn.set_kind("worker");
-    spawn.set_name(i == 0 ? "worker-B" : "worker-C");
-    spawn.mutable_init()->PackFrom(init);
-    if (!system.Ask(NodeActorOf(system, cluster.node(i)), spawn, kWait)
-             .get()
-             .ok()) {
-      std::printf("  could not spawn %s\n", spawn.name().c_str());
+    const std::string name = i == 0 ? "worker-B" : "worker-C";
+    if (absl::StatusOr<ActorRef> worker =
+            cluster.SpawnOn(i, "worker", name, &init);
+        !worker.ok()) {
+      std::printf("  could not spawn %s: %s\n", name.c_str(),
+                  worker.status().ToString().c_str());
       return false;
     }
   }

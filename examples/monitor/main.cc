@@ -23,7 +23,6 @@
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 
 ABSL_FLAG(int, polls, 5, "reports from each monitor before closing");
 ABSL_FLAG(absl::Duration, interval, absl::Milliseconds(50),
@@ -176,18 +175,15 @@ int Run() {
   init.set_interval_ms(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_interval)));
   std::vector<ActorRef> monitors;
   for (size_t i = 0; i < 2; ++i) {
-    v1::SpawnRequest spawn;
-    spawn.set_kind("monitor");
-    spawn.set_name(i == 0 ? "monitor-B" : "monitor-C");
-    spawn.mutable_init()->PackFrom(init);
-    const ActorRef node = system.Resolve(
-        Pid{(*cluster)->node(i), std::string(kNodeActorName), 0});
-    absl::StatusOr<MessagePtr> pid = system.Ask(node, spawn, kWait).get();
-    if (!pid.ok() || !Is<v1::Pid>(**pid)) {
-      std::fprintf(stderr, "monitor: cannot spawn %s\n", spawn.name().c_str());
+    const std::string name = i == 0 ? "monitor-B" : "monitor-C";
+    absl::StatusOr<ActorRef> monitor =
+        (*cluster)->SpawnOn(i, "monitor", name, &init);
+    if (!monitor.ok()) {
+      std::fprintf(stderr, "monitor: cannot spawn %s: %s\n", name.c_str(),
+                   monitor.status().ToString().c_str());
       return 1;
     }
-    monitors.push_back(system.Resolve(FromProto(*As<v1::Pid>(**pid))));
+    monitors.push_back(*monitor);
   }
   if (!AwaitTexts(observer, "enough from ", 2)) {
     return 1;

@@ -139,9 +139,8 @@ class Teacher final : public Actor {
     StudentInit sarahs = student_;
     sarahs.set_seed(student_.seed() == 0 ? 0 : student_.seed() * 2 + 2);
     spawn.mutable_init()->PackFrom(sarahs);
-    const ActorRef node_b = ctx.System().Resolve(
-        Pid{sarahs_node_, std::string(kNodeActorName), 0});
-    ctx.PipeToSelf(ctx.Ask(node_b, spawn, absl::Seconds(10)));
+    ctx.PipeToSelf(ctx.Ask(NodeActorOf(ctx.System(), sarahs_node_), spawn,
+                           absl::Seconds(10)));
     return absl::OkStatus();
   }
 

@@ -21,7 +21,6 @@
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 
 namespace troupe::examples {
 namespace {
@@ -319,15 +318,10 @@ int Run() {
   std::printf("a grandparent -> parent -> worker tree on node B (%s), driven "
               "from node A (%s)\n",
               (*cluster)->node(0).c_str(), (*cluster)->a().address().c_str());
-  v1::SpawnRequest spawn;
-  spawn.set_kind("grandparent");
-  spawn.set_name("grandparent");
   TreeInit init;
   *init.mutable_reporter() = ToProto(driver.events().ref().pid());
-  spawn.mutable_init()->PackFrom(init);
-  const ActorRef node_b =
-      system.Resolve(Pid{(*cluster)->node(0), std::string(kNodeActorName), 0});
-  if (!system.Ask(node_b, spawn, kWait).get().ok() || !driver.AwaitWorker()) {
+  if (!(*cluster)->SpawnOn(0, "grandparent", "grandparent", &init).ok() ||
+      !driver.AwaitWorker()) {
     std::fprintf(stderr, "supervision: the tree did not start\n");
     return 1;
   }

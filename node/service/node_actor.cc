@@ -50,6 +50,11 @@ class NodeActor final : public Actor {
 
 }  // namespace
 
+ActorRef NodeActorOf(ActorSystem& system, absl::string_view node) {
+  return system.Resolve(
+      Pid{std::string(node), std::string(kNodeActorName), 0});
+}
+
 absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
                                    const KindRegistry& kinds,
                                    const v1::SpawnRequest& request,
@@ -106,10 +111,8 @@ void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
         absl::StrCat("node '", node, "' is not host:port")));
     return;
   }
-  const ActorRef node_actor =
-      system.Resolve(Pid{node, std::string(kNodeActorName), 0});
   system.AskAsync(
-      node_actor, MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+      NodeActorOf(system, node), MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
       [done = std::move(done), node](absl::StatusOr<MessagePtr> reply) {
         if (!reply.ok()) {
           if (absl::IsNotFound(reply.status())) {

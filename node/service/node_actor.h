@@ -20,6 +20,9 @@ namespace troupe {
 // The id of the actor that serves other nodes' spawn and lookup requests.
 inline constexpr absl::string_view kNodeActorName = "troupe.node";
 
+// The node actor of the node at `node` (host:port).
+ActorRef NodeActorOf(ActorSystem& system, absl::string_view node);
+
 // Spawns `request.kind` on `system` (request.node is not looked at).
 // NOT_FOUND listing the known kinds, INVALID_ARGUMENT for a bad name or
 // init, ALREADY_EXISTS for a taken name. Thread-safe.
