@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
@@ -54,7 +55,7 @@ int ExampleMain(int argc, char** argv, const char* usage,
 }
 
 absl::StatusOr<std::unique_ptr<ExampleCluster>> ExampleCluster::Start(
-    int others) {
+    int others, NodeProcessOptions options) {
   // An example's output is its story: the nodes log errors only, unless
   // the user asks for more (TROUPE_LOG=info). The children inherit it.
   if (std::getenv("TROUPE_LOG") == nullptr) {
@@ -62,35 +63,55 @@ absl::StatusOr<std::unique_ptr<ExampleCluster>> ExampleCluster::Start(
     SetMinLogSeverity(LogSeverity::kError);
   }
   auto cluster = std::unique_ptr<ExampleCluster>(new ExampleCluster());
-  NodeServerOptions options;
-  options.listen = "127.0.0.1:0";
-  absl::StatusOr<std::unique_ptr<NodeServer>> a = NodeServer::Start(options);
+  if (options.binary.empty()) {
+    absl::StatusOr<std::string> self = SelfPath();
+    if (!self.ok()) {
+      return self.status();
+    }
+    options.binary = *self;
+  }
+  cluster->options_ = std::move(options);
+  NodeServerOptions a_options;
+  a_options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<NodeServer>> a = NodeServer::Start(a_options);
   if (!a.ok()) {
     return a.status();
   }
   cluster->a_ = *std::move(a);
-  absl::StatusOr<std::string> self = SelfPath();
-  if (!self.ok()) {
-    return self.status();
-  }
   for (int i = 0; i < others; ++i) {
-    auto process = testing::ChildProcess::Start(
-        *self, {kChildFlag, "--listen=127.0.0.1:0"});
-    if (!process.ok()) {
-      return process.status();
+    absl::StatusOr<Child> child =
+        cluster->StartChild("127.0.0.1:0", static_cast<size_t>(i));
+    if (!child.ok()) {
+      return child.status();
     }
-    absl::StatusOr<std::string> ready =
-        (*process)->ReadLineStartingWith(kReady, absl::Seconds(30));
-    if (!ready.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "node process ", i + 1, " did not start: ", ready.status().message()));
-    }
-    // "troupe node listening on ADDR incarnation N"
-    std::string address = ready->substr(std::strlen(kReady));
-    address = address.substr(0, address.find(' '));
-    cluster->children_.push_back(Child{*std::move(process), address});
+    cluster->children_.push_back(*std::move(child));
   }
   return cluster;
+}
+
+absl::StatusOr<ExampleCluster::Child> ExampleCluster::StartChild(
+    const std::string& listen, size_t which) {
+  std::vector<std::string> args = {kChildFlag, "--listen=" + listen};
+  args.insert(args.end(), options_.flags.begin(), options_.flags.end());
+  auto process = testing::ChildProcess::Start(options_.binary, args);
+  if (!process.ok()) {
+    return process.status();
+  }
+  absl::StatusOr<std::string> ready =
+      (*process)->ReadLineStartingWith(kReady, absl::Seconds(30));
+  if (!ready.ok()) {
+    return absl::UnavailableError(absl::StrCat("node process ", which + 1,
+                                               " did not start: ",
+                                               ready.status().message()));
+  }
+  // "troupe node listening on ADDR incarnation N"
+  std::vector<std::string> words =
+      absl::StrSplit(ready->substr(std::strlen(kReady)), ' ');
+  Child child;
+  child.process = *std::move(process);
+  child.address = words[0];
+  child.incarnation = words.size() == 3 ? words[2] : "";
+  return child;
 }
 
 ExampleCluster::~ExampleCluster() {
@@ -107,6 +128,29 @@ ExampleCluster::~ExampleCluster() {
 void ExampleCluster::Kill(size_t i) {
   children_[i].process->Signal(SIGKILL);
   (void)children_[i].process->Wait(absl::Seconds(10));
+}
+
+void ExampleCluster::Signal(size_t i, int signo) {
+  children_[i].process->Signal(signo);
+}
+
+absl::StatusOr<int> ExampleCluster::Wait(size_t i, absl::Duration timeout) {
+  return children_[i].process->Wait(timeout);
+}
+
+absl::StatusOr<std::string> ExampleCluster::ReadLine(size_t i,
+                                                     const std::string& prefix,
+                                                     absl::Duration timeout) {
+  return children_[i].process->ReadLineStartingWith(prefix, timeout);
+}
+
+absl::Status ExampleCluster::Restart(size_t i) {
+  absl::StatusOr<Child> child = StartChild(children_[i].address, i);
+  if (!child.ok()) {
+    return child.status();
+  }
+  children_[i] = *std::move(child);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ActorRef> ExampleCluster::SpawnOn(

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "node/service/node_server.h"
 #include "tests/testing/child_process.h"
@@ -23,11 +25,21 @@ namespace troupe::examples {
 int ExampleMain(int argc, char** argv, const char* usage,
                 const std::function<int()>& run);
 
+// How the node processes are started.
+struct NodeProcessOptions {
+  // The program to run (given --example_role=node and --listen); empty =
+  // this program.
+  std::string binary;
+  // More flags for every node process (e.g. --mailbox_capacity=1000).
+  std::vector<std::string> flags;
+};
+
 class ExampleCluster {
  public:
   // Starts node A in this process and `others` node processes. Unless
   // TROUPE_LOG is set, the nodes log errors only.
-  static absl::StatusOr<std::unique_ptr<ExampleCluster>> Start(int others);
+  static absl::StatusOr<std::unique_ptr<ExampleCluster>> Start(
+      int others, NodeProcessOptions options = {});
   // Stops the child nodes (SIGTERM; SIGKILL after 10 s) and node A.
   ~ExampleCluster();
 
@@ -36,8 +48,21 @@ class ExampleCluster {
   // The address of child node `i` (0-based).
   const std::string& node(size_t i) const { return children_[i].address; }
   size_t size() const { return children_.size(); }
-  // kill -9 of child node `i`.
+  // The incarnation child node `i` printed when it started.
+  const std::string& incarnation(size_t i) const {
+    return children_[i].incarnation;
+  }
+  // kill -9 of child node `i`, and waits for it to die.
   void Kill(size_t i);
+  // Sends `signo` to child node `i`.
+  void Signal(size_t i, int signo);
+  // Waits up to `timeout` for child node `i` to exit; its wait status.
+  absl::StatusOr<int> Wait(size_t i, absl::Duration timeout);
+  // The next line child node `i` prints that starts with `prefix`.
+  absl::StatusOr<std::string> ReadLine(size_t i, const std::string& prefix,
+                                       absl::Duration timeout);
+  // Starts child node `i` again, on the address it had (after it died).
+  absl::Status Restart(size_t i);
 
   // Spawns `kind` named `name` (with `init` when not null) on child node
   // `i`, through its node actor, and waits for the ref.
@@ -50,8 +75,13 @@ class ExampleCluster {
   struct Child {
     std::unique_ptr<testing::ChildProcess> process;
     std::string address;
+    std::string incarnation;
   };
 
+  // Starts a node process listening on `listen`; `which` names it in errors.
+  absl::StatusOr<Child> StartChild(const std::string& listen, size_t which);
+
+  NodeProcessOptions options_;
   std::unique_ptr<NodeServer> a_;
   std::vector<Child> children_;
 };

@@ -231,7 +231,7 @@ Endpoint::WriteResult Endpoint::WriteNext() {
       // Connect: the Hello is the first write, under this token.
       state_ = LinkState::kConnecting;
       call_broken_ = false;
-      last_heard_ = now;  // the handshake gets one failure threshold
+      liveness_ = Liveness(now);  // the handshake gets one threshold
       v1::Frame hello;
       *hello.mutable_hello() = remoting_->hello();
       remoting_->CallStarted();
@@ -356,7 +356,7 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
     if (call != call_.get()) {
       return;  // a call already given up
     }
-    last_heard_ = absl::Now();
+    liveness_.Heard(absl::Now());
     if (frame.has_hello() && state_ == LinkState::kConnecting) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
@@ -393,8 +393,13 @@ void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
 
 // --- Failure detection -------------------------------------------------------
 
-void Endpoint::Tick(absl::Time now, bool judge) {
-  absl::Duration silent;
+Silence Endpoint::silence(absl::Time now) const {
+  MutexLock lock(&mu_);
+  return liveness_.silence(now);
+}
+
+void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
+  std::optional<std::string> why;
   bool up = false;
   {
     MutexLock lock(&mu_);
@@ -402,15 +407,19 @@ void Endpoint::Tick(absl::Time now, bool judge) {
                     state_ != LinkState::kConnecting)) {
       return;
     }
-    silent = now - last_heard_;
     up = state_ == LinkState::kUp;
+    Silence silence = liveness_.silence(now);
+    // A handshake is judged by its own call: the peer's other calls say
+    // nothing about whether this one will come up.
+    if (up) {
+      silence.Merge(others);
+    }
+    if (judge) {
+      why = JudgeSilence(silence, now, remoting_->options());
+    }
   }
-  const absl::Duration threshold = remoting_->options().failure_threshold;
-  if (judge && silent > threshold) {
-    Down(absl::StrCat("nothing heard from it for ",
-                      absl::ToInt64Milliseconds(silent),
-                      " ms (failure threshold ",
-                      absl::FormatDuration(threshold), ")"));
+  if (why.has_value()) {
+    Down(*why);
     return;
   }
   if (up && !wrote_since_tick_.exchange(false, std::memory_order_relaxed)) {

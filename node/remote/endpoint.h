@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "node/remote/liveness.h"
 #include "node/remote/wire_codec.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
@@ -89,9 +90,12 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // True when nothing is queued or being written.
   bool Flushed() const;
   // Sends a heartbeat if nothing was written since the last tick; when
-  // `judge`, declares the peer down if its call has been silent for longer
-  // than the failure threshold. From Remoting's ticker.
-  void Tick(absl::Time now, bool judge);
+  // `judge`, declares the peer down if it has been silent for too long (see
+  // liveness.h) on this call and, once the link is up, on its calls to this
+  // node (`others`). From Remoting's ticker.
+  void Tick(absl::Time now, bool judge, const Silence& others);
+  // What this call says of the peer's liveness.
+  Silence silence(absl::Time now) const;
   // Declares the peer down (see the banner) and closes its inbound calls.
   void Down(absl::string_view why);
   // For shutdown: ends the call, turns what is queued into dead letters and
@@ -151,7 +155,7 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool drain_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::string down_reason_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
+  Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;

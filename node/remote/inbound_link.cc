@@ -27,7 +27,7 @@ InboundLink::InboundLink(Remoting* remoting)
                        "shutting down)"));
     return;
   }
-  last_heard_ = absl::Now();
+  liveness_ = Liveness(absl::Now());
   StartRead(&read_buffer_);
 }
 
@@ -41,7 +41,7 @@ void InboundLink::OnReadDone(bool ok) {
   const bool parsed = ParseFrame(&read_buffer_, &read_frame_);
   {
     MutexLock lock(&mu_);
-    last_heard_ = absl::Now();
+    liveness_.Heard(absl::Now());
   }
   if (!registered_) {
     if (!parsed || !Handshake(read_frame_)) {
@@ -94,18 +94,24 @@ bool InboundLink::TryWrite(const v1::Frame& frame) {
   return true;
 }
 
-std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge) {
+Silence InboundLink::silence(absl::Time now) const {
+  MutexLock lock(&mu_);
+  return liveness_.silence(now);
+}
+
+std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
+                                             const Silence& others) {
   MutexLock lock(&mu_);
   if (finishing_) {
     return std::nullopt;
   }
-  const absl::Duration silent = now - last_heard_;
-  const absl::Duration threshold = remoting_->options().failure_threshold;
-  if (judge && silent > threshold) {
-    return absl::StrCat("nothing heard from it for ",
-                        absl::ToInt64Milliseconds(silent),
-                        " ms (failure threshold ",
-                        absl::FormatDuration(threshold), ")");
+  if (judge) {
+    Silence silence = liveness_.silence(now);
+    silence.Merge(others);
+    if (std::optional<std::string> why =
+            JudgeSilence(silence, now, remoting_->options())) {
+      return why;
+    }
   }
   if (!wrote_since_tick_) {
     v1::Frame heartbeat;

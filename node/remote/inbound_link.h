@@ -22,6 +22,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "node/remote/liveness.h"
 #include "node/runtime/sync.h"
 #include "proto/troupe.pb.h"
 
@@ -42,10 +43,13 @@ class InboundLink final
   const std::string& peer_address() const { return peer_address_; }
 
   // Sends a heartbeat if nothing was written since the last tick; when
-  // `judge` and the call has been silent past the threshold, returns why
-  // the peer should be declared down (the caller does it, outside its
-  // locks).
-  std::optional<std::string> Tick(absl::Time now, bool judge);
+  // `judge` and the peer has been silent for too long (see liveness.h) on
+  // this call and on its others (`others`), returns why it should be
+  // declared down (the caller does it, outside its locks).
+  std::optional<std::string> Tick(absl::Time now, bool judge,
+                                  const Silence& others);
+  // What this call says of the peer's liveness.
+  Silence silence(absl::Time now) const;
   // Writes a leave frame (if no write is in flight).
   void SendLeave();
   // Ends the call with `status` (after a write in flight). Idempotent.
@@ -70,8 +74,8 @@ class InboundLink final
   grpc::ByteBuffer read_buffer_;
   v1::Frame read_frame_;
 
-  Mutex mu_;
-  absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
+  mutable Mutex mu_;
+  Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wrote_since_tick_ ABSL_GUARDED_BY(mu_) = false;

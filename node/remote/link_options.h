@@ -23,11 +23,14 @@ struct TlsPem {
 struct LinkOptions {
   // A link that has sent nothing for this long sends a heartbeat frame.
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
-  // A peer silent for this long (no frame of any kind, heartbeats included)
-  // is declared down. Six heartbeat intervals: a frozen peer is detected in
-  // 0.6-0.7 s, and a busy one, whose every data frame also counts as a sign
-  // of life, is not mistaken for a frozen one.
+  // A peer silent for this long (no frame of any kind on any call,
+  // heartbeats included) is declared down. Six heartbeat intervals: a frozen
+  // peer is detected in 0.6-0.7 s, and a busy one, whose every data frame
+  // also counts as a sign of life, is not mistaken for a frozen one.
   absl::Duration failure_threshold = absl::Milliseconds(600);
+  // A peer whose frames have lately come in long gaps is allowed three
+  // times its longest recent gap instead, up to this (see liveness.h).
+  absl::Duration max_failure_threshold = absl::Seconds(5);
   // User messages queued for one peer beyond this become dead letters
   // ("link queue full"), counted. System messages are never refused.
   size_t queue_capacity = 200000;

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/remote/inbound_link.h"
@@ -199,14 +200,32 @@ void Remoting::Tick() {
   // detector waits one more tick for the readers to catch up.
   const bool judge = now - last_tick_ < options_.failure_threshold / 2;
   last_tick_ = now;
-  for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
-    endpoint->Tick(now, judge);
+  // Every call to or from a peer speaks for its liveness (liveness.h).
+  const std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
+  absl::flat_hash_map<std::string, Silence> outbound;
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+    outbound[endpoint->address()] = endpoint->silence(now);
+  }
+  absl::flat_hash_map<std::string, Silence> inbound;
+  {
+    MutexLock lock(&mu_);
+    for (InboundLink* link : inbound_) {
+      inbound[link->peer_address()].Merge(link->silence(now));
+    }
+  }
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+    auto it = inbound.find(endpoint->address());
+    endpoint->Tick(now, judge, it == inbound.end() ? Silence() : it->second);
   }
   std::vector<std::pair<std::string, std::string>> downs;
   {
     MutexLock lock(&mu_);
     for (InboundLink* link : inbound_) {
-      if (std::optional<std::string> why = link->Tick(now, judge)) {
+      Silence others = inbound[link->peer_address()];
+      if (auto it = outbound.find(link->peer_address()); it != outbound.end()) {
+        others.Merge(it->second);
+      }
+      if (std::optional<std::string> why = link->Tick(now, judge, others)) {
         downs.emplace_back(link->peer_address(), std::move(*why));
       }
     }

@@ -1,0 +1,58 @@
+#include "node/remote/liveness.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace troupe {
+namespace {
+
+absl::Duration Decayed(absl::Duration gap, absl::Time since, absl::Time now) {
+  if (gap == absl::ZeroDuration() || now <= since) {
+    return gap;
+  }
+  return gap * std::exp2(-absl::FDivDuration(now - since, kGapHalfLife));
+}
+
+}  // namespace
+
+void Silence::Merge(const Silence& other) {
+  last_heard = std::max(last_heard, other.last_heard);
+  recent_gap = std::max(recent_gap, other.recent_gap);
+}
+
+void Liveness::Heard(absl::Time now) {
+  const absl::Duration gap = now - last_heard_;
+  const absl::Duration longest = Decayed(longest_gap_, gap_at_, now);
+  if (gap >= longest) {
+    longest_gap_ = gap;
+    gap_at_ = now;
+  }
+  last_heard_ = std::max(last_heard_, now);
+}
+
+Silence Liveness::silence(absl::Time now) const {
+  return Silence{last_heard_, Decayed(longest_gap_, gap_at_, now)};
+}
+
+absl::Duration AllowedSilence(const Silence& silence,
+                              const LinkOptions& options) {
+  return std::min(options.max_failure_threshold,
+                  std::max(options.failure_threshold,
+                           silence.recent_gap * kGapFactor));
+}
+
+std::optional<std::string> JudgeSilence(const Silence& silence, absl::Time now,
+                                        const LinkOptions& options) {
+  const absl::Duration silent = now - silence.last_heard;
+  const absl::Duration allowed = AllowedSilence(silence, options);
+  if (silent <= allowed) {
+    return std::nullopt;
+  }
+  return absl::StrCat("nothing heard from it for ",
+                      absl::ToInt64Milliseconds(silent), " ms (allowed ",
+                      absl::ToInt64Milliseconds(allowed), " ms)");
+}
+
+}  // namespace troupe

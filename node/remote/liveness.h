@@ -1,0 +1,63 @@
+// Liveness: the failure detector's evidence about one peer, and its verdict.
+//
+// Every frame from a peer, on any call (its call to this node, or the reply
+// side of this node's call to it), is a sign of life. Each call keeps a
+// Liveness: when the peer was last heard on it and how long the peer's
+// silences on it have lately been. The detector merges the calls to one
+// peer into a Silence and judges it: the peer is down once silent for
+// longer than
+//   max(failure_threshold, kGapFactor x its longest recent gap),
+// capped at max_failure_threshold. On a healthy link (a frame at least
+// every heartbeat interval) that is the configured threshold, so a frozen
+// or dead peer is found in well under a second; a peer whose frames have
+// lately come in long gaps (its machine overloaded, or this one) is given
+// time in proportion, instead of being declared down while it works. This
+// is the idea of the phi-accrual detector in its simplest form. A recent
+// gap counts for half as much after kGapHalfLife.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "node/remote/link_options.h"
+
+namespace troupe {
+
+constexpr double kGapFactor = 3.0;
+constexpr absl::Duration kGapHalfLife = absl::Seconds(5);
+
+// What the calls to one peer say, merged.
+struct Silence {
+  absl::Time last_heard = absl::InfinitePast();
+  absl::Duration recent_gap = absl::ZeroDuration();
+
+  void Merge(const Silence& other);
+};
+
+// One call's record. Not thread-safe: its owner guards it.
+class Liveness {
+ public:
+  // The call starts as if the peer had just been heard.
+  explicit Liveness(absl::Time now) : last_heard_(now) {}
+
+  // A frame came in at `now`.
+  void Heard(absl::Time now);
+  // The record as of `now` (older gaps decayed).
+  Silence silence(absl::Time now) const;
+
+ private:
+  absl::Time last_heard_;
+  absl::Duration longest_gap_ = absl::ZeroDuration();  // as of gap_at_
+  absl::Time gap_at_ = absl::InfinitePast();
+};
+
+// How long `silence` may last before its peer is declared down.
+absl::Duration AllowedSilence(const Silence& silence,
+                              const LinkOptions& options);
+
+// Why the peer should be declared down at `now`, or nullopt.
+std::optional<std::string> JudgeSilence(const Silence& silence, absl::Time now,
+                                        const LinkOptions& options);
+
+}  // namespace troupe
