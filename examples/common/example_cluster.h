@@ -52,6 +52,8 @@ class ExampleCluster {
   const std::string& incarnation(size_t i) const {
     return children_[i].incarnation;
   }
+  // The process id of child node `i`.
+  pid_t pid(size_t i) const { return children_[i].process->pid(); }
   // kill -9 of child node `i`, and waits for it to die.
   void Kill(size_t i);
   // Sends `signo` to child node `i`.

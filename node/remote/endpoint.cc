@@ -266,7 +266,10 @@ Endpoint::WriteResult Endpoint::WriteNext() {
     delete item;
   }
   if (!written) {
-    return WriteResult::kBlocked;  // OnCallDone declares the peer down
+    // The call takes no more writes (it ended, or the peer left): look
+    // again at once, so what is queued is drained (once Down has run) or
+    // meets the same closed call, instead of waiting for a send to come.
+    return WriteResult::kIdle;
   }
   frames_sent_.fetch_add(1, std::memory_order_relaxed);
   wrote_since_tick_.store(true, std::memory_order_relaxed);
@@ -365,7 +368,7 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
     }
   }
   if (frame.leave()) {
-    Down("it left the cluster (shutting down)");
+    Down("it left the cluster (shutting down)", /*left=*/true);
     return;
   }
   if (now_up) {
@@ -380,6 +383,13 @@ void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
   {
     MutexLock lock(&mu_);
     current = call == call_.get();  // else: already declared down for it
+    if (call == leaving_call_.get()) {
+      leaving_call_.reset();
+    }
+    if (current && closed_) {
+      call_.reset();  // shutting down: it ended as Close asked
+      current = false;
+    }
   }
   if (current) {
     Down(status.ok()
@@ -438,7 +448,7 @@ void Endpoint::NotifyDown(WatchTable watches) {
   }
 }
 
-void Endpoint::Down(absl::string_view why) {
+void Endpoint::Down(absl::string_view why, bool left) {
   std::shared_ptr<OutboundCall> call;
   WatchTable fired;
   bool was_linked = false;
@@ -464,7 +474,13 @@ void Endpoint::Down(absl::string_view why) {
     }
   }
   if (call != nullptr) {
-    call->Cancel();
+    if (left) {
+      call->CloseWrites();
+      MutexLock lock(&mu_);
+      leaving_call_ = call;  // for Abort, until the peer ends it
+    } else {
+      call->Cancel();
+    }
   }
   if (was_linked || !fired.empty()) {
     Log(LogSeverity::kWarning,
@@ -475,7 +491,9 @@ void Endpoint::Down(absl::string_view why) {
                                                   "NODE_DOWN")));
   }
   NotifyDown(std::move(fired));
-  remoting_->CloseInbound(address(), why);
+  if (!left) {
+    remoting_->CloseInbound(address(), why);
+  }
   Kick();  // queued messages become dead letters
 }
 
@@ -485,14 +503,28 @@ void Endpoint::Close() {
   {
     MutexLock lock(&mu_);
     closed_ = true;
-    call = std::move(call_);
+    call = call_;  // kept, for Abort
     state_ = LinkState::kDown;
     dropped.swap(watches_);  // the node is going away with its watchers
   }
   if (call != nullptr) {
-    call->Cancel();
+    call->CloseWrites();
   }
   Kick();
+}
+
+void Endpoint::Abort() {
+  std::shared_ptr<OutboundCall> calls[2];
+  {
+    MutexLock lock(&mu_);
+    calls[0] = std::move(call_);
+    calls[1] = std::move(leaving_call_);
+  }
+  for (const std::shared_ptr<OutboundCall>& call : calls) {
+    if (call != nullptr) {
+      call->Cancel();
+    }
+  }
 }
 
 EndpointStats Endpoint::stats() const {

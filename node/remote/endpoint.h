@@ -96,11 +96,19 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void Tick(absl::Time now, bool judge, const Silence& others);
   // What this call says of the peer's liveness.
   Silence silence(absl::Time now) const;
-  // Declares the peer down (see the banner) and closes its inbound calls.
-  void Down(absl::string_view why);
-  // For shutdown: ends the call, turns what is queued into dead letters and
-  // refuses to connect again.
+  // Declares the peer down (see the banner). A failed peer's calls are
+  // cut (this one cancelled, its calls to this node closed). A peer that
+  // left (`left`) is taken at its word: this call's writes are closed after
+  // the one in flight, so everything already written reaches it, and its
+  // calls to this node end from its side, after everything it wrote.
+  void Down(absl::string_view why, bool left = false);
+  // For shutdown: turns what is queued into dead letters, refuses to
+  // connect again, and closes the call's writes after the one in flight
+  // (the peer ends the call once it has read everything).
   void Close();
+  // For shutdown, after Close, when the peer has not ended the call in
+  // time: cancels it.
+  void Abort();
 
   EndpointStats stats() const;
 
@@ -150,6 +158,8 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
 
   mutable Mutex mu_;
   LinkState state_ ABSL_GUARDED_BY(mu_) = LinkState::kIdle;
+  // The call to a peer that left, while it reads what was written.
+  std::shared_ptr<OutboundCall> leaving_call_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<OutboundCall> call_ ABSL_GUARDED_BY(mu_);
   bool call_broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -58,7 +58,8 @@ void InboundLink::OnReadDone(bool ok) {
   } else {
     delivery_->Deliver(read_frame_);
     if (read_frame_.leave()) {
-      remoting_->PeerDown(peer_address_, "it left the cluster");
+      remoting_->PeerDown(peer_address_, "it left the cluster",
+                          /*left=*/true);
     }
   }
   MutexLock lock(&mu_);
@@ -126,7 +127,9 @@ void InboundLink::SendLeave() {
   v1::Frame leave;
   leave.set_leave(true);
   MutexLock lock(&mu_);
-  TryWrite(leave);
+  if (!TryWrite(leave) && !finishing_) {
+    leave_pending_ = true;  // after the write in flight
+  }
 }
 
 void InboundLink::Close(const grpc::Status& status) {
@@ -145,6 +148,12 @@ void InboundLink::Close(const grpc::Status& status) {
 void InboundLink::OnWriteDone(bool /*ok*/) {
   MutexLock lock(&mu_);
   writing_ = false;
+  if (leave_pending_) {
+    leave_pending_ = false;
+    v1::Frame leave;
+    leave.set_leave(true);
+    TryWrite(leave);
+  }
   if (finishing_ && !finished_) {
     finished_ = true;
     Finish(finish_status_);
@@ -160,3 +169,4 @@ void InboundLink::OnDone() {
 }
 
 }  // namespace troupe
+

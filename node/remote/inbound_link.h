@@ -50,7 +50,9 @@ class InboundLink final
                                   const Silence& others);
   // What this call says of the peer's liveness.
   Silence silence(absl::Time now) const;
-  // Writes a leave frame (if no write is in flight).
+  // Writes a leave frame (after the write in flight, if any). The call
+  // stays open for reading: the peer, told, closes its writes after what
+  // it already wrote.
   void SendLeave();
   // Ends the call with `status` (after a write in flight). Idempotent.
   void Close(const grpc::Status& status);
@@ -78,6 +80,7 @@ class InboundLink final
   Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool leave_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool wrote_since_tick_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -36,6 +36,10 @@ std::shared_ptr<OutboundCall> OutboundCall::Start(
   // always find the call open.
   call->AddHold();
   SerializeFrame(hello, &call->write_buffer_);
+  {
+    MutexLock lock(&call->mu_);
+    call->writing_ = true;
+  }
   call->StartWrite(&call->write_buffer_);
   call->StartRead(&call->read_buffer_);
   call->StartCall();
@@ -45,14 +49,33 @@ std::shared_ptr<OutboundCall> OutboundCall::Start(
 bool OutboundCall::Write(const v1::Frame& frame) {
   SerializeFrame(frame, &write_buffer_);
   MutexLock lock(&mu_);
-  if (ended_) {
+  if (ended_ || closing_writes_) {
     return false;
   }
+  writing_ = true;
   StartWrite(&write_buffer_);
   return true;
 }
 
+void OutboundCall::CloseWrites() {
+  MutexLock lock(&mu_);
+  if (ended_ || closing_writes_) {
+    return;
+  }
+  closing_writes_ = true;
+  if (!writing_) {
+    StartWritesDone();
+  }
+}
+
 void OutboundCall::OnWriteDone(bool ok) {
+  {
+    MutexLock lock(&mu_);
+    writing_ = false;
+    if (closing_writes_ && !ended_) {
+      StartWritesDone();
+    }
+  }
   endpoint_->OnCallWriteDone(this, ok);
 }
 

@@ -40,6 +40,10 @@ class OutboundCall final
   bool Write(const v1::Frame& frame);
   // Ends the call (OnDone follows). Thread-safe, idempotent.
   void Cancel() { context_.TryCancel(); }
+  // Closes the write side after the write in flight (later writes fail);
+  // the peer ends the call once it has read everything. Thread-safe,
+  // idempotent.
+  void CloseWrites();
 
   void OnWriteDone(bool ok) override;
   void OnReadDone(bool ok) override;
@@ -59,6 +63,8 @@ class OutboundCall final
   // Set when the read side ended: no write may start after it (the hold
   // that keeps the call open for writes is released then).
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_writes_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace troupe

@@ -114,7 +114,8 @@ std::vector<std::shared_ptr<Endpoint>> Remoting::Endpoints() const {
   return all;
 }
 
-void Remoting::PeerDown(const std::string& address, absl::string_view why) {
+void Remoting::PeerDown(const std::string& address, absl::string_view why,
+                        bool left) {
   std::shared_ptr<Endpoint> endpoint;
   {
     MutexLock lock(&mu_);
@@ -123,8 +124,8 @@ void Remoting::PeerDown(const std::string& address, absl::string_view why) {
     }
   }
   if (endpoint != nullptr) {
-    endpoint->Down(why);  // closes the inbound calls too
-  } else {
+    endpoint->Down(why, left);
+  } else if (!left) {
     CloseInbound(address, why);
   }
 }
@@ -177,6 +178,10 @@ void Remoting::ReportMalformed(absl::string_view peer,
     unlogged_malformed_ = 0;
   }
   Log(LogSeverity::kWarning, line);
+}
+
+bool Remoting::AllCallsEnded() const {
+  return calls_alive_ == 0 && inbound_.empty();
 }
 
 void Remoting::CallStarted() {
@@ -266,8 +271,24 @@ void Remoting::Shutdown(absl::Duration timeout) {
     stopped_ = true;
     ticker_.Cancel();
   }
-  for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
+  const std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
     endpoint->Close();
+  }
+  // The calls end from the far side once everything written on them has
+  // been read: peers told of the leave close their writes after what they
+  // wrote (delivered here, to actors or as dead letters), and read what
+  // this node wrote. A peer that does not is cut off after half the time.
+  bool ended = false;
+  {
+    MutexLock lock(&mu_);
+    ended = mu_.AwaitWithTimeout(
+        absl::Condition(this, &Remoting::AllCallsEnded), timeout / 2);
+  }
+  if (!ended) {
+    for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+      endpoint->Abort();
+    }
   }
   MutexLock lock(&mu_);
   for (InboundLink* link : inbound_) {

@@ -64,8 +64,10 @@ class Remoting final : public RemoteResolver {
   // Thread-safe.
   std::shared_ptr<Endpoint> EndpointFor(absl::string_view address);
 
-  // Declares the peer at `address` down, both directions (see the banner).
-  void PeerDown(const std::string& address, absl::string_view why);
+  // Declares the peer at `address` down, both directions (see the banner;
+  // `left`: it left gracefully, see Endpoint::Down).
+  void PeerDown(const std::string& address, absl::string_view why,
+                bool left = false);
   // Closes the inbound calls from `address` (part of declaring it down).
   void CloseInbound(const std::string& address, absl::string_view why);
 
@@ -73,8 +75,10 @@ class Remoting final : public RemoteResolver {
   // already queued for each connected peer and on each inbound call, and
   // waits up to `timeout` for those writes to finish.
   void Leave(absl::Duration timeout);
-  // Ends every link, and waits (up to `timeout`) until no outbound call is
-  // left. Inbound calls end with the gRPC server's shutdown. Idempotent.
+  // Ends every link: closes the writes of this node's calls and waits (up
+  // to half of `timeout`) for the peers to end every call, after reading
+  // what is on them; then cancels and closes what is left, and waits (up to
+  // the rest) until no outbound call is left. Idempotent.
   void Shutdown(absl::Duration timeout);
 
   RemotingStats stats() const;
@@ -108,6 +112,7 @@ class Remoting final : public RemoteResolver {
  private:
   void Tick();
   std::vector<std::shared_ptr<Endpoint>> Endpoints() const;
+  bool AllCallsEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ActorSystem* const system_;
   const LinkOptions options_;

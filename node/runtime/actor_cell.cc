@@ -315,8 +315,10 @@ void ActorCell::FinishStop() {
     }
   }
   state_.store(State::kTerminated, std::memory_order_release);
-  system_->OnActorTerminated(this);
+  // Its queued messages become dead letters before the system hears of
+  // the end, so a shutdown that waited for every actor has counted them.
   DrainUserQueue();
+  system_->OnActorTerminated(this);
   std::unique_ptr<Extras> extras = std::move(extras_);
   if (extras != nullptr) {
     for (const ActorRef& watcher : extras->watchers) {

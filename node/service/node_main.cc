@@ -2,15 +2,23 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/any.pb.h"
 #include "absl/time/time.h"
 #include "node/remote/cluster_auth.h"
+#include "node/runtime/dead_letters.h"
+#include "node/runtime/message.h"
 #include "node/runtime/pid.h"
 #include "node/service/command_line.h"
 #include "node/service/kinds.h"
@@ -49,6 +57,55 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
           "how long calls in flight may finish when stopping");
 
 namespace troupe {
+namespace {
+
+// Counts a node's dead letters by message type, for its last line: what
+// was lost is then plain to whoever stopped it.
+class DeadLetterTally {
+ public:
+  explicit DeadLetterTally(DeadLetters& dead_letters)
+      : dead_letters_(dead_letters),
+        subscription_(dead_letters.Subscribe(
+            [this](const DeadLetterEvent& event) { Count(event); })) {}
+  ~DeadLetterTally() { dead_letters_.Unsubscribe(subscription_); }
+
+  // " (type n, type n, ...)", most first; empty when there were none.
+  std::string Summary() const {
+    std::vector<std::pair<uint64_t, std::string>> sorted;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& [type, count] : counts_) {
+        sorted.emplace_back(count, type);
+      }
+    }
+    if (sorted.empty()) {
+      return "";
+    }
+    std::sort(sorted.rbegin(), sorted.rend());
+    std::vector<std::string> parts;
+    for (const auto& [count, type] : sorted) {
+      parts.push_back(absl::StrCat(type, " ", count));
+    }
+    return absl::StrCat(" (", absl::StrJoin(parts, ", "), ")");
+  }
+
+ private:
+  void Count(const DeadLetterEvent& event) {
+    std::string type = TypeName(*event.message);
+    if (const auto* any = As<google::protobuf::Any>(*event.message)) {
+      type = any->type_url().substr(any->type_url().rfind('/') + 1);
+    }
+    absl::MutexLock lock(&mu_);
+    ++counts_[type];
+  }
+
+  DeadLetters& dead_letters_;
+  const uint64_t subscription_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, uint64_t> counts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
 namespace {
 
 // The usage text, with the kinds this binary can spawn.
@@ -128,6 +185,7 @@ int NodeMain(int argc, char** argv) {
               static_cast<unsigned long long>((*node)->incarnation()));
   std::fflush(stdout);
   (*node)->ConnectPeers(absl::GetFlag(FLAGS_peers));
+  DeadLetterTally tally((*node)->node().system().dead_letters());
 
   const int sig = stop_signals.Await(absl::GetFlag(FLAGS_run_for));
   std::printf("troupe node %s: %s, shutting down\n", (*node)->address().c_str(),
@@ -135,7 +193,11 @@ int NodeMain(int argc, char** argv) {
               : sig == SIGTERM ? "SIGTERM"
                                : "--run_for elapsed");
   (*node)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
-  std::printf("troupe node stopped\n");
+  const SystemStats stats = (*node)->node().system().stats();
+  std::printf("troupe node stopped: %llu messages handled, %llu dead letters%s\n",
+              static_cast<unsigned long long>(stats.messages_processed),
+              static_cast<unsigned long long>(stats.dead_letters),
+              tally.Summary().c_str());
   return 0;
 }
 

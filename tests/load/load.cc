@@ -31,6 +31,7 @@
 #include "node/runtime/system_messages.h"
 #include "sdk/client.h"
 #include "tests/load/load.pb.h"
+#include "tests/load/load_kinds.h"
 #include "tests/testing/child_process.h"
 
 ABSL_FLAG(int, nodes, 3, "node processes (at least 2)");
@@ -139,21 +140,6 @@ struct StreamTotals {
   uint64_t dead_letters = 0;
   uint64_t out_of_order = 0;
 };
-
-template <typename T>
-absl::StatusOr<T> AskFor(ActorSystem& system, const ActorRef& ref) {
-  absl::StatusOr<MessagePtr> reply =
-      system.Ask(ref, ReportRequest(), kAskTimeout).get();
-  if (!reply.ok()) {
-    return reply.status();
-  }
-  const T* report = As<T>(**reply);
-  if (report == nullptr) {
-    return absl::InternalError(
-        absl::StrCat(ref.ToString(), " answered with another type"));
-  }
-  return *report;
-}
 
 std::string Label(size_t node) { return absl::StrCat("n", node + 1); }
 
@@ -265,7 +251,7 @@ class Driver {
       uint64_t sent = 0;
       for (const ActorRef& source : sources_) {
         absl::StatusOr<SourceReport> report =
-            AskFor<SourceReport>(cluster_->system(), source);
+            AskReport<SourceReport>(cluster_->system(), source, kAskTimeout);
         if (!report.ok()) {
           std::printf("  %s: %s\n", source.ToString().c_str(),
                       report.status().ToString().c_str());
@@ -329,7 +315,7 @@ class Driver {
   absl::Status CountReceived() {
     for (const ActorRef& sink : sinks_) {
       absl::StatusOr<SinkReport> report =
-          AskFor<SinkReport>(cluster_->system(), sink);
+          AskReport<SinkReport>(cluster_->system(), sink, kAskTimeout);
       if (!report.ok()) {
         return report.status();
       }

@@ -92,7 +92,8 @@ class Source final : public Actor {
       if (dead->message().Is<LoadMsg>()) {
         ++dead_letters_;
       } else if (dead->message().Is<LoadMark>()) {
-        broken_ = true;  // no confirmation will come: stop sending
+        broken_ = true;  // no confirmation will come: stop sending (the
+                         // target's Terminated, if it ended, follows)
       }
     } else if (const auto* terminated = As<Terminated>(message)) {
       ended_ = terminated->reason();
@@ -109,8 +110,9 @@ class Source final : public Actor {
   }
 
  private:
+  // Everything sent and confirmed, or the target ended.
   bool Done() const {
-    return ended_ != v1::TERMINATION_REASON_UNSPECIFIED || broken_ ||
+    return ended_ != v1::TERMINATION_REASON_UNSPECIFIED ||
            (sent_ == plan_.count() &&
             (plan_.window() == 0 || confirmed_ == plan_.count()));
   }
@@ -118,7 +120,7 @@ class Source final : public Actor {
   // Sends the next chunk, up to what the window allows, and comes back for
   // more while there is more it may send.
   void Pump(ActorContext& ctx) {
-    if (Done()) {
+    if (Done() || broken_) {
       return;
     }
     const uint64_t window = plan_.window();
