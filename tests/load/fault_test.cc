@@ -136,6 +136,29 @@ std::vector<Terminated> DrainTerminated(ActorSystem& system, Inbox& inbox) {
   }
 }
 
+// Counts, while it lives, this node's dead letters of LoadMsg addressed to
+// the node at `address`.
+class LoadDeadLetters {
+ public:
+  LoadDeadLetters(ActorSystem& system, std::string address)
+      : dead_letters_(system.dead_letters()),
+        subscription_(dead_letters_.Subscribe(
+            [this, address = std::move(address)](const DeadLetterEvent& event) {
+              if (event.target.address() == address &&
+                  Is<LoadMsg>(*event.message)) {
+                count_.fetch_add(1);
+              }
+            })) {}
+  ~LoadDeadLetters() { dead_letters_.Unsubscribe(subscription_); }
+
+  uint64_t count() const { return count_.load(); }
+
+ private:
+  DeadLetters& dead_letters_;
+  std::atomic<uint64_t> count_{0};
+  const uint64_t subscription_;
+};
+
 // The resident set of process `pid`, in kB (0 when unreadable).
 int64_t RssKb(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
@@ -317,14 +340,7 @@ TEST(FaultTest, GracefulShutdownUnderLoadLosesNothingUncounted) {
   slow.set_delay_us(20);
   absl::StatusOr<ActorRef> sink = nodes.SpawnOn(0, "load.sink", "sink", &slow);
   ASSERT_TRUE(sink.ok()) << sink.status();
-  std::atomic<uint64_t> dead_here{0};
-  const uint64_t subscription = a.dead_letters().Subscribe(
-      [&dead_here, address = sink->address()](const DeadLetterEvent& event) {
-        if (event.target.address() == address &&
-            Is<LoadMsg>(*event.message)) {
-          dead_here.fetch_add(1);
-        }
-      });
+  const LoadDeadLetters dead_here(a, sink->address());
   constexpr uint64_t kCount = 150000;
   absl::StatusOr<ActorRef> source =
       a.Spawn(SourceFactory(Plan(*sink, "a->b", kCount, /*window=*/0)));
@@ -348,7 +364,6 @@ TEST(FaultTest, GracefulShutdownUnderLoadLosesNothingUncounted) {
   ASSERT_TRUE(AwaitSource(a, *source, [](const SourceReport& report) {
                 return report.done();
               }).ok());
-  a.dead_letters().Unsubscribe(subscription);
 
   uint64_t handled = 0;
   uint64_t out_of_order = 0;
@@ -371,10 +386,10 @@ TEST(FaultTest, GracefulShutdownUnderLoadLosesNothingUncounted) {
   std::printf("%s\n", node_line->c_str());
   std::printf("graceful shutdown: %lu sent = %lu handled + %lu dead letters "
               "on B + %lu on A\n",
-              kCount, handled, dead_there, dead_here.load());
+              kCount, handled, dead_there, dead_here.count());
   EXPECT_GT(handled, 0u);
   EXPECT_EQ(out_of_order, 0u);
-  EXPECT_EQ(handled + dead_there + dead_here.load(), kCount);
+  EXPECT_EQ(handled + dead_there + dead_here.count(), kCount);
 }
 
 TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
@@ -398,14 +413,7 @@ TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
   ASSERT_TRUE(sink.ok()) << sink.status();
   absl::StatusOr<ActorRef> other = nodes.SpawnOn(0, "load.sink", "other");
   ASSERT_TRUE(other.ok()) << other.status();
-  std::atomic<uint64_t> dead_here{0};
-  const uint64_t subscription = a.dead_letters().Subscribe(
-      [&dead_here, address = sink->address()](const DeadLetterEvent& event) {
-        if (event.target.address() == address &&
-            Is<LoadMsg>(*event.message)) {
-          dead_here.fetch_add(1);
-        }
-      });
+  const LoadDeadLetters dead_here(a, sink->address());
   // B's responsiveness is measured from a client of B: A's own link to B
   // is a FIFO that the flood fills (per-pair order), so A's asks wait
   // behind A's flood, which says nothing about B.
@@ -460,20 +468,19 @@ TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
       handled = count->received();
     }
     dead_there = stats->dead_letters();
-  } while (handled + dead_there + dead_here.load() < kCount + refused_asks &&
+  } while (handled + dead_there + dead_here.count() < kCount + refused_asks &&
            absl::Now() < deadline);
-  a.dead_letters().Unsubscribe(subscription);
   const int64_t growth_mb = (peak_kb - baseline_kb) / 1024;
   std::printf(
       "slow consumer: %lu sent = %lu handled + %lu dead letters on B + %lu "
       "on A; B's RSS %lld MB -> peak %lld MB; %d asks to B's other actor "
       "meanwhile (from a client of B), slowest %lld ms\n",
-      kCount, handled, dead_there, dead_here.load(),
+      kCount, handled, dead_there, dead_here.count(),
       static_cast<long long>(baseline_kb / 1024),
       static_cast<long long>(peak_kb / 1024), answers,
       static_cast<long long>(absl::ToInt64Milliseconds(slowest)));
-  EXPECT_EQ(handled + dead_there + dead_here.load(), kCount + refused_asks);
-  EXPECT_GT(dead_there + dead_here.load(), 0u);
+  EXPECT_EQ(handled + dead_there + dead_here.count(), kCount + refused_asks);
+  EXPECT_GT(dead_there + dead_here.count(), 0u);
   // A million queued messages would take hundreds of MB; bounded queues
   // keep B within a few tens (ASan's allocator, with its redzones and
   // caches, within twice that).
