@@ -64,11 +64,14 @@ google::protobuf::Any PackAny(const Message& message) {
   return any;
 }
 
-absl::StatusOr<MessagePtr> UnpackAny(const google::protobuf::Any& any) {
+absl::string_view AnyTypeName(const google::protobuf::Any& any) {
   absl::string_view url = any.type_url();
   const size_t slash = url.rfind('/');
-  const absl::string_view name =
-      slash == absl::string_view::npos ? url : url.substr(slash + 1);
+  return slash == absl::string_view::npos ? url : url.substr(slash + 1);
+}
+
+absl::StatusOr<MessagePtr> UnpackAny(const google::protobuf::Any& any) {
+  const absl::string_view name = AnyTypeName(any);
   if (name.empty()) {
     return absl::InvalidArgumentError(
         "the message's Any has no type URL (expected e.g. "

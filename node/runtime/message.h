@@ -61,6 +61,10 @@ inline constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 // `message` packed in an Any.
 google::protobuf::Any PackAny(const Message& message);
 
+// The full name of the type inside `any` (its type URL after the last
+// '/'); empty when the URL names none.
+absl::string_view AnyTypeName(const google::protobuf::Any& any);
+
 // The message inside `any`, as its own type. INVALID_ARGUMENT when the
 // type is not linked into this program or the bytes do not parse as it.
 absl::StatusOr<MessagePtr> UnpackAny(const google::protobuf::Any& any);

@@ -93,7 +93,7 @@ class DeadLetterTally {
   void Count(const DeadLetterEvent& event) {
     std::string type = TypeName(*event.message);
     if (const auto* any = As<google::protobuf::Any>(*event.message)) {
-      type = any->type_url().substr(any->type_url().rfind('/') + 1);
+      type = std::string(AnyTypeName(*any));
     }
     absl::MutexLock lock(&mu_);
     ++counts_[type];
