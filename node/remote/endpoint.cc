@@ -56,7 +56,7 @@ constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
 
 Endpoint::Endpoint(Remoting* remoting, std::string address)
     : remoting_(remoting),
-      address_(InternAddress(address)),
+      address_(MakeNodeAddress(address)),
       encoder_(remoting->options()) {}
 
 Endpoint::~Endpoint() {
@@ -187,6 +187,13 @@ void Endpoint::SendLeave() {
 
 bool Endpoint::Flushed() const {
   return !writing_.load(std::memory_order_acquire) && queue_.Empty();
+}
+
+bool Endpoint::Unused() const {
+  MutexLock lock(&mu_);
+  return (state_ == LinkState::kIdle || state_ == LinkState::kDown) &&
+         call_ == nullptr && leaving_call_ == nullptr && watches_.empty() &&
+         Flushed();
 }
 
 // --- The writer --------------------------------------------------------------
@@ -372,7 +379,8 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
     return;
   }
   if (now_up) {
-    Log(LogSeverity::kInfo, absl::StrCat("linked to ", address(), " (",
+    remoting_->link_log().Log(
+        LogSeverity::kInfo, absl::StrCat("linked to ", address(), " (",
                                          frame.hello().address(), ")"));
     Kick();
   }
@@ -483,7 +491,8 @@ void Endpoint::Down(absl::string_view why, bool left) {
     }
   }
   if (was_linked || !fired.empty()) {
-    Log(LogSeverity::kWarning,
+    remoting_->link_log().Log(
+        LogSeverity::kWarning,
         absl::StrCat("node ", address(), " is down: ", why,
                      fired.empty() ? ""
                                    : absl::StrCat("; ", fired.size(),

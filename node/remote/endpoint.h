@@ -69,7 +69,7 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   Endpoint& operator=(const Endpoint&) = delete;
 
   const std::string& address() const { return *address_; }
-  const std::string* interned_address() const { return address_; }
+  const NodeAddress& shared_address() const { return address_; }
 
   // --- From RemoteProcess; thread-safe, never block. ---
   void SendUser(std::shared_ptr<Process> target, EnvelopePtr envelope);
@@ -89,6 +89,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void SendLeave();
   // True when nothing is queued or being written.
   bool Flushed() const;
+  // True when the link is not up (never was, or is down), no call is open,
+  // nothing is queued and nothing is watched: an endpoint no ref uses any
+  // more can then be forgotten (Remoting does).
+  bool Unused() const;
   // Sends a heartbeat if nothing was written since the last tick; when
   // `judge`, declares the peer down if it has been silent for too long (see
   // liveness.h) on this call and, once the link is up, on its calls to this
@@ -144,7 +148,7 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   static void NotifyDown(WatchTable watches);
 
   Remoting* const remoting_;
-  const std::string* const address_;
+  const NodeAddress address_;
 
   MpscQueue queue_;
   std::atomic<size_t> queued_user_{0};

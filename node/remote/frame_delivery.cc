@@ -79,7 +79,7 @@ class RemoteWatcher final : public Process {
   RemoteWatcher(std::shared_ptr<Endpoint> peer, std::string id,
                 uint64_t peer_incarnation, v1::Pid named,
                 std::weak_ptr<InboundWatches> table, InboundWatches::Key key)
-      : Process(peer->interned_address(), std::move(id), peer_incarnation),
+      : Process(peer->shared_address(), std::move(id), peer_incarnation),
         peer_(std::move(peer)),
         named_(std::move(named)),
         table_(std::move(table)),

@@ -9,7 +9,7 @@ namespace troupe {
 
 RemoteProcess::RemoteProcess(std::shared_ptr<Endpoint> endpoint,
                              std::string id, uint64_t incarnation)
-    : Process(endpoint->interned_address(), std::move(id), incarnation),
+    : Process(endpoint->shared_address(), std::move(id), incarnation),
       endpoint_(std::move(endpoint)) {}
 
 void RemoteProcess::SendUser(EnvelopePtr envelope) {

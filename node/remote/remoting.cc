@@ -30,9 +30,9 @@ class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
     if (attached != nullptr) {
       if (absl::Status allowed = attached->auth().CheckLink(*context);
           !allowed.ok()) {
-        Log(LogSeverity::kWarning,
-            absl::StrCat("refused a node link from ", context->peer(), ": ",
-                         allowed.message()));
+        attached->link_log().Log(LogSeverity::kWarning, absl::StrCat(
+            "refused a node link from ", context->peer(), ": ",
+            allowed.message()));
         return new Refused(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                         std::string(allowed.message())));
       }
@@ -89,7 +89,7 @@ void Remoting::Start() {
 ActorRef Remoting::ResolveRemote(const Pid& pid) {
   if (!IsNodeAddress(pid.address)) {
     return ActorRef(std::make_shared<DeadProcess>(
-        system_, InternAddress(pid.address), pid.id, pid.incarnation));
+        system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation));
   }
   return ActorRef(std::make_shared<RemoteProcess>(EndpointFor(pid.address),
                                                   pid.id, pid.incarnation));
@@ -161,23 +161,7 @@ std::string Remoting::NewWatcherId() {
 void Remoting::ReportMalformed(absl::string_view peer,
                                absl::string_view what) {
   malformed_.fetch_add(1, std::memory_order_relaxed);
-  std::string line;
-  {
-    MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    if (now - last_malformed_log_ < absl::Seconds(1)) {
-      ++unlogged_malformed_;
-      return;
-    }
-    line = absl::StrCat("link from ", peer, ": ", what);
-    if (unlogged_malformed_ > 0) {
-      absl::StrAppend(&line, "; ", unlogged_malformed_,
-                      " more since the last line were not logged");
-    }
-    last_malformed_log_ = now;
-    unlogged_malformed_ = 0;
-  }
-  Log(LogSeverity::kWarning, line);
+  malformed_log_.Log(LogSeverity::kWarning, absl::StrCat("link from ", peer, ": ", what));
 }
 
 bool Remoting::AllCallsEnded() const {
@@ -206,7 +190,7 @@ void Remoting::Tick() {
   const bool judge = now - last_tick_ < options_.failure_threshold / 2;
   last_tick_ = now;
   // Every call to or from a peer speaks for its liveness (liveness.h).
-  const std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
+  std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
   absl::flat_hash_map<std::string, Silence> outbound;
   for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
     outbound[endpoint->address()] = endpoint->silence(now);
@@ -238,6 +222,35 @@ void Remoting::Tick() {
   for (const auto& [address, why] : downs) {
     PeerDown(address, why);
   }
+  ForgetUnused(std::move(endpoints));
+}
+
+void Remoting::ForgetUnused(std::vector<std::shared_ptr<Endpoint>> endpoints) {
+  std::vector<std::string> unused;
+  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+    if (endpoint->Unused()) {
+      unused.push_back(endpoint->address());
+    }
+  }
+  endpoints.clear();
+  if (unused.empty()) {
+    return;
+  }
+  // Under mu_, a count of one means only the table holds the endpoint, and
+  // no one can take a new reference (EndpointFor needs mu_): it stays
+  // unused. Refs and calls hold references, so those are kept.
+  std::vector<std::shared_ptr<Endpoint>> forgotten;
+  {
+    MutexLock lock(&mu_);
+    for (const std::string& address : unused) {
+      auto it = endpoints_.find(address);
+      if (it != endpoints_.end() && it->second.use_count() == 1) {
+        forgotten.push_back(std::move(it->second));
+        endpoints_.erase(it);
+      }
+    }
+  }
+  // Destroyed here, outside mu_.
 }
 
 void Remoting::Leave(absl::Duration timeout) {

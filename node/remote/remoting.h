@@ -23,6 +23,7 @@
 #include "node/remote/endpoint.h"
 #include "node/remote/cluster_auth.h"
 #include "node/remote/link_options.h"
+#include "node/runtime/logging.h"
 #include "node/runtime/remote_resolver.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/timer_scheduler.h"
@@ -98,6 +99,9 @@ class Remoting final : public RemoteResolver {
   // Counts a malformed frame or envelope from `peer`; logs at most one line
   // a second (with how many were not logged).
   void ReportMalformed(absl::string_view peer, absl::string_view what);
+  // For lines about links (up, down, refused): a few a second at most, so
+  // that naming thousands of missing nodes cannot flood the log.
+  LogLimiter& link_log() { return link_log_; }
   // Outbound calls alive (Shutdown waits for zero).
   void CallStarted();
   void CallEnded();
@@ -111,6 +115,10 @@ class Remoting final : public RemoteResolver {
 
  private:
   void Tick();
+  // Drops the endpoints among `endpoints` that are Unused and that no one
+  // else refers to (no ref, no call): a node named once and gone is
+  // forgotten, so naming many such addresses costs nothing lasting.
+  void ForgetUnused(std::vector<std::shared_ptr<Endpoint>> endpoints);
   std::vector<std::shared_ptr<Endpoint>> Endpoints() const;
   bool AllCallsEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -121,14 +129,14 @@ class Remoting final : public RemoteResolver {
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> next_watcher_{1};
   std::atomic<uint64_t> malformed_{0};
+  LogLimiter malformed_log_{1, absl::Seconds(1)};
+  LogLimiter link_log_{10, absl::Seconds(1)};
 
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Endpoint>> endpoints_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<InboundLink*> inbound_ ABSL_GUARDED_BY(mu_);
   int calls_alive_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_malformed_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  uint64_t unlogged_malformed_ ABSL_GUARDED_BY(mu_) = 0;
 
   // The tick runs under tick_mu_, so Shutdown can wait a running one out.
   Mutex tick_mu_;

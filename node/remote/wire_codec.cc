@@ -139,23 +139,13 @@ namespace {
 void RateLimitedProtobufLog(google::protobuf::LogLevel level,
                             const char* /*file*/, int /*line*/,
                             const std::string& message) {
-  static std::atomic<int64_t> last_ms{-1000};
-  static std::atomic<uint64_t> dropped{0};
-  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  int64_t last = last_ms.load(std::memory_order_relaxed);
-  if (level != google::protobuf::LOGLEVEL_FATAL &&
-      (now_ms - last < 1000 ||
-       !last_ms.compare_exchange_strong(last, now_ms))) {
-    dropped.fetch_add(1, std::memory_order_relaxed);
+  if (level == google::protobuf::LOGLEVEL_FATAL) {
+    Log(LogSeverity::kError, absl::StrCat("protobuf: ", message));
     return;
   }
-  const uint64_t skipped = dropped.exchange(0, std::memory_order_relaxed);
-  Log(level >= google::protobuf::LOGLEVEL_ERROR ? LogSeverity::kError
-                                                : LogSeverity::kWarning,
-      absl::StrCat("protobuf: ", message,
-                   skipped > 0 ? absl::StrCat(" (and ", skipped,
-                                              " protobuf lines dropped)")
-                               : ""));
+  static LogLimiter* const limiter =
+      new LogLimiter(1, absl::Seconds(1));
+  limiter->Log(LogSeverity::kWarning, absl::StrCat("protobuf: ", message));
 }
 
 }  // namespace

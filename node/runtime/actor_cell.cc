@@ -16,7 +16,7 @@ namespace troupe {
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
                      ActorRef parent, const SpawnOptions& options,
                      uint64_t serial)
-    : Process(system->interned_address(), std::move(id), system->incarnation()),
+    : Process(system->shared_address(), std::move(id), system->incarnation()),
       system_(system),
       factory_(std::move(factory)),
       parent_(std::move(parent)),

@@ -1,7 +1,5 @@
 #include "node/runtime/actor_ref.h"
 
-#include "absl/container/node_hash_set.h"
-#include "node/runtime/sync.h"
 
 namespace troupe {
 namespace {
@@ -12,14 +10,6 @@ const std::string& EmptyString() {
 }
 
 }  // namespace
-
-const std::string* InternAddress(absl::string_view address) {
-  // Leaked on purpose: processes may outlive static destruction order.
-  static Mutex* const mu = new Mutex();
-  static auto* const addresses = new absl::node_hash_set<std::string>();
-  MutexLock lock(mu);
-  return &*addresses->emplace(address).first;
-}
 
 const std::string& ActorRef::address() const {
   return process_ ? process_->address() : EmptyString();

@@ -21,7 +21,7 @@
 
 namespace troupe {
 ActorSystem::ActorSystem(ActorSystemOptions options)
-    : address_(InternAddress(options.address)),
+    : address_(MakeNodeAddress(options.address)),
       incarnation_(options.incarnation != 0 ? options.incarnation
                                             : NewIncarnation()),
       throughput_(options.throughput > 0 ? options.throughput : 1),
@@ -179,7 +179,7 @@ ActorRef ActorSystem::Resolve(const Pid& pid) const {
     return remote->ResolveRemote(pid);
   }
   return ActorRef(std::make_shared<DeadProcess>(
-      const_cast<ActorSystem*>(this), InternAddress(pid.address), pid.id,
+      const_cast<ActorSystem*>(this), MakeNodeAddress(pid.address), pid.id,
       pid.incarnation));
 }
 

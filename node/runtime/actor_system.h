@@ -137,7 +137,7 @@ class ActorSystem final : public Teller {
   }
   // True when `ref` names an actor or reply process of this node.
   bool IsLocal(const ActorRef& ref) const {
-    return ref && &ref.address() == address_;
+    return ref && &ref.address() == address_.get();
   }
   // Makes a reply process (ask, inbox) reachable by id, for replies from
   // other nodes; Unregister when it is done. Thread-safe.
@@ -151,7 +151,7 @@ class ActorSystem final : public Teller {
   Dispatcher& dispatcher() { return dispatcher_; }
   TimerScheduler& timers() { return timers_; }
   int throughput() const { return throughput_; }
-  const std::string* interned_address() const { return address_; }
+  const NodeAddress& shared_address() const { return address_; }
   // Creates and registers an actor; the caller records it, then calls
   // Start(). `parent` is nobody for a top-level one.
   absl::StatusOr<std::shared_ptr<ActorCell>> CreateActor(
@@ -180,7 +180,7 @@ class ActorSystem final : public Teller {
   // One top-level actor fewer (wakes AwaitTermination at zero).
   void TopLevelGone();
 
-  const std::string* const address_;
+  const NodeAddress address_;
   const uint64_t incarnation_;
   const int throughput_;
   const SupervisorStrategy guardian_strategy_;

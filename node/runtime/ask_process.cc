@@ -12,7 +12,7 @@ namespace troupe {
 
 AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target,
                        AskCallback done)
-    : Process(system->interned_address(), std::move(id), system->incarnation()),
+    : Process(system->shared_address(), std::move(id), system->incarnation()),
       system_(system),
       target_(std::move(target)),
       done_callback_(std::move(done)) {}

@@ -59,9 +59,10 @@ class AskProcess final : public Process,
 class DeadProcess final : public Process,
                           public std::enable_shared_from_this<DeadProcess> {
  public:
-  DeadProcess(ActorSystem* system, const std::string* address, std::string id,
+  DeadProcess(ActorSystem* system, NodeAddress address, std::string id,
               uint64_t incarnation)
-      : Process(address, std::move(id), incarnation), system_(system) {}
+      : Process(std::move(address), std::move(id), incarnation),
+        system_(system) {}
 
   void SendUser(EnvelopePtr envelope) override;
   void SendSystem(SystemMessagePtr message) override;

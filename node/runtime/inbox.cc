@@ -12,7 +12,7 @@ namespace troupe {
 
 Inbox::Inbox(ActorSystem& system)
     : system_(system),
-      process_(std::make_shared<InboxProcess>(system.interned_address(),
+      process_(std::make_shared<InboxProcess>(system.shared_address(),
                                               system.NewReplyId("$inbox"),
                                               system.incarnation())),
       ref_(process_) {

@@ -52,4 +52,30 @@ void Log(LogSeverity severity, absl::string_view message) {
               stderr);  // one write: no interleaving
 }
 
+void LogLimiter::Log(LogSeverity severity, absl::string_view message) {
+  uint64_t held_back = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now - window_start_ >= interval_) {
+      window_start_ = now;
+      in_window_ = 0;
+    }
+    if (in_window_ >= burst_) {
+      ++held_back_;
+      return;
+    }
+    ++in_window_;
+    held_back = held_back_;
+    held_back_ = 0;
+  }
+  if (held_back == 0) {
+    troupe::Log(severity, message);
+  } else {
+    troupe::Log(severity,
+                absl::StrCat(message, " (", held_back,
+                             " more lines like this were held back)"));
+  }
+}
+
 }  // namespace troupe

@@ -22,7 +22,7 @@ bool IsNodeAddress(absl::string_view address) {
     return false;
   }
   int port = 0;
-  return absl::SimpleAtoi(address.substr(colon + 1), &port) && port >= 0 &&
+  return absl::SimpleAtoi(address.substr(colon + 1), &port) && port > 0 &&
          port <= 65535;
 }
 

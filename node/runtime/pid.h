@@ -33,8 +33,9 @@ struct Pid {
 // wrong, for anything else.
 absl::StatusOr<Pid> ParsePid(absl::string_view text);
 
-// True when `address` is host:port or [v6]:port (the address of a node
-// with an endpoint; not kLocalAddress).
+// True when `address` is host:port or [v6]:port with a port a node can be
+// reached on (1-65535): the address of a node with an endpoint, not
+// kLocalAddress.
 bool IsNodeAddress(absl::string_view address);
 
 // Checks an actor name given at spawn: non-empty, at most 255 bytes, no '/',

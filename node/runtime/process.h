@@ -16,11 +16,21 @@ struct SystemMessage;
 using EnvelopePtr = std::unique_ptr<Envelope>;
 using SystemMessagePtr = std::unique_ptr<SystemMessage>;
 
+// One copy of a node's address, shared by the processes that name it (a
+// string per node rather than per actor), and freed with the last of them:
+// refs to nodes that are gone cost nothing once they are dropped.
+using NodeAddress = std::shared_ptr<const std::string>;
+inline NodeAddress MakeNodeAddress(absl::string_view address) {
+  return std::make_shared<const std::string>(address);
+}
+
 class Process {
  public:
-  // `address` must outlive the process (use InternAddress).
-  Process(const std::string* address, std::string id, uint64_t incarnation)
-      : address_(address), id_(std::move(id)), incarnation_(incarnation) {}
+  // `address` is shared by the processes of one node (see NodeAddress).
+  Process(NodeAddress address, std::string id, uint64_t incarnation)
+      : address_(std::move(address)),
+        id_(std::move(id)),
+        incarnation_(incarnation) {}
   virtual ~Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -43,13 +53,9 @@ class Process {
   Pid pid() const { return Pid{*address_, id_, incarnation_}; }
 
  private:
-  const std::string* const address_;
+  const NodeAddress address_;
   const std::string id_;
   const uint64_t incarnation_;
 };
-
-// A stable pointer to one copy of `address`, shared by every process of that
-// node (saves a string per actor). Thread-safe; never freed.
-const std::string* InternAddress(absl::string_view address);
 
 }  // namespace troupe

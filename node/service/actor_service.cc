@@ -15,6 +15,7 @@
 #include "node/runtime/system_messages.h"
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
+#include "node/service/heap_usage.h"
 #include "node/service/node_actor.h"
 
 namespace troupe {
@@ -39,7 +40,8 @@ absl::StatusOr<ActorRef> RefOf(ActorSystem& system, bool has_pid,
   if (!IsNodeAddress(pid.address()) || pid.id().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, " {address: '", pid.address(), "', id: '", pid.id(),
-        "'} is not a ref (address host:port, id non-empty)"));
+        "'} is not a ref (address host:port with a port of 1-65535, id "
+        "non-empty)"));
   }
   return system.Resolve(FromProto(pid));
 }
@@ -256,6 +258,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     reply->set_messages_in(counters_->messages_in.load());
     reply->set_messages_out(counters_->messages_out.load());
     reply->set_unauthenticated_calls(node->remoting().auth().refused());
+    reply->set_heap_bytes(HeapInUseBytes());
     for (const EndpointStats& peer : node->remoting().stats().peers) {
       v1::LinkStats* link = reply->add_links();
       link->set_address(peer.address);

@@ -26,7 +26,7 @@ class WatchProcess final : public Process,
                            public std::enable_shared_from_this<WatchProcess> {
  public:
   WatchProcess(ActorSystem& system, ActorRef target, WatchReactor* reactor)
-      : Process(system.interned_address(), system.NewReplyId("$watch"),
+      : Process(system.shared_address(), system.NewReplyId("$watch"),
                 system.incarnation()),
         target_(std::move(target)),
         reactor_(reactor) {}
@@ -136,7 +136,7 @@ class InboxStreamProcess final
       public std::enable_shared_from_this<InboxStreamProcess> {
  public:
   InboxStreamProcess(ActorSystem& system, InboxReactor* reactor)
-      : Process(system.interned_address(), system.NewReplyId("$client"),
+      : Process(system.shared_address(), system.NewReplyId("$client"),
                 system.incarnation()),
         system_(system),
         reactor_(reactor) {}
@@ -227,6 +227,10 @@ class InboxReactor final
       }
     } else if (request_.has_ask()) {
       StartAsk(request_.ask_id(), request_.ask());
+    } else {
+      v1::InboxEvent refused;
+      refused.set_error("an inbox request needs a tell or an ask");
+      (void)Enqueue(std::move(refused));
     }
     StartRead(&request_);
   }

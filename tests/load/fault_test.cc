@@ -10,16 +10,13 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "examples/common/example_cluster.h"
 #include "gtest/gtest.h"
@@ -29,12 +26,14 @@
 #include "sdk/client.h"
 #include "tests/load/load.pb.h"
 #include "tests/load/load_kinds.h"
+#include "tests/testing/proc_stats.h"
 
 namespace troupe::load {
 namespace {
 
 using ::troupe::examples::ExampleCluster;
 using ::troupe::examples::NodeProcessOptions;
+using ::troupe::testing::RssKb;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 constexpr char kNodeBinary[] = "tests/load/load";
@@ -158,23 +157,6 @@ class LoadDeadLetters {
   std::atomic<uint64_t> count_{0};
   const uint64_t subscription_;
 };
-
-// The resident set of process `pid`, in kB (0 when unreadable).
-int64_t RssKb(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (absl::StartsWith(line, "VmRSS:")) {
-      std::vector<std::string> words =
-          absl::StrSplit(line, ' ', absl::SkipEmpty());
-      int64_t kb = 0;
-      if (words.size() >= 2 && absl::SimpleAtoi(words[1], &kb)) {
-        return kb;
-      }
-    }
-  }
-  return 0;
-}
 
 TEST(FaultTest, KillNineUnderLoad) {
   auto cluster = StartCluster(2);  // B = 0, C = 1

@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "node/remote/node.h"
 #include "node/remote/wire_codec.h"
+#include "proto/troupe.grpc.pb.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
@@ -47,6 +49,7 @@ class RawLink final
 
   // True once every write was accepted by the transport.
   bool AwaitWritten() { return written_.WaitForNotificationWithTimeout(kWait); }
+
   bool ended() { return done_.HasBeenNotified(); }
 
   void OnWriteDone(bool ok) override {
@@ -85,6 +88,94 @@ class RawLink final
   grpc::ByteBuffer read_;
   Notification written_;
   Notification done_;
+};
+
+// The server side of a peer that only counts: it answers a node's link
+// with a Hello, a heartbeat after each frame it reads (so it is never
+// silent while the node writes), and counts the TERMINATEDs it is sent.
+class CountingPeer final : public v1::NodeLink::CallbackService {
+ public:
+  CountingPeer() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  // Cuts the node's call to it (that call never ends by itself).
+  ~CountingPeer() override {
+    server_->Shutdown(std::chrono::system_clock::now());
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  static constexpr uint64_t kIncarnation = 77;
+
+  bool AwaitTerminated(size_t n) {
+    MutexLock lock(&mu_);
+    want_ = n;
+    return mu_.AwaitWithTimeout(absl::Condition(this, &CountingPeer::Enough),
+                                kWait);
+  }
+  size_t terminated() {
+    MutexLock lock(&mu_);
+    return terminated_;
+  }
+
+  grpc::ServerBidiReactor<v1::Frame, v1::Frame>* Connect(
+      grpc::CallbackServerContext* /*context*/) override {
+    return new Call(this);
+  }
+
+ private:
+  class Call final : public grpc::ServerBidiReactor<v1::Frame, v1::Frame> {
+   public:
+    explicit Call(CountingPeer* peer) : peer_(peer) {
+      out_.mutable_hello()->set_address(peer->address());
+      out_.mutable_hello()->set_incarnation(kIncarnation);
+      writing_ = true;
+      StartWrite(&out_);
+      StartRead(&in_);
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      size_t count = 0;
+      for (const v1::Envelope& envelope : in_.envelopes()) {
+        count += envelope.control() == v1::TERMINATED ? 1 : 0;
+      }
+      peer_->Count(count);
+      if (!writing_.exchange(true)) {
+        out_.Clear();
+        out_.set_heartbeat(true);
+        StartWrite(&out_);
+      }
+      StartRead(&in_);
+    }
+    void OnWriteDone(bool /*ok*/) override { writing_ = false; }
+    void OnDone() override { delete this; }
+
+   private:
+    CountingPeer* const peer_;
+    v1::Frame in_;
+    v1::Frame out_;
+    std::atomic<bool> writing_{false};
+  };
+
+  void Count(size_t n) {
+    MutexLock lock(&mu_);
+    terminated_ += n;
+  }
+  bool Enough() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return terminated_ >= want_;
+  }
+
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  Mutex mu_;
+  size_t terminated_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t want_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 std::string Bytes(const v1::Frame& frame) { return frame.SerializeAsString(); }
@@ -176,6 +267,64 @@ TEST(BadInputTest, ALinkMustStartWithAHello) {
   link.AwaitWritten();
   auto a = Node::Start(options);
   ASSERT_TRUE(a.ok());
+  auto echo = (*b)->system().Spawn(Echo(), "echo");
+  ASSERT_TRUE(echo.ok());
+  auto answer =
+      (*a)->system().Ask((*a)->system().Resolve(echo->pid()), Text("ok?"), kWait)
+          .get();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+}
+
+// A peer watching 100,000 actors B never had, and refs that are not refs
+// at all: every watch is answered with one TERMINATED (on B's own link to
+// the peer), and the link and the node go on.
+TEST(BadInputTest, HundredThousandWatchesOfUnknownIdsAreEachAnswered) {
+  NodeOptions options;
+  options.system.threads = 2;
+  auto a = Node::Start(options);
+  auto b = Node::Start(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  CountingPeer peer;
+
+  v1::Frame hello;
+  hello.mutable_hello()->set_address(peer.address());
+  hello.mutable_hello()->set_incarnation(CountingPeer::kIncarnation);
+  std::vector<std::string> writes = {Bytes(hello)};
+  constexpr int kFrames = 10;
+  constexpr int kPerFrame = 10000;
+  for (int f = 0; f < kFrames; ++f) {
+    v1::Frame frame;
+    for (int i = 0; i < kPerFrame; ++i) {
+      *frame.add_refs() =
+          ToProto(Pid{(*b)->address(), absl::StrCat("nobody-", f, "-", i), 0});
+      v1::Envelope* watch = frame.add_envelopes();
+      watch->set_ref(i + 1);
+      watch->set_control(v1::WATCH);
+    }
+    writes.push_back(Bytes(frame));
+  }
+  // Refs that name no node or no actor: each watch of them ends at once.
+  v1::Frame bad;
+  for (const auto& [address, id] : std::vector<std::pair<std::string, std::string>>{
+           {"", "x"}, {"no-port", "x"}, {"127.0.0.1:0", "x"},
+           {"127.0.0.1:99999", "x"}, {(*b)->address(), ""}}) {
+    v1::Pid* pid = bad.add_refs();
+    pid->set_address(address);
+    pid->set_id(id);
+    v1::Envelope* watch = bad.add_envelopes();
+    watch->set_ref(bad.refs_size());
+    watch->set_control(v1::WATCH);
+  }
+  writes.push_back(Bytes(bad));
+  constexpr size_t kWatches = kFrames * kPerFrame + 5;
+
+  RawLink link((*b)->address(), std::move(writes));
+  ASSERT_TRUE(link.AwaitWritten());
+  ASSERT_TRUE(peer.AwaitTerminated(kWatches)) << peer.terminated();
+  EXPECT_EQ(peer.terminated(), kWatches);
+  EXPECT_FALSE(link.ended());
+  EXPECT_EQ((*b)->system().stats().actors_alive, 0);
+
   auto echo = (*b)->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
   auto answer =

@@ -1,0 +1,17 @@
+// What /proc says of another process: for tests that check a node
+// process's memory and file descriptors.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace troupe::testing {
+
+// The resident set of process `pid`, in kB; 0 when unreadable.
+int64_t RssKb(pid_t pid);
+
+// How many file descriptors process `pid` has open; -1 when unreadable.
+int OpenFds(pid_t pid);
+
+}  // namespace troupe::testing
