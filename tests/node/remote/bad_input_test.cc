@@ -180,11 +180,23 @@ class CountingPeer final : public v1::NodeLink::CallbackService {
 
 std::string Bytes(const v1::Frame& frame) { return frame.SerializeAsString(); }
 
-TEST(BadInputTest, GarbageNeverEndsTheLinkOrTheNode) {
+absl::StatusOr<std::unique_ptr<Node>> StartNode() {
   NodeOptions options;
   options.system.threads = 2;
-  auto a = Node::Start(options);
-  auto b = Node::Start(options);
+  return Node::Start(options);
+}
+
+// `from` asks the echo at `echo` and gets its answer.
+void ExpectServes(Node& from, const Pid& echo) {
+  auto answer =
+      from.system().Ask(from.system().Resolve(echo), Text("ok?"), kWait).get();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_TRUE(IsText(**answer, "ok?"));
+}
+
+TEST(BadInputTest, GarbageNeverEndsTheLinkOrTheNode) {
+  auto a = StartNode();
+  auto b = StartNode();
   ASSERT_TRUE(a.ok() && b.ok());
   auto echo = (*b)->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
@@ -250,39 +262,28 @@ TEST(BadInputTest, GarbageNeverEndsTheLinkOrTheNode) {
   EXPECT_GE((*b)->remoting().stats().malformed, 4u);
 
   // The node goes on serving others.
-  auto answer =
-      (*a)->system().Ask((*a)->system().Resolve(echo->pid()), Text("ok?"), kWait)
-          .get();
-  ASSERT_TRUE(answer.ok()) << answer.status();
-  EXPECT_TRUE(IsText(**answer, "ok?"));
+  ExpectServes(**a, echo->pid());
 }
 
 TEST(BadInputTest, ALinkMustStartWithAHello) {
-  NodeOptions options;
-  options.system.threads = 1;
-  auto b = Node::Start(options);
+  auto b = StartNode();
   ASSERT_TRUE(b.ok());
   RawLink link((*b)->address(), {std::string("not a hello at all", 18)});
   // The call is refused (it ends), the node keeps serving.
   link.AwaitWritten();
-  auto a = Node::Start(options);
+  auto a = StartNode();
   ASSERT_TRUE(a.ok());
   auto echo = (*b)->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
-  auto answer =
-      (*a)->system().Ask((*a)->system().Resolve(echo->pid()), Text("ok?"), kWait)
-          .get();
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ExpectServes(**a, echo->pid());
 }
 
 // A peer watching 100,000 actors B never had, and refs that are not refs
 // at all: every watch is answered with one TERMINATED (on B's own link to
 // the peer), and the link and the node go on.
 TEST(BadInputTest, HundredThousandWatchesOfUnknownIdsAreEachAnswered) {
-  NodeOptions options;
-  options.system.threads = 2;
-  auto a = Node::Start(options);
-  auto b = Node::Start(options);
+  auto a = StartNode();
+  auto b = StartNode();
   ASSERT_TRUE(a.ok() && b.ok());
   CountingPeer peer;
 
@@ -327,10 +328,7 @@ TEST(BadInputTest, HundredThousandWatchesOfUnknownIdsAreEachAnswered) {
 
   auto echo = (*b)->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
-  auto answer =
-      (*a)->system().Ask((*a)->system().Resolve(echo->pid()), Text("ok?"), kWait)
-          .get();
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ExpectServes(**a, echo->pid());
 }
 
 }  // namespace

@@ -122,6 +122,17 @@ class HostileClientTest : public ::testing::Test {
     EXPECT_EQ(back.value(), "still serving?");
   }
 
+  // Calls a unary method of B's ActorService with `request`.
+  template <typename Request, typename Reply>
+  grpc::Status Unary(grpc::Status (v1::ActorService::Stub::*method)(
+                         grpc::ClientContext*, const Request&, Reply*),
+                     const Request& request) {
+    Reply reply;
+    grpc::ClientContext context;
+    Bound(&context);
+    return (stub_.get()->*method)(&context, request, &reply);
+  }
+
   // B's memory: what its allocator has handed out and not taken back (back
   // at its baseline once a burst is over), and its resident set (which
   // keeps its peak: freed pages stay with the allocator for reuse).
@@ -388,37 +399,25 @@ TEST_F(HostileClientTest, InvalidRefsInEveryFieldAreRefusedByName) {
     v1::TellRequest request;
     *request.mutable_target() = pid;
     *request.mutable_message() = message;
-    v1::TellReply reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Tell(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Tell, request);
   });
   fields.emplace_back("sender", [&](const v1::Pid& pid) {
     v1::TellRequest request;
     *request.mutable_target() = echo_;
     *request.mutable_sender() = pid;
     *request.mutable_message() = message;
-    v1::TellReply reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Tell(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Tell, request);
   });
   fields.emplace_back("target", [&](const v1::Pid& pid) {
     v1::AskRequest request;
     *request.mutable_target() = pid;
     *request.mutable_message() = message;
-    v1::AskReply reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Ask(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Ask, request);
   });
   fields.emplace_back("target", [&](const v1::Pid& pid) {
     v1::StopRequest request;
     *request.mutable_target() = pid;
-    v1::StopReply reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Stop(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Stop, request);
   });
   fields.emplace_back("target", [&](const v1::Pid& pid) {
     v1::WatchRequest request;
@@ -434,19 +433,13 @@ TEST_F(HostileClientTest, InvalidRefsInEveryFieldAreRefusedByName) {
     v1::SpawnRequest request;
     request.set_kind("echo");
     request.set_node(pid.address());
-    v1::Pid reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Spawn(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Spawn, request);
   });
   fields.emplace_back("node", [&](const v1::Pid& pid) {
     v1::LookupRequest request;
     request.set_name("someone");
     request.set_node(pid.address());
-    v1::Pid reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Lookup(&context, request, &reply);
+    return Unary(&v1::ActorService::Stub::Lookup, request);
   });
 
   int refused = 0;
