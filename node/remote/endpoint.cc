@@ -380,8 +380,9 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
   }
   if (now_up) {
     remoting_->link_log().Log(
-        LogSeverity::kInfo, absl::StrCat("linked to ", address(), " (",
-                                         frame.hello().address(), ")"));
+        LogSeverity::kInfo,
+        absl::StrCat("linked to ", address(), " (", frame.hello().address(),
+                     ")"));
     Kick();
   }
 }

@@ -161,7 +161,8 @@ std::string Remoting::NewWatcherId() {
 void Remoting::ReportMalformed(absl::string_view peer,
                                absl::string_view what) {
   malformed_.fetch_add(1, std::memory_order_relaxed);
-  malformed_log_.Log(LogSeverity::kWarning, absl::StrCat("link from ", peer, ": ", what));
+  malformed_log_.Log(LogSeverity::kWarning,
+                     absl::StrCat("link from ", peer, ": ", what));
 }
 
 bool Remoting::AllCallsEnded() const {

@@ -14,10 +14,10 @@
 #include "gtest/gtest.h"
 #include "node/remote/node.h"
 #include "node/remote/wire_codec.h"
-#include "proto/troupe.grpc.pb.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
+#include "proto/troupe.grpc.pb.h"
 #include "tests/node/runtime/test_actors.h"
 
 namespace troupe {
@@ -226,13 +226,13 @@ TEST(BadInputTest, GarbageNeverEndsTheLinkOrTheNode) {
     envelope->set_payload(std::move(payload));
     return envelope;
   };
-  add(1, 1, "whatever");                     // unknown type: dead letter
-  add(1, 3, std::string("\xff\xff\xff", 3));  // does not parse: dead letter
+  add(1, 1, "whatever");                         // unknown type: dead letter
+  add(1, 3, std::string("\xff\xff\xff", 3));     // does not parse: dead letter
   add(99, 2, Text("lost").SerializeAsString());  // bad index: skipped
   add(1, 99, Text("lost").SerializeAsString());  // bad type: skipped
   add(3, 2, Text("to nobody").SerializeAsString());  // dead letter
   add(1, 2, Text("still here").SerializeAsString())
-      ->set_control(static_cast<v1::Control>(42));  // unknown: skipped
+      ->set_control(static_cast<v1::Control>(42));    // unknown: skipped
   add(1, 2, Text("still here").SerializeAsString());  // delivered
 
   RawLink link((*b)->address(),
@@ -306,9 +306,13 @@ TEST(BadInputTest, HundredThousandWatchesOfUnknownIdsAreEachAnswered) {
   }
   // Refs that name no node or no actor: each watch of them ends at once.
   v1::Frame bad;
-  for (const auto& [address, id] : std::vector<std::pair<std::string, std::string>>{
-           {"", "x"}, {"no-port", "x"}, {"127.0.0.1:0", "x"},
-           {"127.0.0.1:99999", "x"}, {(*b)->address(), ""}}) {
+  for (const auto& [address, id] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"", "x"},
+           {"no-port", "x"},
+           {"127.0.0.1:0", "x"},
+           {"127.0.0.1:99999", "x"},
+           {(*b)->address(), ""}}) {
     v1::Pid* pid = bad.add_refs();
     pid->set_address(address);
     pid->set_id(id);

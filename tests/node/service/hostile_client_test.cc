@@ -5,6 +5,8 @@
 // answer (or its connection closed), the node keeps serving, and what the
 // flood allocated is given back.
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,9 +19,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -59,16 +58,15 @@ struct NodeProcess {
 
 NodeProcess StartNode() {
   NodeProcess node;
-  auto process =
-      ChildProcess::Start(kNodeBinary, {"--listen=127.0.0.1:0"});
+  auto process = ChildProcess::Start(kNodeBinary, {"--listen=127.0.0.1:0"});
   EXPECT_TRUE(process.ok()) << process.status();
   if (!process.ok()) {
     return node;
   }
   node.process = *std::move(process);
   // "troupe node listening on <address> incarnation <hex>"
-  auto line = node.process->ReadLineStartingWith("troupe node listening on ",
-                                                 kWait);
+  auto line =
+      node.process->ReadLineStartingWith("troupe node listening on ", kWait);
   EXPECT_TRUE(line.ok()) << line.status();
   if (line.ok()) {
     std::vector<std::string> words = absl::StrSplit(*line, ' ');
@@ -82,8 +80,8 @@ class HostileClientTest : public ::testing::Test {
   void SetUp() override {
     b_ = StartNode();
     ASSERT_FALSE(b_.address.empty());
-    channel_ = grpc::CreateChannel(b_.address,
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(b_.address, grpc::InsecureChannelCredentials());
     stub_ = v1::ActorService::NewStub(channel_);
     echo_ = MustSpawn("echo");
   }
@@ -299,7 +297,9 @@ TEST_F(HostileClientTest, RequestsThatDoNotParseGetAnErrorStatus) {
   // with no message, as for a method no one serves.
   // Field 1 (target) claims 1,000 bytes and has 3.
   grpc::Status truncated =
-      call("/troupe.v1.ActorService/Tell", std::string("\x0a\xe8\x07" "abc", 6));
+      call("/troupe.v1.ActorService/Tell", std::string("\x0a\xe8\x07"
+                                                       "abc",
+                                                       6));
   EXPECT_EQ(truncated.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   // 100,000 nested groups in an unknown field: deeper than the parser's
   // recursion limit.
@@ -321,7 +321,8 @@ std::string NestedValue(int depth) {
     std::string outer(1, tag);
     size_t size = bytes.size();
     do {
-      outer.push_back(static_cast<char>((size & 0x7f) | (size > 0x7f ? 0x80 : 0)));
+      outer.push_back(
+          static_cast<char>((size & 0x7f) | (size > 0x7f ? 0x80 : 0)));
       size >>= 7;
     } while (size != 0);
     bytes = outer + bytes;
@@ -345,7 +346,8 @@ TEST_F(HostileClientTest, DeeplyNestedMessagesAreRefusedNotRecursedInto) {
   Bound(&context);
   grpc::Status refused = stub_->Tell(&context, tell, &told);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(refused.error_message(), "google.protobuf.Value"))
+  EXPECT_TRUE(
+      absl::StrContains(refused.error_message(), "google.protobuf.Value"))
       << refused.error_message();
 
   // Nesting within protobuf's limit goes through and comes back whole.
@@ -508,8 +510,8 @@ class WatchFlood {
   struct Result {
     int not_found = 0;
     int node_down = 0;
-    int other = 0;     // another reason, or more than one notice
-    int failed = 0;    // the call ended with an error
+    int other = 0;   // another reason, or more than one notice
+    int failed = 0;  // the call ended with an error
     std::string first_error;
   };
 
@@ -647,8 +649,8 @@ TEST_F(HostileClientTest, RefsToManyMissingNodesAreForgotten) {
   auto missing = [&](int round) {
     return [round](int i) {
       v1::Pid pid;
-      pid.set_address(absl::StrCat("127.", round, ".", i / 250, ".",
-                                   i % 250 + 2, ":1"));
+      pid.set_address(
+          absl::StrCat("127.", round, ".", i / 250, ".", i % 250 + 2, ":1"));
       pid.set_id("someone");
       return pid;
     };
