@@ -102,10 +102,11 @@ TimerHandle Client::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                  const TellOptions& options) {
   return TellWithOptions(
       core_->timers(), to, std::move(envelope), options,
-      [](const ActorRef& target, EnvelopePtr letter, absl::string_view why) {
+      [](const ActorRef& target, EnvelopePtr letter, DeadLetterReason why) {
         Log(LogSeverity::kWarning,
             absl::StrCat("dropped a ", TypeName(letter->message()), " to ",
-                         target ? target.ToString() : "nobody", ": ", why));
+                         target ? target.ToString() : "nobody", ": ",
+                         DeadLetterReasonName(why)));
       });
 }
 

@@ -18,7 +18,8 @@ namespace {
 class ClusterProcess final : public Process {
  public:
   ClusterProcess(std::weak_ptr<ClientCore> core, const Pid& pid)
-      : Process(MakeNodeAddress(pid.address), pid.id, pid.incarnation),
+      : Process(MakeNodeAddress(pid.address), pid.id, pid.incarnation,
+                pid.uid),
         core_(std::move(core)) {}
 
   void SendUser(EnvelopePtr envelope) override {

@@ -27,7 +27,7 @@ patterns=(
   '^  count is 0 \(0: restarted with its parent\)$'
   '^  count is 0 \(0: restarted\)$'
   '^  node A: +watched worker ended: FAILED$'
-  '^  asked again: .* is not alive'
+  '^  asked again: no actor .* is alive'
   '^  parent: +worker failed \(fatal\) -> stop$'
   '^  node A: +watched worker ended: FAILED$'
   '^done$'

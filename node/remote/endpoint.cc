@@ -36,6 +36,7 @@ struct Endpoint::OutItem : MpscNode {
     kWatch,
     kUnwatch,
     kTerminated,
+    kWatched,
     kHeartbeat,
     kLeave
   };
@@ -44,7 +45,7 @@ struct Endpoint::OutItem : MpscNode {
   v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
   std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
   EnvelopePtr envelope;             // kUser
-  std::unique_ptr<v1::Pid> pid;     // kTerminated
+  std::unique_ptr<v1::Pid> pid;     // kTerminated, kWatched
 };
 
 namespace {
@@ -81,7 +82,10 @@ void Endpoint::SendUser(std::shared_ptr<Process> target,
       remoting_->options().queue_capacity) {
     queued_user_.fetch_sub(1, std::memory_order_relaxed);
     overflows_.fetch_add(1, std::memory_order_relaxed);
-    DeadLetter(*item, "link queue full (the peer is not keeping up)");
+    DeadLetter(*item, kLinkQueueFull,
+               absl::StrCat("more than ", remoting_->options().queue_capacity,
+                            " messages queued for ", address(),
+                            " (it is not keeping up)"));
     return;
   }
   Enqueue(std::move(item));
@@ -100,6 +104,7 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
   }
   bool refused = false;
   bool first = false;
+  bool in_place = false;
   {
     MutexLock lock(&mu_);
     if (closed_ ||
@@ -107,12 +112,13 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
       refused = true;  // known down: answer now, do not queue
     } else {
       WatchEntry& entry =
-          watches_[WatchKey(watchee->id(), watchee->incarnation())];
+          watches_[WatchKeyOf(*watchee)];
       first = entry.watchers.empty();
       if (first) {
         entry.watchee = watchee;
       }
       entry.watchers.insert(watcher);
+      in_place = entry.in_place;
     }
   }
   if (refused) {
@@ -123,6 +129,9 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
     auto item = std::make_unique<OutItem>(OutItem::Kind::kWatch);
     item->target = std::move(watchee);
     Enqueue(std::move(item));
+  } else if (in_place) {
+    watcher.process()->SendSystem(
+        MakeSystem(SystemKind::kWatchInPlace, ActorRef(watchee)));
   }
 }
 
@@ -131,7 +140,7 @@ void Endpoint::Unwatch(const std::shared_ptr<Process>& watchee,
   bool last = false;
   {
     MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey(watchee->id(), watchee->incarnation()));
+    auto it = watches_.find(WatchKeyOf(*watchee));
     if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
       return;
     }
@@ -155,12 +164,37 @@ void Endpoint::SendTerminated(const v1::Pid& pid,
   Enqueue(std::move(item));
 }
 
+void Endpoint::SendWatched(const v1::Pid& pid) {
+  auto item = std::make_unique<OutItem>(OutItem::Kind::kWatched);
+  item->pid = std::make_unique<v1::Pid>(pid);
+  Enqueue(std::move(item));
+}
+
+void Endpoint::OnWatched(const v1::Pid& pid) {
+  std::vector<ActorRef> watchers;
+  ActorRef watchee;
+  {
+    MutexLock lock(&mu_);
+    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
+    if (it == watches_.end() || it->second.in_place) {
+      return;  // unwatched meanwhile, or told already
+    }
+    it->second.in_place = true;
+    watchee = ActorRef(it->second.watchee);
+    watchers.assign(it->second.watchers.begin(), it->second.watchers.end());
+  }
+  for (const ActorRef& watcher : watchers) {
+    watcher.process()->SendSystem(
+        MakeSystem(SystemKind::kWatchInPlace, watchee));
+  }
+}
+
 void Endpoint::OnTerminated(const v1::Pid& pid,
                             v1::TerminationReason reason) {
   WatchEntry entry;
   {
     MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey(pid.id(), pid.incarnation()));
+    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
     if (it == watches_.end()) {
       return;  // unwatched meanwhile
     }
@@ -224,6 +258,7 @@ void Endpoint::ContinueWriting() {
 Endpoint::WriteResult Endpoint::WriteNext() {
   std::shared_ptr<OutboundCall> call;
   std::string drain_reason;
+  DeadLetterReason drain_cause = kNodeUnreachable;
   {
     MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
@@ -231,6 +266,7 @@ Endpoint::WriteResult Endpoint::WriteNext() {
         (state_ == LinkState::kDown && now < retry_at_)) {
       drain_pending_ = false;
       drain_reason = closed_ ? "this node is shutting down" : down_reason_;
+      drain_cause = closed_ ? kLinkClosed : kNodeUnreachable;
     } else if (state_ == LinkState::kIdle || state_ == LinkState::kDown) {
       if (!queue_.MaybeNonEmpty()) {
         return WriteResult::kIdle;
@@ -252,7 +288,7 @@ Endpoint::WriteResult Endpoint::WriteNext() {
     }
   }
   if (call == nullptr) {
-    DrainQueue(drain_reason);
+    DrainQueue(drain_cause, drain_reason);
     return WriteResult::kIdle;
   }
   BuildFrame();
@@ -268,7 +304,8 @@ Endpoint::WriteResult Endpoint::WriteNext() {
   for (OutItem* item : taken) {
     if (!written) {
       // The call ended under us: what was taken becomes dead letters.
-      DeadLetter(*item, "the link to the peer closed");
+      DeadLetter(*item, kLinkClosed,
+                 absl::StrCat("the link to ", address(), " closed"));
     }
     delete item;
   }
@@ -285,6 +322,8 @@ Endpoint::WriteResult Endpoint::WriteNext() {
 
 void Endpoint::BuildFrame() {
   encoder_.Clear();
+  encoder_.SetPeerLimits(peer_max_message_.load(std::memory_order_relaxed),
+                         peer_max_frame_.load(std::memory_order_relaxed));
   uint64_t users = 0;
   while (!encoder_.full()) {
     MpscNode* node = queue_.Pop();
@@ -297,7 +336,7 @@ void Endpoint::BuildFrame() {
         queued_user_.fetch_sub(1, std::memory_order_relaxed);
         absl::Status added = encoder_.AddUser(*item->target, *item->envelope);
         if (!added.ok()) {
-          DeadLetter(*item, added.message());
+          DeadLetter(*item, kTooLarge, added.message());
         } else {
           ++users;
         }
@@ -315,6 +354,9 @@ void Endpoint::BuildFrame() {
       case OutItem::Kind::kTerminated:
         encoder_.AddTerminated(*item->pid, item->reason);
         break;
+      case OutItem::Kind::kWatched:
+        encoder_.AddNamed(v1::WATCHED, *item->pid);
+        break;
       case OutItem::Kind::kHeartbeat:
         encoder_.SetHeartbeat();
         break;
@@ -327,24 +369,25 @@ void Endpoint::BuildFrame() {
   messages_sent_.fetch_add(users, std::memory_order_relaxed);
 }
 
-void Endpoint::DrainQueue(absl::string_view why) {
+void Endpoint::DrainQueue(DeadLetterReason cause, absl::string_view why) {
   while (MpscNode* node = queue_.Pop()) {
     std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
     if (item->kind == OutItem::Kind::kUser) {
       queued_user_.fetch_sub(1, std::memory_order_relaxed);
-      DeadLetter(*item, why);
+      DeadLetter(*item, cause, why);
     }
     // Control items die with the link: its watches have all fired.
   }
 }
 
-void Endpoint::DeadLetter(OutItem& item, absl::string_view why) {
+void Endpoint::DeadLetter(OutItem& item, DeadLetterReason cause,
+                          absl::string_view why) {
   if (item.kind != OutItem::Kind::kUser || item.envelope == nullptr) {
     return;
   }
   dead_letters_.fetch_add(1, std::memory_order_relaxed);
   remoting_->system().DeadLetter(ActorRef(std::move(item.target)),
-                                 std::move(item.envelope), why);
+                                 std::move(item.envelope), cause, why);
 }
 
 // --- The call's events -------------------------------------------------------
@@ -370,6 +413,10 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
     if (frame.has_hello() && state_ == LinkState::kConnecting) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
+      peer_max_message_.store(frame.hello().max_message_bytes(),
+                              std::memory_order_relaxed);
+      peer_max_frame_.store(frame.hello().max_frame_bytes(),
+                            std::memory_order_relaxed);
       backoff_ = absl::ZeroDuration();
       now_up = true;
     }

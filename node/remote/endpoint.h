@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include "node/runtime/envelope.h"
 #include "node/runtime/mpsc_queue.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 #include "proto/troupe.pb.h"
 
 namespace grpc {
@@ -82,6 +84,12 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
 
   // Tells the peer that its watch of `pid` fired (from a RemoteWatcher).
   void SendTerminated(const v1::Pid& pid, v1::TerminationReason reason);
+  // Tells the peer that its watch of `pid` is in place (queued before any
+  // TERMINATED of it).
+  void SendWatched(const v1::Pid& pid);
+  // The peer placed our watch of `pid`: each of its watchers, and each
+  // later one, gets kWatchInPlace.
+  void OnWatched(const v1::Pid& pid);
   // A watch of ours fired at the peer (a TERMINATED from the peer).
   void OnTerminated(const v1::Pid& pid, v1::TerminationReason reason);
 
@@ -124,12 +132,16 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
  private:
   struct OutItem;
   enum class WriteResult { kWriting, kIdle, kBlocked };
-  // A watched actor of the peer, keyed by its id and incarnation as
+  // A watched actor of the peer, keyed by its id, incarnation and uid as
   // watched.
-  using WatchKey = std::pair<std::string, uint64_t>;
+  using WatchKey = std::tuple<std::string, uint64_t, uint64_t>;
+  static WatchKey WatchKeyOf(const Process& watchee) {
+    return WatchKey{watchee.id(), watchee.incarnation(), watchee.uid()};
+  }
   struct WatchEntry {
     std::shared_ptr<Process> watchee;
     absl::flat_hash_set<ActorRef> watchers;
+    bool in_place = false;  // the peer acknowledged the WATCH
   };
   using WatchTable = absl::flat_hash_map<WatchKey, WatchEntry>;
 
@@ -143,8 +155,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // Encodes queued items into encoder_ (items kept in in_flight_).
   void BuildFrame();
   // Turns every queued item into a dead letter (user messages) or drops it.
-  void DrainQueue(absl::string_view why);
-  void DeadLetter(OutItem& item, absl::string_view why);
+  void DrainQueue(DeadLetterReason cause, absl::string_view why);
+  void DeadLetter(OutItem& item, DeadLetterReason cause,
+                  absl::string_view why);
   static void NotifyDown(WatchTable watches);
 
   Remoting* const remoting_;
@@ -156,6 +169,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // from StartWrite until OnWriteDone. Handshake writes hold it too.
   std::atomic<bool> writing_{false};
   std::atomic<bool> wrote_since_tick_{false};
+  // The peer's limits, from its Hello (0 = not said); applied to each frame.
+  std::atomic<uint64_t> peer_max_message_{0};
+  std::atomic<uint64_t> peer_max_frame_{0};
   // Used only by the token holder.
   FrameEncoder encoder_;
   std::vector<OutItem*> in_flight_;

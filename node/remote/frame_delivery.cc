@@ -1,6 +1,7 @@
 #include "node/remote/frame_delivery.h"
 
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,7 +21,7 @@ namespace troupe {
 // watch fires, even after the link is gone.
 class InboundWatches {
  public:
-  using Key = std::pair<std::string, uint64_t>;
+  using Key = std::tuple<std::string, uint64_t, uint64_t>;
   struct Entry {
     ActorRef target;
     ActorRef watcher;
@@ -136,7 +137,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
     ActorRef& ref = locals[index - 1];
     if (!ref) {
       const v1::Pid& pid = frame.refs(index - 1);
-      ref = system.ResolveLocal(pid.id(), pid.incarnation());
+      ref = system.ResolveLocal(pid.id(), pid.incarnation(), pid.uid());
     }
     return &ref;
   };
@@ -187,6 +188,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
           any->set_value(envelope.payload());
           system.DeadLetter(
               target, MakeEnvelope(std::move(any), std::move(sender)),
+              kUnknownType,
               prototype == nullptr
                   ? absl::StrCat("message type '", frame.types(type - 1),
                                  "' is not linked into this node")
@@ -204,14 +206,17 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
         break;
       case v1::WATCH: {
         const v1::Pid& named = frame.refs(index - 1);
-        InboundWatches::Key key(named.id(), named.incarnation());
+        InboundWatches::Key key(named.id(), named.incarnation(), named.uid());
+        // Acknowledged first, so the peer hears WATCHED before any
+        // TERMINATED of this watch (an actor already gone answers at once).
+        std::shared_ptr<Endpoint> peer = remoting_->EndpointFor(peer_address_);
+        peer->SendWatched(named);
         if (watches_->Contains(key)) {
           break;  // watched already
         }
         ActorRef watcher(std::make_shared<RemoteWatcher>(
-            remoting_->EndpointFor(peer_address_),
-            remoting_->NewWatcherId(), peer_incarnation_, named, watches_,
-            key));
+            std::move(peer), remoting_->NewWatcherId(), peer_incarnation_,
+            named, watches_, key));
         const ActorRef& target = *local(index);
         if (watches_->Insert(std::move(key), {target, watcher})) {
           target.process()->SendSystem(
@@ -222,7 +227,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
       case v1::UNWATCH: {
         const v1::Pid& named = frame.refs(index - 1);
         if (std::optional<InboundWatches::Entry> entry = watches_->Remove(
-                InboundWatches::Key(named.id(), named.incarnation()))) {
+                InboundWatches::Key(named.id(), named.incarnation(), named.uid()))) {
           entry->target.process()->SendSystem(
               MakeSystem(SystemKind::kUnwatch, entry->watcher));
         }
@@ -231,6 +236,10 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
       case v1::TERMINATED:
         remoting_->EndpointFor(peer_address_)
             ->OnTerminated(frame.refs(index - 1), envelope.reason());
+        break;
+      case v1::WATCHED:
+        remoting_->EndpointFor(peer_address_)
+            ->OnWatched(frame.refs(index - 1));
         break;
       default:
         remoting_->ReportMalformed(

@@ -8,8 +8,9 @@
 namespace troupe {
 
 RemoteProcess::RemoteProcess(std::shared_ptr<Endpoint> endpoint,
-                             std::string id, uint64_t incarnation)
-    : Process(endpoint->shared_address(), std::move(id), incarnation),
+                             std::string id, uint64_t incarnation,
+                             uint64_t uid)
+    : Process(endpoint->shared_address(), std::move(id), incarnation, uid),
       endpoint_(std::move(endpoint)) {}
 
 void RemoteProcess::SendUser(EnvelopePtr envelope) {

@@ -16,7 +16,7 @@ class RemoteProcess final : public Process,
  public:
   // `endpoint` is the link to the node at `pid.address`.
   RemoteProcess(std::shared_ptr<Endpoint> endpoint, std::string id,
-                uint64_t incarnation);
+                uint64_t incarnation, uint64_t uid);
 
   // Queues for the peer; a full queue or a down peer makes a dead letter.
   void SendUser(EnvelopePtr envelope) override;

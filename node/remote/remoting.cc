@@ -70,6 +70,8 @@ Remoting::Remoting(ActorSystem* system, LinkOptions options)
   hello_.set_address(system_->address());
   hello_.set_incarnation(system_->incarnation());
   hello_.set_version(kTroupeVersion);
+  hello_.set_max_message_bytes(options_.max_message_bytes);
+  hello_.set_max_frame_bytes(MaxFrameBytes(options_));
 }
 
 Remoting::~Remoting() { Shutdown(absl::Seconds(5)); }
@@ -89,10 +91,11 @@ void Remoting::Start() {
 ActorRef Remoting::ResolveRemote(const Pid& pid) {
   if (!IsNodeAddress(pid.address)) {
     return ActorRef(std::make_shared<DeadProcess>(
-        system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation));
+        system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation,
+        pid.uid, "the ref's address is not host:port"));
   }
-  return ActorRef(std::make_shared<RemoteProcess>(EndpointFor(pid.address),
-                                                  pid.id, pid.incarnation));
+  return ActorRef(std::make_shared<RemoteProcess>(
+      EndpointFor(pid.address), pid.id, pid.incarnation, pid.uid));
 }
 
 std::shared_ptr<Endpoint> Remoting::EndpointFor(absl::string_view address) {

@@ -33,6 +33,25 @@ void FrameEncoder::Clear() {
   control_ = false;
 }
 
+void FrameEncoder::SetPeerLimits(size_t max_message_bytes,
+                                 size_t max_frame_bytes) {
+  message_limit_ = options_.max_message_bytes;
+  peer_limits_ = false;
+  if (max_message_bytes != 0 && max_message_bytes < message_limit_) {
+    message_limit_ = max_message_bytes;
+    peer_limits_ = true;
+  }
+  // A frame is cut once it reaches batch_limit_, so it can hold one more
+  // message and the frame's own framing past it (MaxFrameBytes allows the
+  // same margin).
+  batch_limit_ = options_.max_batch_bytes;
+  const size_t margin = message_limit_ + (64 << 10);
+  if (max_frame_bytes != 0 && batch_limit_ + margin > max_frame_bytes) {
+    batch_limit_ =
+        max_frame_bytes > margin + 1024 ? max_frame_bytes - margin : 1024;
+  }
+}
+
 uint32_t FrameEncoder::RefIndex(const Process& process) {
   auto [it, added] = refs_.try_emplace(&process, 0);
   if (added) {
@@ -40,6 +59,7 @@ uint32_t FrameEncoder::RefIndex(const Process& process) {
     pid->set_address(process.address());
     pid->set_id(process.id());
     pid->set_incarnation(process.incarnation());
+    pid->set_uid(process.uid());
     it->second = static_cast<uint32_t>(frame_.refs_size());
     bytes_ += process.address().size() + process.id().size() + 16;
   }
@@ -70,11 +90,11 @@ absl::Status FrameEncoder::AddUser(const Process& target,
                                    const Envelope& envelope) {
   const Message& message = envelope.message();
   const size_t size = message.ByteSizeLong();
-  if (size > options_.max_message_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("a ", TypeName(message), " of ", size,
-                     " bytes exceeds the link's message limit of ",
-                     options_.max_message_bytes, " bytes"));
+  if (size > message_limit_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "a ", TypeName(message), " of ", size, " bytes exceeds ",
+        peer_limits_ ? "the receiving node's" : "this node's",
+        " message limit of ", message_limit_, " bytes (--max_message_bytes)"));
   }
   const uint32_t ref = RefIndex(target);
   const uint32_t sender =
@@ -99,10 +119,14 @@ void FrameEncoder::AddControl(v1::Control control, const Process& target) {
 
 void FrameEncoder::AddTerminated(const v1::Pid& pid,
                                  v1::TerminationReason reason) {
+  AddNamed(v1::TERMINATED, pid);
+  frame_.mutable_envelopes()->rbegin()->set_reason(reason);
+}
+
+void FrameEncoder::AddNamed(v1::Control control, const v1::Pid& pid) {
   *frame_.add_refs() = pid;
-  bytes_ += pid.address().size() + pid.id().size() + 16;
-  NewEnvelope(v1::TERMINATED, static_cast<uint32_t>(frame_.refs_size()))
-      ->set_reason(reason);
+  bytes_ += pid.address().size() + pid.id().size() + 24;
+  NewEnvelope(control, static_cast<uint32_t>(frame_.refs_size()));
 }
 
 void FrameEncoder::SetHello(const v1::Hello& hello) {

@@ -25,7 +25,16 @@ namespace troupe {
 // the frame's allocations, so a steady stream allocates little).
 class FrameEncoder {
  public:
-  explicit FrameEncoder(const LinkOptions& options) : options_(options) {}
+  explicit FrameEncoder(const LinkOptions& options)
+      : options_(options),
+        message_limit_(options.max_message_bytes),
+        batch_limit_(options.max_batch_bytes) {}
+
+  // Keeps messages and frames within what the peer accepts (its Hello's
+  // limits; 0 = not said): a message over the smaller of the two message
+  // limits is refused, and a frame is cut so that it stays under the
+  // peer's frame limit. Call between frames.
+  void SetPeerLimits(size_t max_message_bytes, size_t max_frame_bytes);
 
   // Starts an empty frame.
   void Clear();
@@ -34,19 +43,21 @@ class FrameEncoder {
   bool full() const {
     return static_cast<size_t>(frame_.envelopes_size()) >=
                options_.max_batch_envelopes ||
-           bytes_ >= options_.max_batch_bytes;
+           bytes_ >= batch_limit_;
   }
   // About how many bytes the frame will take.
   size_t bytes() const { return bytes_; }
 
   // Adds a user message for `target` (a process of the peer). A message
-  // larger than options.max_message_bytes is not added:
-  // RESOURCE_EXHAUSTED, saying how large it is.
+  // larger than options.max_message_bytes, or than the peer's limit, is not
+  // added: RESOURCE_EXHAUSTED, saying how large it is and whose limit.
   absl::Status AddUser(const Process& target, const Envelope& envelope);
   // Adds STOP, WATCH or UNWATCH of `target`.
   void AddControl(v1::Control control, const Process& target);
   // Adds TERMINATED for `pid` (as the peer's WATCH named it).
   void AddTerminated(const v1::Pid& pid, v1::TerminationReason reason);
+  // Adds `control` (WATCHED) naming `pid` as the peer's WATCH named it.
+  void AddNamed(v1::Control control, const v1::Pid& pid);
   void SetHello(const v1::Hello& hello);
   void SetLeave();
   void SetHeartbeat();
@@ -59,6 +70,9 @@ class FrameEncoder {
   v1::Envelope* NewEnvelope(v1::Control control, uint32_t ref);
 
   const LinkOptions options_;
+  size_t message_limit_;  // the smaller of ours and the peer's
+  size_t batch_limit_;    // keeps a frame under the peer's frame limit
+  bool peer_limits_ = false;  // message_limit_ is the peer's
   v1::Frame frame_;
   absl::flat_hash_map<const Process*, uint32_t> refs_;
   absl::flat_hash_map<const google::protobuf::Descriptor*, uint32_t> types_;

@@ -15,8 +15,9 @@ namespace troupe {
 
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
                      ActorRef parent, const SpawnOptions& options,
-                     uint64_t serial)
-    : Process(system->shared_address(), std::move(id), system->incarnation()),
+                     uint64_t serial, uint64_t uid)
+    : Process(system->shared_address(), std::move(id), system->incarnation(),
+              uid),
       system_(system),
       factory_(std::move(factory)),
       parent_(std::move(parent)),
@@ -57,7 +58,7 @@ ActorCell::Extras& ActorCell::extras() {
 void ActorCell::SendUser(EnvelopePtr envelope) {
   if (IsTerminated()) {
     system_->DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
-                        "stopped");
+                        kActorStopped);
     return;
   }
   if (mailbox_capacity_ > 0 &&
@@ -65,8 +66,9 @@ void ActorCell::SendUser(EnvelopePtr envelope) {
           mailbox_capacity_) {
     mailbox_size_.fetch_sub(1, std::memory_order_relaxed);
     system_->CountOverflow();
-    system_->DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
-                        "mailbox full");
+    system_->DeadLetter(
+        ActorRef(shared_from_this()), std::move(envelope), kMailboxFull,
+        absl::StrCat("its mailbox holds at most ", mailbox_capacity_));
     return;
   }
   user_queue_.Push(envelope.release());
@@ -200,6 +202,8 @@ void ActorCell::HandleSystem(SystemMessagePtr message) {
     case SystemKind::kRestart:
       ApplyDirective(Directive::kRestart, message->error);
       break;
+    case SystemKind::kWatchInPlace:
+      break;  // an actor is told of the end either way
   }
 }
 
@@ -345,7 +349,7 @@ void ActorCell::DrainUserQueue() {
     if (Is<Terminated>(envelope->message())) {
       continue;  // a notice to this actor itself, not a lost message
     }
-    system_->DeadLetter(target, std::move(envelope), "stopped");
+    system_->DeadLetter(target, std::move(envelope), kActorStopped);
   }
 }
 

@@ -34,8 +34,11 @@ class ActorCell final : public Process,
  public:
   // Use ActorSystem::CreateActor. The cell is inert until Start().
   // `serial`: the registry key of a top-level generated id, else 0.
+  // `uid`: the actor's own identity on this node run (never 0, never
+  // reused; see pid.h).
   ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-            ActorRef parent, const SpawnOptions& options, uint64_t serial);
+            ActorRef parent, const SpawnOptions& options, uint64_t serial,
+            uint64_t uid);
   ~ActorCell() override;
 
   // Gives the cell its first instance (made by the spawner, so a failing

@@ -28,6 +28,7 @@ class ActorRef {
   const std::string& address() const;
   const std::string& id() const;
   uint64_t incarnation() const;
+  uint64_t uid() const { return process_ ? process_->uid() : 0; }
   Pid pid() const { return process_ ? process_->pid() : Pid(); }
 
   // troupe://address/id, or "troupe://nobody".
@@ -45,7 +46,8 @@ class ActorRef {
     if (a.process_ == nullptr || b.process_ == nullptr) {
       return false;
     }
-    return a.process_->incarnation() == b.process_->incarnation() &&
+    return a.process_->uid() == b.process_->uid() &&
+           a.process_->incarnation() == b.process_->incarnation() &&
            a.process_->id() == b.process_->id() &&
            a.process_->address() == b.process_->address();
   }
@@ -54,7 +56,8 @@ class ActorRef {
   }
   template <typename H>
   friend H AbslHashValue(H h, const ActorRef& ref) {
-    return H::combine(std::move(h), ref.address(), ref.id(), ref.incarnation());
+    return H::combine(std::move(h), ref.address(), ref.id(), ref.incarnation(),
+                      ref.uid());
   }
   friend std::ostream& operator<<(std::ostream& os, const ActorRef& ref) {
     return os << ref.ToString();

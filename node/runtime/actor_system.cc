@@ -60,6 +60,9 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
     return absl::InvalidArgumentError("actor factory is empty");
   }
   const uint64_t serial = name.empty() ? registry_.NextSerial() : 0;
+  // The uid: a serial of this node run, so never reused while the
+  // incarnation lasts (a generated id's own serial serves).
+  const uint64_t uid = serial != 0 ? serial : registry_.NextSerial();
   std::string local =
       name.empty() ? Registry::SerialId(serial) : std::string(name);
   std::string id =
@@ -81,7 +84,7 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   // "parent/$serial"): only those are registered by serial.
   auto cell =
       std::make_shared<ActorCell>(this, std::move(id), std::move(factory),
-                                  parent, options, parent ? 0 : serial);
+                                  parent, options, parent ? 0 : serial, uid);
   // Registered before Init: a cell refused here (id taken) does not yet hold
   // its own ref, so it is simply freed. Until Start nothing runs it, so a ref
   // found through the registry meanwhile only queues messages.
@@ -172,7 +175,7 @@ absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {
 
 ActorRef ActorSystem::Resolve(const Pid& pid) const {
   if (pid.address == address()) {
-    return ResolveLocal(pid.id, pid.incarnation);
+    return ResolveLocal(pid.id, pid.incarnation, pid.uid);
   }
   if (RemoteResolver* remote =
           remote_resolver_.load(std::memory_order_acquire)) {
@@ -180,22 +183,29 @@ ActorRef ActorSystem::Resolve(const Pid& pid) const {
   }
   return ActorRef(std::make_shared<DeadProcess>(
       const_cast<ActorSystem*>(this), MakeNodeAddress(pid.address), pid.id,
-      pid.incarnation));
+      pid.incarnation, pid.uid, "this node has no links to other nodes"));
 }
 
-ActorRef ActorSystem::ResolveLocal(absl::string_view id,
-                                   uint64_t incarnation) const {
-  if (incarnation == 0 || incarnation == incarnation_) {
-    if (std::shared_ptr<ActorCell> cell = registry_.Find(id)) {
+ActorRef ActorSystem::ResolveLocal(absl::string_view id, uint64_t incarnation,
+                                   uint64_t uid) const {
+  std::string detail;
+  if (incarnation != 0 && incarnation != incarnation_) {
+    detail = "the ref names an earlier run of this node";
+  } else if (std::shared_ptr<ActorCell> cell = registry_.Find(id)) {
+    if (uid == 0 || cell->uid() == uid) {
       return ActorRef(std::move(cell));
     }
-    if (std::shared_ptr<Process> reply = registry_.FindReply(id)) {
+    // The name was reused: the ref's actor is gone, and the one that has
+    // its name now is another actor (a stale ref never reaches it).
+    detail = "the actor the ref names is gone; a later actor has its name";
+  } else if (std::shared_ptr<Process> reply = registry_.FindReply(id)) {
+    if (uid == 0 || reply->uid() == uid) {
       return ActorRef(std::move(reply));
     }
   }
   return ActorRef(std::make_shared<DeadProcess>(
       const_cast<ActorSystem*>(this), address_, std::string(id),
-      incarnation != 0 ? incarnation : incarnation_));
+      incarnation != 0 ? incarnation : incarnation_, uid, std::move(detail)));
 }
 
 std::string ActorSystem::NewReplyId(absl::string_view prefix) {
@@ -274,12 +284,14 @@ SystemStats ActorSystem::stats() const {
 }
 
 void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
-                             absl::string_view reason) {
+                             DeadLetterReason reason,
+                             absl::string_view detail) {
   if (Is<PoisonPill>(envelope->message())) {
     return;  // stopping what has stopped is harmless, not a lost message
   }
   ActorRef sender = std::move(envelope->sender);
-  dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason);
+  dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason,
+                        detail);
 }
 
 TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
@@ -287,7 +299,7 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
   return TellWithOptions(
       timers_, to, std::move(envelope), options,
       [this](const ActorRef& target, EnvelopePtr letter,
-             absl::string_view reason) {
+             DeadLetterReason reason) {
         DeadLetter(target, std::move(letter), reason);
       });
 }
@@ -309,7 +321,7 @@ void ActorSystem::AskAsync(const ActorRef& to, EnvelopePtr envelope,
                                           std::move(done));
   if (!to || to.process()->IsTerminated()) {
     ask->Complete(absl::NotFoundError(absl::StrCat(
-        to.ToString(), " is not alive; the ask cannot be answered")));
+        "no actor ", to.ToString(), " is alive to answer the ask")));
     return;
   }
   // Registered so a reply from another node finds it (a local target may

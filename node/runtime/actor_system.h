@@ -92,8 +92,11 @@ class ActorSystem final : public Teller {
   ActorRef Resolve(const Pid& pid) const;
   // As Resolve for a pid of this node, whatever address it names (a peer
   // may spell this node's address differently). Also finds reply processes
-  // (asks, inboxes). Incarnation 0 matches the current one.
-  ActorRef ResolveLocal(absl::string_view id, uint64_t incarnation) const;
+  // (asks, inboxes). Incarnation 0 matches the current run; uid 0 matches
+  // whichever actor has `id` now, any other uid only that actor (a ref to
+  // an actor that is gone never reaches a later one of the same name).
+  ActorRef ResolveLocal(absl::string_view id, uint64_t incarnation,
+                        uint64_t uid = 0) const;
   // Parses troupe://address/id and resolves it; INVALID_ARGUMENT on a
   // malformed text.
   absl::StatusOr<ActorRef> Resolve(absl::string_view text) const;
@@ -162,9 +165,10 @@ class ActorSystem final : public Teller {
   // Decides for a failed top-level actor (with the restart limit).
   Directive SuperviseTopLevel(ActorCell* cell, const Failure& failure);
   // Publishes a dead letter with the envelope's message and sender (a
-  // PoisonPill is dropped instead: stopping twice is harmless).
+  // PoisonPill is dropped instead: stopping twice is harmless). `detail`
+  // says what happened, for a person; `reason` is what a program acts on.
   void DeadLetter(const ActorRef& target, EnvelopePtr envelope,
-                  absl::string_view reason);
+                  DeadLetterReason reason, absl::string_view detail = "");
   // Runs `fn` on a thread of its own for `target` (see input_source.h).
   InputSourceHandle StartInputSource(const ActorRef& target, InputSourceFn fn,
                                      std::shared_ptr<InputSourceState> state);

@@ -51,21 +51,27 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
     target_.process()->SendSystem(
         MakeSystem(SystemKind::kUnwatch, ActorRef(shared_from_this())));
   }
+  watchers_.End(ActorRef(shared_from_this()));
   // Last: the callback may release the last reference to this process.
   std::exchange(done_callback_, nullptr)(std::move(result));
 }
 
 void AskProcess::SendUser(EnvelopePtr envelope) {
+  // A dead letter whose sender is this reply slot is the asked message's
+  // own (the slot's id is unique and sends nothing else), whatever spelling
+  // of the target it names: the ask fails with the cause's status.
   if (const auto* letter = As<DeadLetter>(envelope->message());
-      letter != nullptr && SameActor(target_, letter->target())) {
-    Complete(absl::NotFoundError(absl::StrCat(
-        target_.ToString(), " is not alive; the ask cannot be answered")));
+      letter != nullptr && letter->sender().id() == id()) {
+    Complete(DeadLetterStatus(*letter));
     return;
   }
   Complete(envelope->TakeMessage());
 }
 
 void AskProcess::SendSystem(SystemMessagePtr message) {
+  if (watchers_.Handle(ActorRef(shared_from_this()), *message)) {
+    return;
+  }
   // Only the watched target's end matters; nobody supervises a reply slot.
   if (message->kind != SystemKind::kTerminated || message->ref != target_) {
     return;
@@ -73,16 +79,19 @@ void AskProcess::SendSystem(SystemMessagePtr message) {
   if (message->reason == kNodeDown) {
     Complete(absl::UnavailableError(absl::StrCat(
         "the node of ", target_.ToString(),
-        " is down; the ask cannot be answered")));
-  } else {
+        " is down or unreachable; the ask cannot be answered")));
+  } else if (message->reason == kNotFound) {
     Complete(absl::NotFoundError(absl::StrCat(
-        target_.ToString(), " is not alive; the ask cannot be answered")));
+        "no actor ", target_.ToString(), " is alive to answer the ask")));
+  } else {
+    Complete(absl::NotFoundError(
+        absl::StrCat(target_.ToString(), " stopped before it answered")));
   }
 }
 
 void DeadProcess::SendUser(EnvelopePtr envelope) {
   system_->DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
-                      "no such actor");
+                      kNoSuchActor, detail_);
 }
 
 void DeadProcess::SendSystem(SystemMessagePtr message) {

@@ -1,8 +1,11 @@
 // AskProcess: the one-off reply address behind an Ask. The first message
-// sent to it completes the ask (calls its AskCallback once); a dead letter of the asked message
-// completes it with NOT_FOUND at once; the timer with DEADLINE_EXCEEDED; a
-// watched (remote) target's Terminated with NOT_FOUND, or UNAVAILABLE when
-// its node went down.
+// sent to it completes the ask (calls its AskCallback once); a dead letter
+// of the asked message completes it at once with its reason's status
+// (DeadLetterStatus: NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE or
+// INVALID_ARGUMENT); the timer with DEADLINE_EXCEEDED; a watched (remote)
+// target's Terminated with NOT_FOUND, or UNAVAILABLE when its node went
+// down or cannot be reached. The slot is the sender the asked actor sees,
+// so it is watchable: Terminated{STOPPED} once the ask has completed.
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/process.h"
+#include "node/runtime/reply_watchers.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
@@ -49,6 +53,8 @@ class AskProcess final : public Process,
   std::atomic<bool> watching_{false};
   AskCallback done_callback_;  // called once, by the first Complete
   std::atomic<bool> done_{false};
+  // Whoever got this slot as a sender may watch it: told on completion.
+  ReplyWatchers watchers_;
   Mutex mu_;
   TimerHandle timer_ ABSL_GUARDED_BY(mu_);
 };
@@ -59,10 +65,13 @@ class AskProcess final : public Process,
 class DeadProcess final : public Process,
                           public std::enable_shared_from_this<DeadProcess> {
  public:
+  // `detail` says why no actor is there (for dead letters); `uid` as the
+  // ref named it, so a Terminated names the ref as it was watched.
   DeadProcess(ActorSystem* system, NodeAddress address, std::string id,
-              uint64_t incarnation)
-      : Process(std::move(address), std::move(id), incarnation),
-        system_(system) {}
+              uint64_t incarnation, uint64_t uid = 0, std::string detail = "")
+      : Process(std::move(address), std::move(id), incarnation, uid),
+        system_(system),
+        detail_(std::move(detail)) {}
 
   void SendUser(EnvelopePtr envelope) override;
   void SendSystem(SystemMessagePtr message) override;
@@ -70,6 +79,7 @@ class DeadProcess final : public Process,
 
  private:
   ActorSystem* const system_;
+  const std::string detail_;
 };
 
 }  // namespace troupe

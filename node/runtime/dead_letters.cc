@@ -31,9 +31,10 @@ void DeadLetters::Unsubscribe(uint64_t id) {
 }
 
 void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
-                          const ActorRef& sender, absl::string_view reason) {
+                          const ActorRef& sender, DeadLetterReason reason,
+                          absl::string_view detail) {
   count_.fetch_add(1, std::memory_order_relaxed);
-  const DeadLetterEvent event{target, message.get(), sender, reason};
+  const DeadLetterEvent event{target, message.get(), sender, reason, detail};
   std::string log_line;
   {
     // Callbacks run under the lock (shared), so Unsubscribe, which takes it
@@ -48,7 +49,9 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     const absl::Time now = absl::Now();
     if (now - last_log_ >= absl::Seconds(1)) {
       log_line =
-          absl::StrCat("dead letter (", reason, ") to ", target.ToString(),
+          absl::StrCat("dead letter (", DeadLetterReasonName(reason),
+                       detail.empty() ? "" : ": ", detail, ") to ",
+                       target.ToString(),
                        ": ", TypeName(*message), " from ", sender.ToString());
       if (unlogged_ > 0) {
         absl::StrAppend(&log_line, "; ", unlogged_,
@@ -67,6 +70,8 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     DeadLetter letter;
     *letter.mutable_target() = ToProto(target.pid());
     *letter.mutable_sender() = ToProto(sender.pid());
+    letter.set_reason(reason);
+    letter.set_detail(std::string(detail));
     if (const auto* any = As<google::protobuf::Any>(*message)) {
       *letter.mutable_message() = *any;  // already packed (unknown type)
     } else {

@@ -17,6 +17,7 @@
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/message.h"
 #include "node/runtime/sync.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 
@@ -24,7 +25,8 @@ struct DeadLetterEvent {
   ActorRef target;
   const Message* message;    // valid during the callback only
   ActorRef sender;           // nobody when sent from outside any actor
-  absl::string_view reason;  // "stopped", "unknown", "mailbox full", ...
+  DeadLetterReason reason;   // why (system_messages.h)
+  absl::string_view detail;  // what happened, for a person; may be empty
 };
 
 class DeadLetters {
@@ -44,11 +46,13 @@ class DeadLetters {
   void Unsubscribe(uint64_t id);
 
   // Records a dead letter: counts, notifies subscribers, logs at most once a
-  // second (with how many were not logged), and sends DeadLetter back to
-  // `sender` when it is an actor and the message is not itself a DeadLetter.
-  // Takes the message. Thread-safe.
+  // second (with how many were not logged), and sends DeadLetter{target,
+  // message, sender, reason, detail} back to `sender` when it is an actor
+  // or an ask (which fails with the reason's status) and the message is not
+  // itself a DeadLetter. Takes the message. Thread-safe.
   void Publish(const ActorRef& target, MessagePtr message,
-               const ActorRef& sender, absl::string_view reason);
+               const ActorRef& sender, DeadLetterReason reason,
+               absl::string_view detail);
 
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 

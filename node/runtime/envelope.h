@@ -96,6 +96,8 @@ enum class SystemKind : uint8_t {
   kFailed,      // child ref failed with `error`; decide its fate
   kResume,      // supervisor's directive: keep state, drop the message
   kRestart,     // supervisor's directive: fresh instance, keep the mailbox
+  kWatchInPlace,  // ref's node has placed this watcher's watch of ref (a
+                  // remote watch; a local one is in place once sent)
 };
 
 struct SystemMessage : MpscNode {

@@ -26,11 +26,14 @@ inline NodeAddress MakeNodeAddress(absl::string_view address) {
 
 class Process {
  public:
-  // `address` is shared by the processes of one node (see NodeAddress).
-  Process(NodeAddress address, std::string id, uint64_t incarnation)
+  // `address` is shared by the processes of one node (see NodeAddress);
+  // `uid` is the actor's own identity (pid.h), 0 for a name-only ref.
+  Process(NodeAddress address, std::string id, uint64_t incarnation,
+          uint64_t uid = 0)
       : address_(std::move(address)),
         id_(std::move(id)),
-        incarnation_(incarnation) {}
+        incarnation_(incarnation),
+        uid_(uid) {}
   virtual ~Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -50,12 +53,14 @@ class Process {
   const std::string& address() const { return *address_; }
   const std::string& id() const { return id_; }
   uint64_t incarnation() const { return incarnation_; }
-  Pid pid() const { return Pid{*address_, id_, incarnation_}; }
+  uint64_t uid() const { return uid_; }
+  Pid pid() const { return Pid{*address_, id_, incarnation_, uid_}; }
 
  private:
   const NodeAddress address_;
   const std::string id_;
   const uint64_t incarnation_;
+  const uint64_t uid_;
 };
 
 }  // namespace troupe

@@ -1,17 +1,73 @@
 #include "node/runtime/system_messages.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace troupe {
+
+absl::string_view DeadLetterReasonName(DeadLetterReason reason) {
+  switch (reason) {
+    case v1::DEAD_LETTER_NO_SUCH_ACTOR:
+      return "no such actor";
+    case v1::DEAD_LETTER_ACTOR_STOPPED:
+      return "actor stopped";
+    case v1::DEAD_LETTER_MAILBOX_FULL:
+      return "mailbox full";
+    case v1::DEAD_LETTER_TOO_LARGE:
+      return "too large";
+    case v1::DEAD_LETTER_LINK_QUEUE_FULL:
+      return "link queue full";
+    case v1::DEAD_LETTER_NODE_DOWN:
+      return "node down";
+    case v1::DEAD_LETTER_LINK_CLOSED:
+      return "link closed";
+    case v1::DEAD_LETTER_UNKNOWN_TYPE:
+      return "unknown type";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::StatusCode DeadLetterCode(DeadLetterReason reason) {
+  switch (reason) {
+    case v1::DEAD_LETTER_NO_SUCH_ACTOR:
+    case v1::DEAD_LETTER_ACTOR_STOPPED:
+      return absl::StatusCode::kNotFound;
+    case v1::DEAD_LETTER_MAILBOX_FULL:
+    case v1::DEAD_LETTER_TOO_LARGE:
+    case v1::DEAD_LETTER_LINK_QUEUE_FULL:
+      return absl::StatusCode::kResourceExhausted;
+    case v1::DEAD_LETTER_UNKNOWN_TYPE:
+      return absl::StatusCode::kInvalidArgument;
+    default:  // node down, link closed, or not said
+      return absl::StatusCode::kUnavailable;
+  }
+}
+
+absl::Status DeadLetterStatus(DeadLetterReason reason, absl::string_view target,
+                              absl::string_view detail) {
+  return absl::Status(
+      DeadLetterCode(reason),
+      absl::StrCat("the message to ", target, " was not delivered (",
+                   DeadLetterReasonName(reason), detail.empty() ? "" : ": ",
+                   detail, ")"));
+}
+
+absl::Status DeadLetterStatus(const DeadLetter& letter) {
+  return DeadLetterStatus(letter.reason(), FromProto(letter.target()).ToString(),
+                          letter.detail());
+}
 
 v1::Pid ToProto(const Pid& pid) {
   v1::Pid proto;
   proto.set_address(pid.address);
   proto.set_id(pid.id);
   proto.set_incarnation(pid.incarnation);
+  proto.set_uid(pid.uid);
   return proto;
 }
 
 Pid FromProto(const v1::Pid& pid) {
-  return Pid{pid.address(), pid.id(), pid.incarnation()};
+  return Pid{pid.address(), pid.id(), pid.incarnation(), pid.uid()};
 }
 
 Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason) {
@@ -24,7 +80,8 @@ Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason) {
 bool SameActor(const ActorRef& ref, const v1::Pid& pid) {
   return ref && ref.id() == pid.id() && ref.address() == pid.address() &&
          (ref.incarnation() == pid.incarnation() || ref.incarnation() == 0 ||
-          pid.incarnation() == 0);
+          pid.incarnation() == 0) &&
+         (ref.uid() == pid.uid() || ref.uid() == 0 || pid.uid() == 0);
 }
 
 }  // namespace troupe

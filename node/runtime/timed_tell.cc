@@ -9,7 +9,7 @@ namespace {
 void SendNow(const ActorRef& to, EnvelopePtr envelope,
              const DeadLetterFn& dead_letter) {
   if (!to) {
-    dead_letter(to, std::move(envelope), "no target");
+    dead_letter(to, std::move(envelope), kNoSuchActor);
   } else {
     to.process()->SendUser(std::move(envelope));
   }
@@ -36,7 +36,7 @@ TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
         EnvelopePtr copy =
             MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
         if (!to || to.process()->IsTerminated()) {
-          dead_letter(to, std::move(copy), "stopped; periodic send ended");
+          dead_letter(to, std::move(copy), kActorStopped);
           return false;
         }
         to.process()->SendUser(std::move(copy));

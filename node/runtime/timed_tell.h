@@ -10,6 +10,7 @@
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/process.h"
+#include "node/runtime/system_messages.h"
 #include "node/runtime/teller.h"
 #include "node/runtime/timer_scheduler.h"
 
@@ -19,7 +20,7 @@ namespace troupe {
 // periodic send whose target died).
 using DeadLetterFn =
     std::function<void(const ActorRef& to, EnvelopePtr envelope,
-                       absl::string_view reason)>;
+                       DeadLetterReason reason)>;
 
 // With a delay or a period: once after the delay, or every period (first
 // after the delay), each tick a copy, until the handle is cancelled or a
@@ -40,7 +41,7 @@ TimerHandle TellWithOptions(TimerScheduler& timers, const ActorRef& to,
     if (to) {
       to.process()->SendUser(std::move(envelope));
     } else {
-      dead_letter(to, std::move(envelope), "no target");
+      dead_letter(to, std::move(envelope), kNoSuchActor);
     }
     return TimerHandle();
   }

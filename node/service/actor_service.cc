@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -13,6 +14,7 @@
 #include "node/runtime/envelope.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/termination_waiter.h"
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
@@ -107,6 +109,10 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       MutexLock lock(&mu_);
       node_ = node;
     }
+    if (node != nullptr) {
+      max_message_bytes_.store(node->remoting().options().max_message_bytes,
+                               std::memory_order_relaxed);
+    }
     if (node == nullptr) {
       pending_->Close(NotServing());
     } else {
@@ -196,12 +202,38 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
       return Done(context, alive);
     }
+    // The call returns once the actor has terminated (its name is free by
+    // then: an actor leaves the registry before its watchers hear of it),
+    // so a stop followed by a spawn of the same name always works.
+    ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!pending_->Add(reactor)) {
+      reactor->Finish(ToGrpcStatus(NotServing()));
+      return reactor;
+    }
+    TerminationWaiter::Watch(
+        system, *target,
+        [pending = pending_, reactor,
+         name = target->ToString()](TerminationReason reason) {
+          if (!pending->Claim(reactor)) {
+            return;  // the node stopped first and finished the call
+          }
+          absl::Status status;
+          if (reason == kNotFound) {
+            status = absl::NotFoundError(
+                absl::StrCat("no actor ", name, " is alive"));
+          } else if (reason == kNodeDown) {
+            status = absl::UnavailableError(absl::StrCat(
+                "the node of ", name,
+                " is down or unreachable; whether it stopped is unknown"));
+          }
+          reactor->Finish(ToGrpcStatus(status));
+        });
     if (request->graceful()) {
       system.Tell(*target, PoisonPill());
     } else {
       system.Stop(*target);
     }
-    return Done(context, absl::OkStatus());
+    return reactor;
   }
 
   grpc::ServerWriteReactor<v1::Terminated>* Watch(
@@ -321,7 +353,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (!target.ok()) {
       return target.status();
     }
-    absl::StatusOr<MessagePtr> message = UnpackAny(request.message());
+    absl::StatusOr<MessagePtr> message = Unpack(request.message(), "message");
     if (!message.ok()) {
       return message.status();
     }
@@ -356,12 +388,18 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       }
       sender = *std::move(named);
     }
-    absl::StatusOr<MessagePtr> message = UnpackAny(request.message());
+    absl::StatusOr<MessagePtr> message = Unpack(request.message(), "message");
     if (!message.ok()) {
       return message.status();
     }
-    if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
-      return alive;
+    // A tell with a sender (an inbox's, or one named) is answered the same
+    // wherever the target lives: a dead letter to the sender, with its
+    // cause. Without one, an actor of this node known dead is refused now
+    // (another node's cannot be known without waiting).
+    if (!sender) {
+      if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
+        return alive;
+      }
     }
     target->process()->SendUser(
         MakeEnvelope(std::move(*message), std::move(sender)));
@@ -376,6 +414,12 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       return Done(context, entered.status());
     }
     Node* node = *entered;
+    if constexpr (std::is_same_v<Request, v1::SpawnRequest>) {
+      if (absl::Status size = CheckSize(request.init(), "spawn's init");
+          !size.ok()) {
+        return Done(context, size);
+      }
+    }
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!pending_->Add(reactor)) {
       reactor->Finish(ToGrpcStatus(NotServing()));
@@ -396,8 +440,32 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     return reactor;
   }
 
+  // RESOURCE_EXHAUSTED when the message a client sent (in `field`) is
+  // larger than the node's limit, which every node keeps for every message
+  // (a gRPC message may be larger: it has room for the request around it).
+  absl::Status CheckSize(const google::protobuf::Any& message,
+                         absl::string_view field) const {
+    const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
+    const size_t size = message.value().size();
+    if (size <= limit) {
+      return absl::OkStatus();
+    }
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the ", field, " is ", size, " bytes, over this node's message limit "
+        "of ", limit, " bytes (--max_message_bytes)"));
+  }
+  // UnpackAny after CheckSize.
+  absl::StatusOr<MessagePtr> Unpack(const google::protobuf::Any& message,
+                                    absl::string_view field) const {
+    if (absl::Status size = CheckSize(message, field); !size.ok()) {
+      return size;
+    }
+    return UnpackAny(message);
+  }
+
   const KindRegistry* const kinds_;
   const ActorServiceOptions options_;
+  std::atomic<size_t> max_message_bytes_{4 << 20};
   const std::shared_ptr<ServiceCounters> counters_ =
       std::make_shared<ServiceCounters>();
   const std::shared_ptr<PendingCalls> pending_ =

@@ -11,6 +11,7 @@
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/process.h"
+#include "node/runtime/reply_watchers.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 
@@ -39,6 +40,9 @@ class WatchProcess final : public Process,
   }
 
   const ActorRef& target() const { return target_; }
+  // The watch is in place: the headers go out, unless the call ended or
+  // they did already.
+  void InPlace();
   // Ends the call with `status` unless the notice or an earlier end came
   // first; true when this call ended it.
   bool EndWith(const grpc::Status& status);
@@ -53,6 +57,7 @@ class WatchProcess final : public Process,
   mutable Mutex mu_;
   WatchReactor* reactor_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool in_place_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
@@ -63,11 +68,22 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
         counters_(std::move(counters)),
         process_(std::make_shared<WatchProcess>(system, target, this)) {
     system_.RegisterReply(process_);
+    // The response headers tell the client the watch is in place: for an
+    // actor of this node once the watch is queued ahead of anything sent
+    // to it later; for one of another node once that node has said so
+    // (kWatchInPlace), so a stop sent to it after the headers, by any
+    // path, is always seen as STOPPED.
+    const bool local = system.IsLocal(target);
     target.process()->SendSystem(
         MakeSystem(SystemKind::kWatch, ActorRef(process_)));
-    // The response headers tell the client the watch is in place.
-    StartSendInitialMetadata();
+    if (local) {
+      process_->InPlace();
+    }
   }
+
+  // Under the process's lock, at most once per call, and never after the
+  // call has ended.
+  void SendInPlace() { StartSendInitialMetadata(); }
 
   // Under the process's lock, at most once per call.
   void Notify(const ActorRef& ref, TerminationReason reason) {
@@ -102,7 +118,20 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
   Terminated notice_;
 };
 
+void WatchProcess::InPlace() {
+  MutexLock lock(&mu_);
+  if (reactor_ == nullptr || ended_ || in_place_) {
+    return;
+  }
+  in_place_ = true;
+  reactor_->SendInPlace();
+}
+
 void WatchProcess::SendSystem(SystemMessagePtr message) {
+  if (message->kind == SystemKind::kWatchInPlace && message->ref == target_) {
+    InPlace();
+    return;
+  }
   if (message->kind != SystemKind::kTerminated || message->ref != target_) {
     return;
   }
@@ -148,16 +177,15 @@ class InboxStreamProcess final
   // The stream is done: later messages become dead letters, watchers are
   // told.
   void Detach();
-  // Queues `event` for the client unless the stream is gone or full.
-  bool Post(v1::InboxEvent event);
+  // Queues `event` for the client unless the stream is gone or full; then
+  // says why in `why` (kActorStopped or kMailboxFull).
+  bool Post(v1::InboxEvent event, DeadLetterReason* why = nullptr);
 
  private:
-  void NotifyStopped(const ActorRef& watcher);
-
   ActorSystem& system_;
   mutable Mutex mu_;
   InboxReactor* reactor_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<ActorRef> watchers_ ABSL_GUARDED_BY(mu_);
+  ReplyWatchers watchers_;
 };
 
 class InboxReactor final
@@ -179,11 +207,14 @@ class InboxReactor final
     StartRead(&request_);
   }
 
-  // False when the queue is full or the stream is ending (the client closed
-  // its side, or went away).
-  bool Enqueue(v1::InboxEvent event) {
+  // False when the queue is full (`why`: kMailboxFull) or the stream is
+  // ending (the client closed its side, or went away: kActorStopped).
+  bool Enqueue(v1::InboxEvent event, DeadLetterReason* why = nullptr) {
     MutexLock lock(&mu_);
     if (finishing_ || queue_.size() >= max_queued_) {
+      if (why != nullptr) {
+        *why = finishing_ ? kActorStopped : kMailboxFull;
+      }
       return false;
     }
     queue_.push_back(std::move(event));
@@ -321,16 +352,26 @@ void InboxStreamProcess::SendUser(EnvelopePtr envelope) {
   if (envelope->sender) {
     *delivery->mutable_sender() = ToProto(envelope->sender.pid());
   }
-  if (Post(std::move(event))) {
+  DeadLetterReason refused = kActorStopped;
+  if (Post(std::move(event), &refused)) {
     return;
   }
   system_.DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
-                     "the client's inbox is closed or its queue is full");
+                     refused,
+                     refused == kMailboxFull
+                         ? "the client's inbox queue is full"
+                         : "the client's inbox stream has ended");
 }
 
-bool InboxStreamProcess::Post(v1::InboxEvent event) {
+bool InboxStreamProcess::Post(v1::InboxEvent event, DeadLetterReason* why) {
   MutexLock lock(&mu_);
-  if (reactor_ == nullptr || !reactor_->Enqueue(std::move(event))) {
+  if (reactor_ == nullptr) {
+    if (why != nullptr) {
+      *why = kActorStopped;
+    }
+    return false;
+  }
+  if (!reactor_->Enqueue(std::move(event), why)) {
     return false;
   }
   reactor_->CountDelivery();
@@ -343,41 +384,15 @@ bool InboxStreamProcess::IsTerminated() const {
 }
 
 void InboxStreamProcess::SendSystem(SystemMessagePtr message) {
-  if (!message->ref) {
-    return;
-  }
-  if (message->kind == SystemKind::kWatch) {
-    {
-      MutexLock lock(&mu_);
-      if (reactor_ != nullptr) {
-        watchers_.insert(message->ref);
-        return;
-      }
-    }
-    NotifyStopped(message->ref);
-  } else if (message->kind == SystemKind::kUnwatch) {
-    MutexLock lock(&mu_);
-    watchers_.erase(message->ref);
-  }
-}
-
-void InboxStreamProcess::NotifyStopped(const ActorRef& watcher) {
-  auto notice =
-      MakeSystem(SystemKind::kTerminated, ActorRef(shared_from_this()));
-  notice->reason = kStopped;
-  watcher.process()->SendSystem(std::move(notice));
+  watchers_.Handle(ActorRef(shared_from_this()), *message);
 }
 
 void InboxStreamProcess::Detach() {
-  absl::flat_hash_set<ActorRef> watchers;
   {
     MutexLock lock(&mu_);
     reactor_ = nullptr;
-    watchers.swap(watchers_);
   }
-  for (const ActorRef& watcher : watchers) {
-    NotifyStopped(watcher);
-  }
+  watchers_.End(ActorRef(shared_from_this()));
 }
 
 }  // namespace

@@ -9,14 +9,26 @@
 namespace troupe {
 namespace {
 
-absl::StatusOr<ActorRef> RunHere(ActorSystem& system,
-                                 const KindRegistry& kinds,
-                                 const SpawnOptions& options,
-                                 const google::protobuf::Message& request) {
+// The Pid a spawn (exact: with the actor's uid) or a lookup (name-only:
+// uid 0, "whichever actor has the name now") answers with.
+absl::StatusOr<v1::Pid> RunHere(ActorSystem& system, const KindRegistry& kinds,
+                                const SpawnOptions& options,
+                                const google::protobuf::Message& request) {
   if (const auto* spawn = As<v1::SpawnRequest>(request)) {
-    return SpawnKind(system, kinds, *spawn, options);
+    absl::StatusOr<ActorRef> ref = SpawnKind(system, kinds, *spawn, options);
+    if (!ref.ok()) {
+      return ref.status();
+    }
+    return ToProto(ref->pid());
   }
-  return LookupName(system, As<v1::LookupRequest>(request)->name());
+  absl::StatusOr<ActorRef> ref =
+      LookupName(system, As<v1::LookupRequest>(request)->name());
+  if (!ref.ok()) {
+    return ref.status();
+  }
+  v1::Pid pid = ToProto(ref->pid());
+  pid.clear_uid();
+  return pid;
 }
 
 // Answers other nodes' SpawnRequest and LookupRequest with a Pid, or an
@@ -30,14 +42,14 @@ class NodeActor final : public Actor {
     if (!Is<v1::SpawnRequest>(message) && !Is<v1::LookupRequest>(message)) {
       return absl::OkStatus();
     }
-    absl::StatusOr<ActorRef> ref =
+    absl::StatusOr<v1::Pid> pid =
         RunHere(ctx.System(), *kinds_, options_, message);
-    if (ref.ok()) {
-      ctx.Reply(ToProto(ref->pid()));
+    if (pid.ok()) {
+      ctx.Reply(*std::move(pid));
     } else {
       AskFailure failure;
-      failure.set_code(static_cast<int32_t>(ref.status().code()));
-      failure.set_message(std::string(ref.status().message()));
+      failure.set_code(static_cast<int32_t>(pid.status().code()));
+      failure.set_message(std::string(pid.status().message()));
       ctx.Reply(std::move(failure));
     }
     return absl::OkStatus();
@@ -101,9 +113,7 @@ void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
   const std::string& node =
       spawn != nullptr ? spawn->node() : As<v1::LookupRequest>(request)->node();
   if (node.empty() || node == system.address()) {
-    absl::StatusOr<ActorRef> ref = RunHere(system, kinds, options, request);
-    done(ref.ok() ? absl::StatusOr<v1::Pid>(ToProto(ref->pid()))
-                  : absl::StatusOr<v1::Pid>(ref.status()));
+    done(RunHere(system, kinds, options, request));
     return;
   }
   if (!IsNodeAddress(node)) {
@@ -115,15 +125,19 @@ void SpawnOrLookupOnNode(ActorSystem& system, const KindRegistry& kinds,
       NodeActorOf(system, node), MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
       [done = std::move(done), node](absl::StatusOr<MessagePtr> reply) {
         if (!reply.ok()) {
-          if (absl::IsNotFound(reply.status())) {
-            done(absl::UnavailableError(absl::StrCat(
-                "node ", node, " did not take the request: it has no ",
-                kNodeActorName, " actor (not a troupe node server?), or the "
-                "request could not be delivered (",
-                reply.status().message(), ")")));
-          } else {
-            done(reply.status());
-          }
+          // NOT_FOUND means only that no troupe.node actor is there; any
+          // other cause (node down, limits, timeout) is passed on as it is.
+          done(absl::Status(
+              absl::IsNotFound(reply.status())
+                  ? absl::StatusCode::kUnavailable
+                  : reply.status().code(),
+              absl::StrCat("node ", node, " did not take the request: ",
+                           absl::IsNotFound(reply.status())
+                               ? absl::StrCat("it has no ", kNodeActorName,
+                                              " actor (not a troupe node "
+                                              "server?): ")
+                               : "",
+                           reply.status().message())));
         } else if (const auto* pid = As<v1::Pid>(**reply)) {
           done(*pid);
         } else if (const auto* failure = As<AskFailure>(**reply)) {

@@ -1,0 +1,158 @@
+// Identity, end to end through the public service (issue 14, A, B and G):
+// an actor is its uid, so a Pid of a stopped actor never reaches a later
+// actor of the same name; a name-only Pid (text, Lookup) reaches whichever
+// actor has the name now; Stop returns once the name is free. Each case
+// runs locally (a client of the actor's node) and across nodes (a client
+// of another node).
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "node/service/node_server.h"
+#include "proto/kinds.pb.h"
+#include "proto/troupe.grpc.pb.h"
+#include "tests/testing/service_client.h"
+
+namespace troupe {
+namespace {
+
+using google::protobuf::Any;
+using testing::Pack;
+using testing::PackText;
+using testing::ServiceClient;
+using testing::StartTestNode;
+
+Any CounterInit(int64_t value) {
+  google::protobuf::Int64Value init;
+  init.set_value(value);
+  return Pack(init);
+}
+
+Any CounterAdd(int64_t delta) {
+  v1::CounterAdd add;
+  add.set_delta(delta);
+  return Pack(add);
+}
+
+// Two nodes: `home` holds the actors; `via` is another node a client may
+// call instead (its calls reach `home` over the node link).
+class IdentityTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    home_ = StartTestNode();
+    via_ = StartTestNode();
+    ASSERT_NE(home_, nullptr);
+    ASSERT_NE(via_, nullptr);
+    home_client_ = std::make_unique<ServiceClient>(home_->address());
+    via_client_ = std::make_unique<ServiceClient>(via_->address());
+  }
+
+  // The client the test's calls go through: home's own, or via's.
+  ServiceClient& client() { return GetParam() ? *via_client_ : *home_client_; }
+  // Spawns on home, through the client under test.
+  v1::Pid SpawnOnHome(const std::string& kind, const std::string& name,
+                      const Any* init = nullptr) {
+    return client().MustSpawn(kind, name, init, home_->address());
+  }
+
+  std::unique_ptr<NodeServer> home_;
+  std::unique_ptr<NodeServer> via_;
+  std::unique_ptr<ServiceClient> home_client_;
+  std::unique_ptr<ServiceClient> via_client_;
+};
+
+TEST_P(IdentityTest, SpawnHandsOutAPidWithTheActorsUid) {
+  v1::Pid a = SpawnOnHome("echo", "a");
+  v1::Pid b = SpawnOnHome("echo", "");
+  EXPECT_NE(a.uid(), 0u);
+  EXPECT_NE(b.uid(), 0u);
+  EXPECT_NE(a.uid(), b.uid());
+  EXPECT_EQ(a.address(), home_->address());
+  EXPECT_EQ(a.incarnation(), home_->incarnation());
+}
+
+TEST_P(IdentityTest, AStaleRefNeverReachesTheSuccessorOfItsName) {
+  const Any first_init = CounterInit(0);
+  v1::Pid old_counter = SpawnOnHome("counter", "c", &first_init);
+  ASSERT_TRUE(client().Stop(old_counter).ok());
+  const Any init = CounterInit(100);
+  v1::Pid counter = SpawnOnHome("counter", "c", &init);
+  ASSERT_NE(counter.uid(), old_counter.uid());
+
+  // A tell through the old Pid changes nothing (the node of the actor
+  // refuses it with NOT_FOUND; another node cannot know, and accepts it).
+  (void)client().Tell(old_counter, CounterAdd(1000));
+  // An ask through it is NOT_FOUND, naming why.
+  Any reply;
+  grpc::Status asked =
+      client().Ask(old_counter, Pack(v1::CounterGet()), &reply);
+  EXPECT_EQ(asked.error_code(), grpc::StatusCode::NOT_FOUND)
+      << asked.error_message();
+  // The tell above was sent before the ask on the same path (FIFO), so had
+  // it reached the new counter, the value would show it now.
+  EXPECT_EQ(client().CounterValue(counter), 100);
+
+  // A watch of the old Pid is about the old actor: NOT_FOUND at once,
+  // while the new one lives on.
+  auto watch = client().Watch(old_counter);
+  v1::Terminated terminated;
+  ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
+  EXPECT_EQ(terminated.reason(), v1::NOT_FOUND);
+  EXPECT_EQ(terminated.ref().uid(), old_counter.uid());
+  EXPECT_EQ(client().CounterValue(counter), 100);
+}
+
+TEST_P(IdentityTest, ANameOnlyRefReachesWhoeverHasTheNameNow) {
+  v1::Pid old_counter = SpawnOnHome("counter", "c");
+  ASSERT_TRUE(client().Stop(old_counter).ok());
+  const Any init = CounterInit(100);
+  v1::Pid counter = SpawnOnHome("counter", "c", &init);
+
+  // Lookup by name answers a name-only Pid.
+  v1::Pid found;
+  ASSERT_TRUE(client().Lookup("c", &found, home_->address()).ok());
+  EXPECT_EQ(found.uid(), 0u);
+  EXPECT_EQ(found.id(), "c");
+  v1::Pid by_name = old_counter;  // as text troupe://host:port/c reads
+  by_name.set_uid(0);
+  ASSERT_TRUE(client().Tell(found, CounterAdd(1)).ok());
+  ASSERT_TRUE(client().Tell(by_name, CounterAdd(10)).ok());
+  EXPECT_EQ(client().CounterValue(found), 111);
+  EXPECT_EQ(client().CounterValue(counter), 111);
+}
+
+TEST_P(IdentityTest, StopReturnsOnceTheNameIsFree) {
+  // Stop, then at once Lookup and Spawn the same name: the name is free
+  // every time (before, Lookup still found the stopped actor and Spawn got
+  // ALREADY_EXISTS in up to half of the tries).
+  for (int i = 0; i < 100; ++i) {
+    v1::Pid echo = SpawnOnHome("echo", "reused");
+    ASSERT_TRUE(client().Stop(echo, /*graceful=*/i % 2 == 1).ok());
+    v1::Pid found;
+    grpc::Status lookup = client().Lookup("reused", &found, home_->address());
+    ASSERT_EQ(lookup.error_code(), grpc::StatusCode::NOT_FOUND)
+        << "try " << i << ": the stopped actor is still found";
+  }
+  v1::Pid last = SpawnOnHome("echo", "reused");
+  EXPECT_NE(last.uid(), 0u);
+}
+
+TEST_P(IdentityTest, StoppingWhatIsNotAliveSaysNotFound) {
+  v1::Pid echo = SpawnOnHome("echo", "once");
+  ASSERT_TRUE(client().Stop(echo).ok());
+  grpc::Status again = client().Stop(echo);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::NOT_FOUND)
+      << again.error_message();
+}
+
+INSTANTIATE_TEST_SUITE_P(LocallyAndAcrossNodes, IdentityTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ThroughAnotherNode"
+                                             : "OnTheActorsNode";
+                         });
+
+}  // namespace
+}  // namespace troupe
