@@ -25,28 +25,11 @@ absl::string_view LinkStateName(LinkState state) {
       return "up";
     case LinkState::kDown:
       return "down";
+    case LinkState::kAlias:
+      return "alias";
   }
   return "?";
 }
-
-struct Endpoint::OutItem : MpscNode {
-  enum class Kind : uint8_t {
-    kUser,
-    kStop,
-    kWatch,
-    kUnwatch,
-    kTerminated,
-    kWatched,
-    kHeartbeat,
-    kLeave
-  };
-  explicit OutItem(Kind k) : kind(k) {}
-  Kind kind;
-  v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
-  std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
-  EnvelopePtr envelope;             // kUser
-  std::unique_ptr<v1::Pid> pid;     // kTerminated, kWatched
-};
 
 namespace {
 
@@ -73,8 +56,7 @@ void Endpoint::Enqueue(std::unique_ptr<OutItem> item) {
   Kick();
 }
 
-void Endpoint::SendUser(std::shared_ptr<Process> target,
-                        EnvelopePtr envelope) {
+void Endpoint::SendUser(std::shared_ptr<Process> target, EnvelopePtr envelope) {
   auto item = std::make_unique<OutItem>(OutItem::Kind::kUser);
   item->target = std::move(target);
   item->envelope = std::move(envelope);
@@ -97,118 +79,6 @@ void Endpoint::SendStop(std::shared_ptr<Process> target) {
   Enqueue(std::move(item));
 }
 
-void Endpoint::Watch(std::shared_ptr<Process> watchee,
-                     const ActorRef& watcher) {
-  if (!watcher) {
-    return;
-  }
-  bool refused = false;
-  bool first = false;
-  bool in_place = false;
-  {
-    MutexLock lock(&mu_);
-    if (closed_ ||
-        (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
-      refused = true;  // known down: answer now, do not queue
-    } else {
-      WatchEntry& entry =
-          watches_[WatchKeyOf(*watchee)];
-      first = entry.watchers.empty();
-      if (first) {
-        entry.watchee = watchee;
-      }
-      entry.watchers.insert(watcher);
-      in_place = entry.in_place;
-    }
-  }
-  if (refused) {
-    auto notice = MakeSystem(SystemKind::kTerminated, ActorRef(watchee));
-    notice->reason = kNodeDown;
-    watcher.process()->SendSystem(std::move(notice));
-  } else if (first) {
-    auto item = std::make_unique<OutItem>(OutItem::Kind::kWatch);
-    item->target = std::move(watchee);
-    Enqueue(std::move(item));
-  } else if (in_place) {
-    watcher.process()->SendSystem(
-        MakeSystem(SystemKind::kWatchInPlace, ActorRef(watchee)));
-  }
-}
-
-void Endpoint::Unwatch(const std::shared_ptr<Process>& watchee,
-                       const ActorRef& watcher) {
-  bool last = false;
-  {
-    MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKeyOf(*watchee));
-    if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
-      return;
-    }
-    last = it->second.watchers.empty();
-    if (last) {
-      watches_.erase(it);
-    }
-  }
-  if (last) {
-    auto item = std::make_unique<OutItem>(OutItem::Kind::kUnwatch);
-    item->target = watchee;
-    Enqueue(std::move(item));
-  }
-}
-
-void Endpoint::SendTerminated(const v1::Pid& pid,
-                              v1::TerminationReason reason) {
-  auto item = std::make_unique<OutItem>(OutItem::Kind::kTerminated);
-  item->pid = std::make_unique<v1::Pid>(pid);
-  item->reason = reason;
-  Enqueue(std::move(item));
-}
-
-void Endpoint::SendWatched(const v1::Pid& pid) {
-  auto item = std::make_unique<OutItem>(OutItem::Kind::kWatched);
-  item->pid = std::make_unique<v1::Pid>(pid);
-  Enqueue(std::move(item));
-}
-
-void Endpoint::OnWatched(const v1::Pid& pid) {
-  std::vector<ActorRef> watchers;
-  ActorRef watchee;
-  {
-    MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
-    if (it == watches_.end() || it->second.in_place) {
-      return;  // unwatched meanwhile, or told already
-    }
-    it->second.in_place = true;
-    watchee = ActorRef(it->second.watchee);
-    watchers.assign(it->second.watchers.begin(), it->second.watchers.end());
-  }
-  for (const ActorRef& watcher : watchers) {
-    watcher.process()->SendSystem(
-        MakeSystem(SystemKind::kWatchInPlace, watchee));
-  }
-}
-
-void Endpoint::OnTerminated(const v1::Pid& pid,
-                            v1::TerminationReason reason) {
-  WatchEntry entry;
-  {
-    MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
-    if (it == watches_.end()) {
-      return;  // unwatched meanwhile
-    }
-    entry = std::move(it->second);
-    watches_.erase(it);
-  }
-  const ActorRef watchee(entry.watchee);
-  for (const ActorRef& watcher : entry.watchers) {
-    auto notice = MakeSystem(SystemKind::kTerminated, watchee);
-    notice->reason = reason;
-    watcher.process()->SendSystem(std::move(notice));
-  }
-}
-
 void Endpoint::SendLeave() {
   {
     MutexLock lock(&mu_);
@@ -225,7 +95,8 @@ bool Endpoint::Flushed() const {
 
 bool Endpoint::Unused() const {
   MutexLock lock(&mu_);
-  return (state_ == LinkState::kIdle || state_ == LinkState::kDown) &&
+  return (state_ == LinkState::kIdle || state_ == LinkState::kDown ||
+          alias_ready_) &&
          call_ == nullptr && leaving_call_ == nullptr && watches_.empty() &&
          Flushed();
 }
@@ -259,11 +130,17 @@ Endpoint::WriteResult Endpoint::WriteNext() {
   std::shared_ptr<OutboundCall> call;
   std::string drain_reason;
   DeadLetterReason drain_cause = kNodeUnreachable;
+  bool forward = false;
   {
     MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
-    if (closed_ || drain_pending_ ||
-        (state_ == LinkState::kDown && now < retry_at_)) {
+    if (state_ == LinkState::kAlias) {
+      if (!alias_ready_) {
+        return WriteResult::kBlocked;  // BecomeAlias kicks again
+      }
+      forward = true;
+    } else if (closed_ || drain_pending_ ||
+               (state_ == LinkState::kDown && now < retry_at_)) {
       drain_pending_ = false;
       drain_reason = closed_ ? "this node is shutting down" : down_reason_;
       drain_cause = closed_ ? kLinkClosed : kNodeUnreachable;
@@ -286,6 +163,10 @@ Endpoint::WriteResult Endpoint::WriteNext() {
     } else {
       call = call_;
     }
+  }
+  if (forward) {
+    ForwardQueue();
+    return WriteResult::kIdle;
   }
   if (call == nullptr) {
     DrainQueue(drain_cause, drain_reason);
@@ -404,13 +285,18 @@ void Endpoint::OnCallWriteDone(OutboundCall* call, bool ok) {
 
 void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
   bool now_up = false;
+  bool aliased = false;
   {
     MutexLock lock(&mu_);
     if (call != call_.get()) {
       return;  // a call already given up
     }
     liveness_.Heard(absl::Now());
-    if (frame.has_hello() && state_ == LinkState::kConnecting) {
+    if (frame.has_hello() && state_ == LinkState::kConnecting &&
+        IsAliasHello(frame.hello())) {
+      state_ = LinkState::kAlias;  // BecomeAlias, below, finishes it
+      aliased = true;
+    } else if (frame.has_hello() && state_ == LinkState::kConnecting) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
       peer_max_message_.store(frame.hello().max_message_bytes(),
@@ -421,15 +307,18 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
       now_up = true;
     }
   }
+  if (aliased) {
+    BecomeAlias(frame.hello());
+    return;
+  }
   if (frame.leave()) {
     Down("it left the cluster (shutting down)", /*left=*/true);
     return;
   }
   if (now_up) {
-    remoting_->link_log().Log(
-        LogSeverity::kInfo,
-        absl::StrCat("linked to ", address(), " (", frame.hello().address(),
-                     ")"));
+    remoting_->link_log().Log(LogSeverity::kInfo,
+                              absl::StrCat("linked to ", address(), " (",
+                                           frame.hello().address(), ")"));
     Kick();
   }
 }
@@ -469,8 +358,8 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
   bool up = false;
   {
     MutexLock lock(&mu_);
-    if (closed_ || (state_ != LinkState::kUp &&
-                    state_ != LinkState::kConnecting)) {
+    if (closed_ ||
+        (state_ != LinkState::kUp && state_ != LinkState::kConnecting)) {
       return;
     }
     up = state_ == LinkState::kUp;
@@ -493,23 +382,15 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
   }
 }
 
-void Endpoint::NotifyDown(WatchTable watches) {
-  for (auto& [key, entry] : watches) {
-    const ActorRef watchee(entry.watchee);
-    for (const ActorRef& watcher : entry.watchers) {
-      auto notice = MakeSystem(SystemKind::kTerminated, watchee);
-      notice->reason = kNodeDown;
-      watcher.process()->SendSystem(std::move(notice));
-    }
-  }
-}
-
 void Endpoint::Down(absl::string_view why, bool left) {
   std::shared_ptr<OutboundCall> call;
   WatchTable fired;
   bool was_linked = false;
   {
     MutexLock lock(&mu_);
+    if (state_ == LinkState::kAlias) {
+      return;  // not a link: the canonical endpoint's downs are its own
+    }
     const bool nothing_to_end =
         (state_ == LinkState::kIdle || state_ == LinkState::kDown) &&
         call_ == nullptr && watches_.empty();
@@ -593,6 +474,9 @@ EndpointStats Endpoint::stats() const {
     stats.peer_incarnation = peer_incarnation_;
     stats.downs = downs_;
     stats.watched = watches_.size();
+    if (alias_ready_ && alias_of_ != nullptr) {
+      stats.alias_of = alias_of_->address();
+    }
   }
   stats.messages_sent = messages_sent_.load(std::memory_order_relaxed);
   stats.frames_sent = frames_sent_.load(std::memory_order_relaxed);

@@ -47,7 +47,10 @@ namespace troupe {
 class OutboundCall;
 class Remoting;
 
-enum class LinkState : uint8_t { kIdle, kConnecting, kUp, kDown };
+// kAlias: the handshake showed this spelling of an address reaches a node
+// known by another address, or this node: the endpoint forwards (see
+// endpoint_alias.cc).
+enum class LinkState : uint8_t { kIdle, kConnecting, kUp, kDown, kAlias };
 absl::string_view LinkStateName(LinkState state);
 
 struct EndpointStats {
@@ -60,6 +63,8 @@ struct EndpointStats {
   uint64_t overflows = 0;     // of those, refused by a full queue
   uint64_t downs = 0;
   size_t watched = 0;
+  // kAlias: the canonical address this spelling reaches ("" = this node).
+  std::string alias_of;
 };
 
 class Endpoint final : public std::enable_shared_from_this<Endpoint> {
@@ -124,13 +129,35 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
 
   EndpointStats stats() const;
 
+  // True once the handshake showed this endpoint is an alias (it forwards
+  // to the canonical endpoint, or to this node's actors).
+  bool alias() const;
+
   // --- From OutboundCall. ---
   void OnCallWriteDone(OutboundCall* call, bool ok);
   void OnCallFrame(OutboundCall* call, const v1::Frame& frame);
   void OnCallDone(OutboundCall* call, const grpc::Status& status);
 
  private:
-  struct OutItem;
+  // One queued send: what the writer turns into an envelope of a frame.
+  struct OutItem : MpscNode {
+    enum class Kind : uint8_t {
+      kUser,
+      kStop,
+      kWatch,
+      kUnwatch,
+      kTerminated,
+      kWatched,
+      kHeartbeat,
+      kLeave
+    };
+    explicit OutItem(Kind k) : kind(k) {}
+    Kind kind;
+    v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
+    std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
+    EnvelopePtr envelope;             // kUser
+    std::unique_ptr<v1::Pid> pid;     // kTerminated, kWatched
+  };
   enum class WriteResult { kWriting, kIdle, kBlocked };
   // A watched actor of the peer, keyed by its id, incarnation and uid as
   // watched.
@@ -138,9 +165,13 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   static WatchKey WatchKeyOf(const Process& watchee) {
     return WatchKey{watchee.id(), watchee.incarnation(), watchee.uid()};
   }
+  // Each watcher, with the watched actor as that watcher named it (one
+  // actor may be named by several spellings of its node's address): each
+  // notice names the actor as its watcher knows it.
+  using Watchers = absl::flat_hash_map<ActorRef, std::shared_ptr<Process>>;
   struct WatchEntry {
-    std::shared_ptr<Process> watchee;
-    absl::flat_hash_set<ActorRef> watchers;
+    std::shared_ptr<Process> watchee;  // the one the WATCH named
+    Watchers watchers;
     bool in_place = false;  // the peer acknowledged the WATCH
   };
   using WatchTable = absl::flat_hash_map<WatchKey, WatchEntry>;
@@ -156,9 +187,20 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void BuildFrame();
   // Turns every queued item into a dead letter (user messages) or drops it.
   void DrainQueue(DeadLetterReason cause, absl::string_view why);
-  void DeadLetter(OutItem& item, DeadLetterReason cause,
-                  absl::string_view why);
+  void DeadLetter(OutItem& item, DeadLetterReason cause, absl::string_view why);
   static void NotifyDown(WatchTable watches);
+
+  // Aliases (endpoint_alias.cc). A Hello that names another node than this
+  // spelling's, or this node itself.
+  bool IsAliasHello(const v1::Hello& hello) const;
+  // Ends the call, and forwards the watches and what is queued.
+  void BecomeAlias(const v1::Hello& hello);
+  void ForwardWatch(const std::shared_ptr<Process>& watchee,
+                    const ActorRef& watcher, bool watch);
+  // Forwards everything queued, in order (the writer does, with the token).
+  void ForwardQueue();
+  // This node's actor (or a dead ref) for a ref naming it by an alias.
+  ActorRef LocalTarget(const Process& target) const;
 
   Remoting* const remoting_;
   const NodeAddress address_;
@@ -191,6 +233,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;
   WatchTable watches_ ABSL_GUARDED_BY(mu_);
+  // Set once, with state_ kAlias: the canonical endpoint (null when the
+  // alias is this node's).
+  bool alias_ready_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<Endpoint> alias_of_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> messages_sent_{0};
   std::atomic<uint64_t> frames_sent_{0};

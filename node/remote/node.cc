@@ -92,6 +92,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   node->remoting_ =
       std::make_unique<Remoting>(node->system_.get(), std::move(options.link));
   node->system_->set_remote_resolver(node->remoting_.get());
+  // The address this node is bound to names it for sure; every other
+  // spelling is known by its handshake.
+  if (const std::string bound = absl::StrCat(host, ":", bound_port);
+      bound != node->system_->address() && host != "0.0.0.0" &&
+      host != "::" && host != "[::]") {
+    node->remoting_->AddAlias(bound, "");
+  }
   Remoting::Attach(node->link_service_.get(), node->remoting_.get());
   node->remoting_->Start();
   return node;

@@ -30,9 +30,10 @@ class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
     if (attached != nullptr) {
       if (absl::Status allowed = attached->auth().CheckLink(*context);
           !allowed.ok()) {
-        attached->link_log().Log(LogSeverity::kWarning, absl::StrCat(
-            "refused a node link from ", context->peer(), ": ",
-            allowed.message()));
+        attached->link_log().Log(
+            LogSeverity::kWarning,
+            absl::StrCat("refused a node link from ", context->peer(), ": ",
+                         allowed.message()));
         return new Refused(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                         std::string(allowed.message())));
       }
@@ -59,8 +60,8 @@ std::unique_ptr<grpc::Service> Remoting::NewService() {
 }
 
 void Remoting::Attach(grpc::Service* service, Remoting* remoting) {
-  static_cast<LinkService*>(service)->remoting.store(
-      remoting, std::memory_order_release);
+  static_cast<LinkService*>(service)->remoting.store(remoting,
+                                                     std::memory_order_release);
 }
 
 Remoting::Remoting(ActorSystem* system, LinkOptions options)
@@ -91,11 +92,27 @@ void Remoting::Start() {
 ActorRef Remoting::ResolveRemote(const Pid& pid) {
   if (!IsNodeAddress(pid.address)) {
     return ActorRef(std::make_shared<DeadProcess>(
-        system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation,
-        pid.uid, "the ref's address is not host:port"));
+        system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation, pid.uid,
+        "the ref's address is not host:port"));
+  }
+  std::string canonical = pid.address;
+  {
+    MutexLock lock(&mu_);
+    if (auto it = aliases_.find(pid.address); it != aliases_.end()) {
+      canonical = it->second;
+    }
+  }
+  if (canonical.empty()) {
+    return system_->ResolveLocal(pid.id, pid.incarnation, pid.uid);
   }
   return ActorRef(std::make_shared<RemoteProcess>(
-      EndpointFor(pid.address), pid.id, pid.incarnation, pid.uid));
+      EndpointFor(canonical), pid.id, pid.incarnation, pid.uid));
+}
+
+void Remoting::AddAlias(const std::string& alias,
+                        const std::string& canonical) {
+  MutexLock lock(&mu_);
+  aliases_[alias] = canonical;
 }
 
 std::shared_ptr<Endpoint> Remoting::EndpointFor(absl::string_view address) {
@@ -133,15 +150,14 @@ void Remoting::PeerDown(const std::string& address, absl::string_view why,
   }
 }
 
-void Remoting::CloseInbound(const std::string& address,
-                            absl::string_view why) {
+void Remoting::CloseInbound(const std::string& address, absl::string_view why) {
   MutexLock lock(&mu_);
   for (InboundLink* link : inbound_) {
     if (link->peer_address() == address) {
-      link->Close(grpc::Status(
-          grpc::StatusCode::UNAVAILABLE,
-          absl::StrCat("node ", system_->address(), " declared ", address,
-                       " down: ", why)));
+      link->Close(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       absl::StrCat("node ", system_->address(), " declared ",
+                                    address, " down: ", why)));
     }
   }
 }
@@ -161,8 +177,7 @@ std::string Remoting::NewWatcherId() {
                       next_watcher_.fetch_add(1, std::memory_order_relaxed));
 }
 
-void Remoting::ReportMalformed(absl::string_view peer,
-                               absl::string_view what) {
+void Remoting::ReportMalformed(absl::string_view peer, absl::string_view what) {
   malformed_.fetch_add(1, std::memory_order_relaxed);
   malformed_log_.Log(LogSeverity::kWarning,
                      absl::StrCat("link from ", peer, ": ", what));

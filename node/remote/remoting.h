@@ -57,9 +57,18 @@ class Remoting final : public RemoteResolver {
   // Starts the heartbeat / failure-detector tick.
   void Start();
 
-  // RemoteResolver: a RemoteProcess on the peer's endpoint; a dead ref for
-  // an address that is not host:port. Thread-safe.
+  // RemoteResolver: a RemoteProcess on the peer's endpoint; this node's own
+  // actor for a known alias of this node; a dead ref for an address that
+  // is not host:port. A known alias of another node resolves to that
+  // node's canonical endpoint. Thread-safe.
   ActorRef ResolveRemote(const Pid& pid) override;
+
+  // Records that the address spelling `alias` reaches the node whose
+  // advertised address is `canonical` ("" = this node): later refs that
+  // spell it so are served by the canonical endpoint, or locally. Learnt
+  // from handshakes (endpoint_alias.cc), and given for the address this
+  // node is bound to. Thread-safe.
+  void AddAlias(const std::string& alias, const std::string& canonical);
 
   // The endpoint for the peer at `address` (created on first use).
   // Thread-safe.
@@ -136,6 +145,9 @@ class Remoting final : public RemoteResolver {
   absl::flat_hash_map<std::string, std::shared_ptr<Endpoint>> endpoints_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<InboundLink*> inbound_ ABSL_GUARDED_BY(mu_);
+  // Address spellings known to reach another node's advertised address, or
+  // this node ("").
+  absl::flat_hash_map<std::string, std::string> aliases_ ABSL_GUARDED_BY(mu_);
   int calls_alive_ ABSL_GUARDED_BY(mu_) = 0;
 
   // The tick runs under tick_mu_, so Shutdown can wait a running one out.

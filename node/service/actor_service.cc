@@ -299,6 +299,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       link->set_messages_sent(peer.messages_sent);
       link->set_messages_dropped(peer.dead_letters);
       link->set_downs(peer.downs);
+      link->set_alias_of(peer.alias_of);
     }
     for (const Kind* kind : kinds_->All()) {
       reply->add_kinds(kind->name);

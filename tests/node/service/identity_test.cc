@@ -6,6 +6,7 @@
 // of another node).
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -147,6 +148,119 @@ TEST_P(IdentityTest, StoppingWhatIsNotAliveSaysNotFound) {
   EXPECT_EQ(again.error_code(), grpc::StatusCode::NOT_FOUND)
       << again.error_message();
 }
+
+// Another spelling of a node's address (a hostname for its IP, the bound
+// address for the advertised one) is an alias of the same node: the same
+// actor, the same watch table, local delivery when it is the node called,
+// one link from another node. The node is bound to `canonical` and refs
+// spell it `alias`; the first parameter swaps which of 127.0.0.1 and
+// localhost is which (a node listening on localhost advertises it), the
+// second says whether calls go to the node itself or through another.
+class AliasTest : public ::testing::TestWithParam<std::tuple<bool, bool>> {
+ protected:
+  void SetUp() override {
+    const bool by_name = std::get<0>(GetParam());
+    NodeServerOptions options;
+    options.listen = by_name ? "localhost:0" : "127.0.0.1:0";
+    home_ = StartTestNode(options);
+    via_ = StartTestNode();
+    ASSERT_NE(home_, nullptr);
+    ASSERT_NE(via_, nullptr);
+    const std::string port =
+        home_->address().substr(home_->address().rfind(':') + 1);
+    alias_ = absl::StrCat(by_name ? "127.0.0.1" : "localhost", ":", port);
+    ASSERT_NE(alias_, home_->address());
+    home_client_ = std::make_unique<ServiceClient>(home_->address());
+    via_client_ = std::make_unique<ServiceClient>(via_->address());
+  }
+
+  bool through_via() const { return std::get<1>(GetParam()); }
+  ServiceClient& client() {
+    return through_via() ? *via_client_ : *home_client_;
+  }
+  NodeServer& called() { return through_via() ? *via_ : *home_; }
+  v1::Pid Aliased(v1::Pid pid) const {
+    pid.set_address(alias_);
+    return pid;
+  }
+  // The links `node` reports, by state.
+  int Links(ServiceClient& of, const std::string& state) {
+    v1::StatsReply stats;
+    EXPECT_TRUE(of.Stats(&stats).ok());
+    int count = 0;
+    for (const v1::LinkStats& link : stats.links()) {
+      count += link.state() == state;
+    }
+    return count;
+  }
+
+  std::unique_ptr<NodeServer> home_;
+  std::unique_ptr<NodeServer> via_;
+  std::string alias_;
+  std::unique_ptr<ServiceClient> home_client_;
+  std::unique_ptr<ServiceClient> via_client_;
+};
+
+TEST_P(AliasTest, AWatchThroughAnAliasFiresExactlyOnce) {
+  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  auto watch = client().Watch(Aliased(echo));
+  watch->WaitInPlace();
+  ASSERT_TRUE(client().Stop(echo).ok());  // by the canonical spelling
+  v1::Terminated terminated;
+  ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
+  EXPECT_EQ(terminated.reason(), v1::STOPPED);
+  EXPECT_EQ(terminated.ref().id(), "e");
+  EXPECT_FALSE(watch->Next(&terminated));  // exactly once
+  EXPECT_TRUE(watch->Finish().ok());
+}
+
+TEST_P(AliasTest, AWatchOfTheCanonicalSpellingFiresWhenStoppedThroughAnAlias) {
+  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  auto watch = client().Watch(echo);
+  watch->WaitInPlace();
+  ASSERT_TRUE(client().Stop(Aliased(echo)).ok());
+  v1::Terminated terminated;
+  ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
+  EXPECT_EQ(terminated.reason(), v1::STOPPED);
+}
+
+TEST_P(AliasTest, AnAskThroughAnAliasReachesTheActorOrSaysNotFound) {
+  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  Any reply;
+  ASSERT_TRUE(client().Ask(Aliased(echo), PackText("hi"), &reply).ok());
+  ASSERT_TRUE(home_client_->Stop(echo).ok());
+  grpc::Status asked = client().Ask(Aliased(echo), PackText("hi"), &reply);
+  EXPECT_EQ(asked.error_code(), grpc::StatusCode::NOT_FOUND)
+      << asked.error_message() << " / " << reply.type_url();
+}
+
+TEST_P(AliasTest, OneLinkPerNodeWhateverTheSpelling) {
+  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  Any reply;
+  // Both spellings, through the client under test.
+  ASSERT_TRUE(client().Ask(echo, PackText("a"), &reply).ok());
+  ASSERT_TRUE(client().Ask(Aliased(echo), PackText("b"), &reply).ok());
+  ASSERT_TRUE(client().Ask(echo, PackText("c"), &reply).ok());
+  // The node called has no link up to itself, and at most one to home.
+  EXPECT_EQ(Links(client(), "up"), through_via() ? 1 : 0);
+  // Spawn and Lookup naming the node by its alias answer with its
+  // canonical address.
+  v1::Pid spawned = client().MustSpawn("echo", "", nullptr, alias_);
+  EXPECT_EQ(spawned.address(), home_->address());
+  v1::Pid found;
+  ASSERT_TRUE(client().Lookup("e", &found, alias_).ok());
+  EXPECT_EQ(found.address(), home_->address());
+  EXPECT_EQ(Links(client(), "up"), through_via() ? 1 : 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SpellingsAndPaths, AliasTest,
+    ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& info) {
+      return absl::StrCat(
+          std::get<0>(info.param) ? "BoundToLocalhost" : "BoundTo127001",
+          std::get<1>(info.param) ? "ThroughAnotherNode" : "OnTheNodeItself");
+    });
 
 INSTANTIATE_TEST_SUITE_P(LocallyAndAcrossNodes, IdentityTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
