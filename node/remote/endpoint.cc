@@ -151,12 +151,17 @@ Endpoint::WriteResult Endpoint::WriteNext() {
       // Connect: the Hello is the first write, under this token.
       state_ = LinkState::kConnecting;
       call_broken_ = false;
-      liveness_ = Liveness(now);  // the handshake gets one threshold
+      liveness_ = Liveness(now);
+      connect_started_ = now;  // judged by connect_timeout until up
       v1::Frame hello;
       *hello.mutable_hello() = remoting_->hello();
       remoting_->CallStarted();
-      call_ = OutboundCall::Start(shared_from_this(), address(), hello,
-                                  remoting_->options(), remoting_->auth());
+      if (channel_ == nullptr) {
+        channel_ = OutboundCall::NewChannel(address(), remoting_->options(),
+                                            remoting_->auth());
+      }
+      call_ = OutboundCall::Start(shared_from_this(), channel_, hello,
+                                  remoting_->auth());
       return WriteResult::kWriting;
     } else if (state_ == LinkState::kConnecting || call_broken_) {
       return WriteResult::kBlocked;  // the handshake's end kicks again
@@ -299,6 +304,7 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
     } else if (frame.has_hello() && state_ == LinkState::kConnecting) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
+      round_trip_ = absl::Now() - connect_started_;
       peer_max_message_.store(frame.hello().max_message_bytes(),
                               std::memory_order_relaxed);
       peer_max_frame_.store(frame.hello().max_frame_bytes(),
@@ -350,7 +356,9 @@ void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
 
 Silence Endpoint::silence(absl::Time now) const {
   MutexLock lock(&mu_);
-  return liveness_.silence(now);
+  Silence silence = liveness_.silence(now);
+  silence.round_trip = round_trip_;
+  return silence;
 }
 
 void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
@@ -363,13 +371,23 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
       return;
     }
     up = state_ == LinkState::kUp;
-    Silence silence = liveness_.silence(now);
-    // A handshake is judged by its own call: the peer's other calls say
-    // nothing about whether this one will come up.
-    if (up) {
+    if (!up) {
+      // A handshake has its own timeout: on a long path it takes several
+      // round trips, which the failure threshold of a link that is up
+      // does not allow for; and the peer's other calls say nothing about
+      // whether this one will come up.
+      const absl::Duration timeout = remoting_->options().connect_timeout;
+      if (now - connect_started_ > timeout) {
+        why =
+            absl::StrCat("no handshake within ", absl::FormatDuration(timeout),
+                         " of dialling it (--connect_timeout; the path is "
+                         "slow, or the node is frozen or not a troupe "
+                         "node)");
+      }
+    } else if (judge) {
+      Silence silence = liveness_.silence(now);
+      silence.round_trip = round_trip_;
       silence.Merge(others);
-    }
-    if (judge) {
       why = JudgeSilence(silence, now, remoting_->options());
     }
   }
@@ -386,6 +404,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
   std::shared_ptr<OutboundCall> call;
   WatchTable fired;
   bool was_linked = false;
+  bool was_connecting = false;
   {
     MutexLock lock(&mu_);
     if (state_ == LinkState::kAlias) {
@@ -397,6 +416,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
     if (!nothing_to_end) {
       call = std::move(call_);
       was_linked = state_ == LinkState::kUp;
+      was_connecting = state_ == LinkState::kConnecting;
       // A link that was up may come straight back (a restarted node); one
       // that never came up waits longer each time.
       backoff_ = was_linked ? absl::ZeroDuration()
@@ -419,10 +439,11 @@ void Endpoint::Down(absl::string_view why, bool left) {
       call->Cancel();
     }
   }
-  if (was_linked || !fired.empty()) {
+  if (was_linked || was_connecting || !fired.empty()) {
     remoting_->link_log().Log(
         LogSeverity::kWarning,
-        absl::StrCat("node ", address(), " is down: ", why,
+        absl::StrCat(was_connecting ? "could not link to node " : "node ",
+                     address(), was_connecting ? ": " : " is down: ", why,
                      fired.empty() ? ""
                                    : absl::StrCat("; ", fired.size(),
                                                   " watched actors reported "

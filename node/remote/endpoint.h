@@ -39,6 +39,7 @@
 #include "proto/troupe.pb.h"
 
 namespace grpc {
+class Channel;
 class Status;
 }  // namespace grpc
 
@@ -229,6 +230,14 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   std::string down_reason_ ABSL_GUARDED_BY(mu_);
   Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // When the current connection attempt began (kConnecting), and the
+  // round trip its handshake took, which the detector allows for.
+  absl::Time connect_started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
+  // The channel every call to the peer uses: a new attempt reuses its
+  // connection when that is still there (no new TCP, TLS and HTTP/2
+  // handshakes on a long path). Made on the first attempt.
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;

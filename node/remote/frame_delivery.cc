@@ -29,7 +29,8 @@ class InboundWatches {
 
   bool Insert(Key key, Entry entry) {
     MutexLock lock(&mu_);
-    return !closed_ && entries_.emplace(std::move(key), std::move(entry)).second;
+    return !closed_ &&
+           entries_.emplace(std::move(key), std::move(entry)).second;
   }
   bool Contains(const Key& key) {
     MutexLock lock(&mu_);
@@ -184,7 +185,8 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
         if (message == nullptr) {
           // Kept as an Any, so the dead letter still says what it was.
           auto any = std::make_unique<google::protobuf::Any>();
-          any->set_type_url(absl::StrCat(kTypeUrlPrefix, frame.types(type - 1)));
+          any->set_type_url(
+              absl::StrCat(kTypeUrlPrefix, frame.types(type - 1)));
           any->set_value(envelope.payload());
           system.DeadLetter(
               target, MakeEnvelope(std::move(any), std::move(sender)),
@@ -207,27 +209,29 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
       case v1::WATCH: {
         const v1::Pid& named = frame.refs(index - 1);
         InboundWatches::Key key(named.id(), named.incarnation(), named.uid());
-        // Acknowledged first, so the peer hears WATCHED before any
-        // TERMINATED of this watch (an actor already gone answers at once).
         std::shared_ptr<Endpoint> peer = remoting_->EndpointFor(peer_address_);
+        if (!watches_->Contains(key)) {
+          ActorRef watcher(std::make_shared<RemoteWatcher>(
+              peer, remoting_->NewWatcherId(), peer_incarnation_, named,
+              watches_, key));
+          const ActorRef& target = *local(index);
+          if (watches_->Insert(std::move(key), {target, watcher})) {
+            target.process()->SendSystem(
+                MakeSystem(SystemKind::kWatch, watcher));
+          }
+        }
+        // Acknowledged once placed (queued ahead of anything sent to the
+        // actor later), so whatever stops it after the peer hears WATCHED
+        // is reported as it happened. An actor already gone has answered
+        // with TERMINATED first; the WATCHED is then moot.
         peer->SendWatched(named);
-        if (watches_->Contains(key)) {
-          break;  // watched already
-        }
-        ActorRef watcher(std::make_shared<RemoteWatcher>(
-            std::move(peer), remoting_->NewWatcherId(), peer_incarnation_,
-            named, watches_, key));
-        const ActorRef& target = *local(index);
-        if (watches_->Insert(std::move(key), {target, watcher})) {
-          target.process()->SendSystem(
-              MakeSystem(SystemKind::kWatch, watcher));
-        }
         break;
       }
       case v1::UNWATCH: {
         const v1::Pid& named = frame.refs(index - 1);
-        if (std::optional<InboundWatches::Entry> entry = watches_->Remove(
-                InboundWatches::Key(named.id(), named.incarnation(), named.uid()))) {
+        if (std::optional<InboundWatches::Entry> entry =
+                watches_->Remove(InboundWatches::Key(
+                    named.id(), named.incarnation(), named.uid()))) {
           entry->target.process()->SendSystem(
               MakeSystem(SystemKind::kUnwatch, entry->watcher));
         }
@@ -238,8 +242,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
             ->OnTerminated(frame.refs(index - 1), envelope.reason());
         break;
       case v1::WATCHED:
-        remoting_->EndpointFor(peer_address_)
-            ->OnWatched(frame.refs(index - 1));
+        remoting_->EndpointFor(peer_address_)->OnWatched(frame.refs(index - 1));
         break;
       default:
         remoting_->ReportMalformed(

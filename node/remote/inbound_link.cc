@@ -18,9 +18,7 @@
 
 namespace troupe {
 
-
-InboundLink::InboundLink(Remoting* remoting)
-    : remoting_(remoting) {
+InboundLink::InboundLink(Remoting* remoting) : remoting_(remoting) {
   if (remoting_ == nullptr || remoting_->closing()) {
     Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                        "this node is not accepting links (starting or "
@@ -41,7 +39,12 @@ void InboundLink::OnReadDone(bool ok) {
   const bool parsed = ParseFrame(&read_buffer_, &read_frame_);
   {
     MutexLock lock(&mu_);
-    liveness_.Heard(absl::Now());
+    const absl::Time now = absl::Now();
+    liveness_.Heard(now);
+    if (hello_sent_ != absl::InfinitePast() && !answered_) {
+      answered_ = true;
+      round_trip_ = now - hello_sent_;
+    }
   }
   if (!registered_) {
     if (!parsed || !Handshake(read_frame_)) {
@@ -51,10 +54,10 @@ void InboundLink::OnReadDone(bool ok) {
       return;
     }
   } else if (!parsed) {
-    remoting_->ReportMalformed(peer_address_,
-                               absl::StrCat("skipped a frame of ",
-                                            read_buffer_.Length(),
-                                            " bytes that does not parse"));
+    remoting_->ReportMalformed(
+        peer_address_,
+        absl::StrCat("skipped a frame of ", read_buffer_.Length(),
+                     " bytes that does not parse"));
   } else {
     delivery_->Deliver(read_frame_);
     if (read_frame_.leave()) {
@@ -80,6 +83,7 @@ bool InboundLink::Handshake(const v1::Frame& frame) {
   v1::Frame reply;
   *reply.mutable_hello() = remoting_->hello();
   MutexLock lock(&mu_);
+  hello_sent_ = absl::Now();
   TryWrite(reply);
   return true;
 }
@@ -97,7 +101,9 @@ bool InboundLink::TryWrite(const v1::Frame& frame) {
 
 Silence InboundLink::silence(absl::Time now) const {
   MutexLock lock(&mu_);
-  return liveness_.silence(now);
+  Silence silence = liveness_.silence(now);
+  silence.round_trip = round_trip_;
+  return silence;
 }
 
 std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
@@ -106,8 +112,19 @@ std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
   if (finishing_) {
     return std::nullopt;
   }
-  if (judge) {
+  if (!answered_) {
+    // The dialer speaks again only once our Hello has reached it: a round
+    // trip, which on a long path is longer than the failure threshold.
+    const absl::Duration timeout = remoting_->options().connect_timeout;
+    if (now - hello_sent_ > timeout) {
+      return absl::StrCat("no frame after the handshake within ",
+                          absl::FormatDuration(timeout),
+                          " (--connect_timeout; the path is slow, or the "
+                          "node is frozen)");
+    }
+  } else if (judge) {
     Silence silence = liveness_.silence(now);
+    silence.round_trip = round_trip_;
     silence.Merge(others);
     if (std::optional<std::string> why =
             JudgeSilence(silence, now, remoting_->options())) {
@@ -169,4 +186,3 @@ void InboundLink::OnDone() {
 }
 
 }  // namespace troupe
-

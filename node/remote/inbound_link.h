@@ -78,6 +78,14 @@ class InboundLink final
 
   mutable Mutex mu_;
   Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
+  // The handshake, on this side: the Hello answered at hello_sent_; the
+  // dialer's first frame after it (answered_) comes a round trip later at
+  // the earliest. Until then the call is judged by the connect timeout,
+  // not by the failure threshold; then by the threshold plus that round
+  // trip.
+  absl::Time hello_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool answered_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool leave_pending_ ABSL_GUARDED_BY(mu_) = false;

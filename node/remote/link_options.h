@@ -29,7 +29,8 @@ struct LinkOptions {
   // also counts as a sign of life, is not mistaken for a frozen one.
   absl::Duration failure_threshold = absl::Milliseconds(600);
   // A peer whose frames have lately come in long gaps is allowed three
-  // times its longest recent gap instead, up to this (see liveness.h).
+  // times its longest recent gap instead, plus the link's round trip, up
+  // to this (see liveness.h).
   absl::Duration max_failure_threshold = absl::Seconds(5);
   // User messages queued for one peer beyond this become dead letters
   // ("link queue full"), counted. System messages are never refused.
@@ -45,6 +46,13 @@ struct LinkOptions {
   // After a failed connection attempt, the next one waits 50 ms, doubling
   // up to this. A link that was up reconnects at once on the next send.
   absl::Duration max_backoff = absl::Seconds(2);
+  // How long a link may take to come up (TCP, TLS, HTTP/2 and the Hello
+  // exchange: several round trips) before the attempt is given up and the
+  // peer's watchers told NODE_DOWN. Independent of failure_threshold,
+  // which judges links that are up: a path with a long round trip links
+  // slowly but stays up. Erlang's net_setuptime is 7 s, Akka's
+  // handshake-timeout 15 s; 5 s links over round trips of a second.
+  absl::Duration connect_timeout = absl::Seconds(5);
   // The cluster secret every link carries and requires (see
   // cluster_auth.h); empty = none.
   std::string secret;

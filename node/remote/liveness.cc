@@ -20,6 +20,7 @@ absl::Duration Decayed(absl::Duration gap, absl::Time since, absl::Time now) {
 void Silence::Merge(const Silence& other) {
   last_heard = std::max(last_heard, other.last_heard);
   recent_gap = std::max(recent_gap, other.recent_gap);
+  round_trip = std::max(round_trip, other.round_trip);
 }
 
 void Liveness::Heard(absl::Time now) {
@@ -38,9 +39,10 @@ Silence Liveness::silence(absl::Time now) const {
 
 absl::Duration AllowedSilence(const Silence& silence,
                               const LinkOptions& options) {
-  return std::min(options.max_failure_threshold,
-                  std::max(options.failure_threshold,
-                           silence.recent_gap * kGapFactor));
+  return std::min(
+      options.max_failure_threshold,
+      std::max(options.failure_threshold, silence.recent_gap * kGapFactor) +
+          silence.round_trip);
 }
 
 std::optional<std::string> JudgeSilence(const Silence& silence, absl::Time now,

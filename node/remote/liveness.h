@@ -6,8 +6,12 @@
 // silences on it have lately been. The detector merges the calls to one
 // peer into a Silence and judges it: the peer is down once silent for
 // longer than
-//   max(failure_threshold, kGapFactor x its longest recent gap),
-// capped at max_failure_threshold. On a healthy link (a frame at least
+//   max(failure_threshold, kGapFactor x its longest recent gap)
+//     + the link's round trip,
+// capped at max_failure_threshold. The round trip is added because a frame
+// is late by as much as the path's delay varies, which a round trip bounds
+// (TCP's retransmission timeout grows with the round trip for the same
+// reason, RFC 6298). On a healthy link (a frame at least
 // every heartbeat interval) that is the configured threshold, so a frozen
 // or dead peer is found in well under a second; a peer whose frames have
 // lately come in long gaps (its machine overloaded, or this one) is given
@@ -31,6 +35,8 @@ constexpr absl::Duration kGapHalfLife = absl::Seconds(5);
 struct Silence {
   absl::Time last_heard = absl::InfinitePast();
   absl::Duration recent_gap = absl::ZeroDuration();
+  // The link's measured round trip (its handshake's), 0 when unknown.
+  absl::Duration round_trip = absl::ZeroDuration();
 
   void Merge(const Silence& other);
 };
@@ -52,7 +58,8 @@ class Liveness {
   absl::Time gap_at_ = absl::InfinitePast();
 };
 
-// How long `silence` may last before its peer is declared down.
+// How long `silence` may last before its peer is declared down (see the
+// banner).
 absl::Duration AllowedSilence(const Silence& silence,
                               const LinkOptions& options);
 

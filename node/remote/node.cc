@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
                      " (address in use, or not an address of this host?)"));
   }
 
+  node->bound_port_ = bound_port;
   // The address is known only now that the port is bound; until the
   // remoting is attached, link calls are refused.
   ActorSystemOptions system_options = std::move(options.system);

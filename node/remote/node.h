@@ -48,6 +48,9 @@ class Node {
   Remoting& remoting() { return *remoting_; }
   // The advertised host:port (what refs carry).
   const std::string& address() const { return system_->address(); }
+  // The port the node is bound to (its advertised address may name
+  // another: a proxy, a NAT, a load balancer).
+  int bound_port() const { return bound_port_; }
   uint64_t incarnation() const { return system_->incarnation(); }
 
   // Leaves the cluster (peers declare this node down at once), stops every
@@ -62,6 +65,7 @@ class Node {
 
   Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+  int bound_port_ = 0;
   std::unique_ptr<grpc::Service> link_service_;
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Remoting> remoting_;

@@ -1,5 +1,6 @@
 #include "node/remote/outbound_call.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,19 +13,34 @@ namespace troupe {
 OutboundCall::OutboundCall(std::shared_ptr<Endpoint> endpoint)
     : endpoint_(std::move(endpoint)) {}
 
-std::shared_ptr<OutboundCall> OutboundCall::Start(
-    std::shared_ptr<Endpoint> endpoint, const std::string& address,
-    const v1::Frame& hello, const LinkOptions& options,
+std::shared_ptr<grpc::Channel> OutboundCall::NewChannel(
+    const std::string& address, const LinkOptions& options,
     const ClusterAuth& auth) {
   grpc::ChannelArguments args;
-  // A fresh subchannel per call: a pool shared across channels would carry
-  // gRPC's reconnect backoff (up to 2 minutes) over from a failed attempt.
+  // The channel's own subchannel: a pool shared across channels would
+  // carry another channel's reconnect backoff over.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // gRPC's reconnect backoff (1 s, growing to 2 minutes by default) kept
+  // within the endpoint's own, so a peer that comes back is reached as
+  // soon as the endpoint tries again. gRPC gives a connection attempt at
+  // least its "min reconnect backoff" (its name for the minimum connect
+  // timeout, 20 s by default): the link's connect_timeout.
+  const int max_backoff_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, std::max(50, max_backoff_ms));
+  args.SetInt(
+      GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.connect_timeout)));
   args.SetMaxReceiveMessageSize(static_cast<int>(MaxFrameBytes(options)));
   args.SetMaxSendMessageSize(static_cast<int>(MaxFrameBytes(options)));
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, auth.LinkCredentials(), args);
+  return grpc::CreateCustomChannel(address, auth.LinkCredentials(), args);
+}
 
+std::shared_ptr<OutboundCall> OutboundCall::Start(
+    std::shared_ptr<Endpoint> endpoint,
+    const std::shared_ptr<grpc::Channel>& channel, const v1::Frame& hello,
+    const ClusterAuth& auth) {
   std::shared_ptr<OutboundCall> call(new OutboundCall(std::move(endpoint)));
   call->self_ = call;
   call->stub_ = std::make_unique<grpc::GenericStub>(channel);

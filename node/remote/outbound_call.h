@@ -26,14 +26,18 @@ class Endpoint;
 class OutboundCall final
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  // Dials `address` and starts the call with `hello` as its first write
-  // (the endpoint's write token is held for it: OnCallWriteDone follows).
-  // The call keeps itself alive until OnDone.
-  static std::shared_ptr<OutboundCall> Start(std::shared_ptr<Endpoint> endpoint,
-                                             const std::string& address,
-                                             const v1::Frame& hello,
-                                             const LinkOptions& options,
-                                             const ClusterAuth& auth);
+  // The channel to the node at `address` that every call of one endpoint
+  // uses (so a new call reuses its connection while that is up).
+  static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address,
+                                                   const LinkOptions& options,
+                                                   const ClusterAuth& auth);
+  // Starts a call on `channel` with `hello` as its first write (the
+  // endpoint's write token is held for it: OnCallWriteDone follows). The
+  // call keeps itself alive until OnDone.
+  static std::shared_ptr<OutboundCall> Start(
+      std::shared_ptr<Endpoint> endpoint,
+      const std::shared_ptr<grpc::Channel>& channel, const v1::Frame& hello,
+      const ClusterAuth& auth);
 
   // Writes `frame` (the caller holds the endpoint's write token, so writes
   // never overlap). False, writing nothing, once the call has ended.

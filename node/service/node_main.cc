@@ -48,6 +48,10 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(int64_t, max_message_bytes, 4 << 20,
           "largest message a node link or client call may carry; larger ones "
           "are refused (RESOURCE_EXHAUSTED, or a dead letter on a link)");
+ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
+          "how long a node link may take to come up (several round trips: "
+          "TCP, TLS, HTTP/2, the handshake) before the attempt is given up; "
+          "raise it for paths with round trips over a second");
 ABSL_FLAG(int64_t, mailbox_capacity, 0,
           "mailbox bound of actors spawned through the ActorService; "
           "messages beyond it become counted dead letters (0 = unbounded)");
@@ -167,6 +171,11 @@ int NodeMain(int argc, char** argv) {
     return 2;
   }
   options.link.max_message_bytes = static_cast<size_t>(max_message);
+  options.link.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
+  if (options.link.connect_timeout <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "troupe_node: --connect_timeout must be positive\n");
+    return 2;
+  }
   options.service.mailbox_capacity = static_cast<size_t>(mailbox);
   for (const std::string& peer : absl::GetFlag(FLAGS_peers)) {
     if (!IsNodeAddress(peer)) {
