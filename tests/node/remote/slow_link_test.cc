@@ -3,10 +3,15 @@
 // own round trip is longer than the 600 ms failure threshold). A link
 // comes up (its handshake has its own timeout), stays up, and comes back
 // by itself after a partition is healed.
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -137,6 +142,73 @@ TEST_P(SlowLinkTest, ALinkComesBackAfterAPartitionIsHealed) {
       "slow link (%d ms round trip): answered again after the partition at "
       "attempt %d\n",
       2 * GetParam(), attempts);
+}
+
+// While the path is cut, every ask to a live actor of the far node fails
+// with UNAVAILABLE (its node cannot be reached) or DEADLINE_EXCEEDED,
+// never NOT_FOUND; a spawn or lookup through the near node says the same,
+// not that the far node has no troupe.node actor. Before, up to 37 % of
+// such asks said NOT_FOUND, racing the ask's own watch.
+TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
+  ProxiedNode a = ProxiedNode::Start(absl::ZeroDuration());
+  ProxiedNode b = ProxiedNode::Start(absl::ZeroDuration());
+  ASSERT_NE(a.client, nullptr);
+  ASSERT_NE(b.client, nullptr);
+  v1::Pid echo = a.client->MustSpawn("echo", "e", nullptr, b.address());
+  Any reply;
+  ASSERT_TRUE(a.client->Ask(echo, PackText("hi"), &reply).ok());
+  a.proxy->Partition(true);
+  b.proxy->Partition(true);
+
+  constexpr int kThreads = 8;
+  constexpr int kAsksEach = 10;
+  std::vector<std::thread> askers;
+  absl::Mutex mu;
+  std::map<grpc::StatusCode, int> codes;
+  std::vector<std::string> not_found;
+  for (int t = 0; t < kThreads; ++t) {
+    askers.emplace_back([&, t] {
+      for (int i = 0; i < kAsksEach; ++i) {
+        Any answer;
+        grpc::Status status;
+        v1::Pid pid;
+        if (i % 5 == 4) {  // some spawns and lookups through A on B
+          status = t % 2 == 0
+                       ? a.client->Spawn("echo", "", &pid, nullptr, b.address())
+                       : a.client->Lookup("e", &pid, b.address());
+        } else {
+          status = a.client->Ask(echo, PackText("hi"), &answer,
+                                 absl::Seconds(2));
+        }
+        absl::MutexLock lock(&mu);
+        ++codes[status.error_code()];
+        if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+            absl::StrContains(status.error_message(), "troupe.node actor")) {
+          not_found.push_back(status.error_message());
+        }
+      }
+    });
+  }
+  for (std::thread& asker : askers) {
+    asker.join();
+  }
+  a.proxy->Partition(false);
+  b.proxy->Partition(false);
+  std::string summary;
+  for (const auto& [code, count] : codes) {
+    absl::StrAppend(&summary, " code ", static_cast<int>(code), ": ", count);
+  }
+  std::printf("partition: %d calls to a live actor's node:%s\n",
+              kThreads * kAsksEach, summary.c_str());
+  EXPECT_TRUE(not_found.empty())
+      << not_found.size() << " said NOT_FOUND or blamed troupe.node, e.g. "
+      << not_found.front();
+  for (const auto& [code, count] : codes) {
+    EXPECT_TRUE(code == grpc::StatusCode::OK ||
+                code == grpc::StatusCode::UNAVAILABLE ||
+                code == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << count << " calls ended with code " << static_cast<int>(code);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(RoundTrips, SlowLinkTest, ::testing::Values(150, 400),
