@@ -70,7 +70,10 @@ class Client final : public Teller {
                                  absl::string_view name = "",
                                  const Message* init = nullptr,
                                  absl::string_view node = "");
-  // The live actor named `name` on `node` ("" = the node connected to).
+  // The live actor named `name` on `node` ("" = the node connected to), as
+  // a name-only ref: it reaches whichever actor has the name when a message
+  // arrives (a Spawn's ref reaches only the actor spawned). NOT_FOUND when
+  // no actor has the name; UNAVAILABLE when `node` is down or unreachable.
   absl::StatusOr<ActorRef> Lookup(absl::string_view name,
                                   absl::string_view node = "");
   // A ref for a pid (e.g. one received inside a message), or for
@@ -79,8 +82,11 @@ class Client final : public Teller {
   absl::StatusOr<ActorRef> Ref(absl::string_view text);
 
   // Stops `ref`: now (queued messages become dead letters) or, graceful,
-  // after the messages already queued (a PoisonPill). NOT_FOUND for an actor
-  // of the connected node that is not alive.
+  // after the messages already queued (a PoisonPill), and returns once it
+  // has terminated (its name is then free). NOT_FOUND when no such actor
+  // was alive; UNAVAILABLE when its node is down or unreachable (whether it
+  // stopped is unknown); DEADLINE_EXCEEDED when it had not ended within
+  // call_timeout (the stop goes on).
   absl::Status Stop(const ActorRef& ref, bool graceful = false);
 
   // Terminated{ref, reason} arrives in Receive once, when `ref` ends.
@@ -110,9 +116,13 @@ class Client final : public Teller {
   absl::StatusOr<v1::StatsReply> Stats();
 
   // Teller: Tell sends in order through the inbox stream, with self() as
-  // the sender (a delay or period runs on the client's timer thread); Ask
-  // completes with the reply, NOT_FOUND / UNAVAILABLE as soon as the node
-  // knows, or DEADLINE_EXCEEDED. Thread-safe.
+  // the sender (a delay or period runs on the client's timer thread; a
+  // message that cannot be delivered comes back to Receive as a DeadLetter
+  // with its reason); Ask completes with the reply or, as soon as the node
+  // knows, the status of the cause: NOT_FOUND (no such actor), UNAVAILABLE
+  // (its node down or unreachable), RESOURCE_EXHAUSTED (a full mailbox, a
+  // message too large), INVALID_ARGUMENT (a type the target's node cannot
+  // read), DEADLINE_EXCEEDED (no reply within `timeout`). Thread-safe.
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,

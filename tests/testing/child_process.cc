@@ -116,8 +116,9 @@ absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
       break;
     }
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "pid ", pid_, " still running after ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("pid ", pid_, " still running after ",
+                       absl::FormatDuration(timeout)));
     }
     absl::SleepFor(absl::Milliseconds(2));  // bounded by the deadline
   }

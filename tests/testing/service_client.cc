@@ -182,6 +182,18 @@ std::unique_ptr<WatchStream> ServiceClient::Watch(const v1::Pid& target,
   return std::make_unique<WatchStream>(*stub_, target, timeout);
 }
 
+bool NodePair::StartNodes(NodeServerOptions home_options,
+                          NodeServerOptions via_options) {
+  home = StartTestNode(std::move(home_options));
+  via = StartTestNode(std::move(via_options));
+  if (home == nullptr || via == nullptr) {
+    return false;
+  }
+  home_client = std::make_unique<ServiceClient>(home->address());
+  via_client = std::make_unique<ServiceClient>(via->address());
+  return true;
+}
+
 int64_t ServiceClient::CounterValue(const v1::Pid& counter) {
   google::protobuf::Any reply;
   grpc::Status status = Ask(counter, Pack(v1::CounterGet()), &reply);

@@ -103,4 +103,23 @@ class ServiceClient {
   std::unique_ptr<v1::ActorService::Stub> stub_;
 };
 
+// Two nodes, for tests that run each case on the node of the actors and
+// through another node: `home` holds the actors; `via` is another node,
+// whose calls reach home over the node link. Derive a fixture from it.
+struct NodePair {
+  // Starts both nodes and their clients; false, with a test failure, if
+  // either did not start.
+  bool StartNodes(NodeServerOptions home_options = {},
+                  NodeServerOptions via_options = {});
+  // Home's own client, or via's.
+  ServiceClient& client_of(bool through_via) {
+    return through_via ? *via_client : *home_client;
+  }
+
+  std::unique_ptr<NodeServer> home;
+  std::unique_ptr<NodeServer> via;
+  std::unique_ptr<ServiceClient> home_client;
+  std::unique_ptr<ServiceClient> via_client;
+};
+
 }  // namespace troupe::testing

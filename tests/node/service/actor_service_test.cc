@@ -16,6 +16,7 @@
 #include "node/service/node_server.h"
 #include "proto/kinds.pb.h"
 #include "proto/troupe.grpc.pb.h"
+#include "tests/testing/service_client.h"
 
 namespace troupe {
 namespace {
@@ -24,7 +25,7 @@ using google::protobuf::Any;
 using google::protobuf::Int64Value;
 using google::protobuf::StringValue;
 
-constexpr absl::Duration kCallTimeout = absl::Seconds(10);
+using testing::kCallTimeout;
 
 template <typename M>
 Any Pack(const M& message) {
@@ -45,6 +46,7 @@ class ActorServiceTest : public ::testing::Test {
     node_ = StartNode();
     ASSERT_NE(node_, nullptr);
     stub_ = StubFor(node_->address());
+    client_ = std::make_unique<testing::ServiceClient>(node_->address());
   }
 
   static std::unique_ptr<NodeServer> StartNode() {
@@ -67,66 +69,30 @@ class ActorServiceTest : public ::testing::Test {
     context->set_deadline(absl::ToChronoTime(absl::Now() + kCallTimeout));
   }
 
+  // The calls every test makes, through the shared test client.
   grpc::Status Spawn(const std::string& kind, const std::string& name,
                      v1::Pid* pid, const Any* init = nullptr,
                      const std::string& node = "") {
-    v1::SpawnRequest request;
-    request.set_kind(kind);
-    request.set_name(name);
-    request.set_node(node);
-    if (init != nullptr) {
-      *request.mutable_init() = *init;
-    }
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Spawn(&context, request, pid);
+    return client_->Spawn(kind, name, pid, init, node);
   }
-
   v1::Pid MustSpawn(const std::string& kind, const std::string& name,
                     const Any* init = nullptr) {
-    v1::Pid pid;
-    grpc::Status status = Spawn(kind, name, &pid, init);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return pid;
+    return client_->MustSpawn(kind, name, init);
   }
-
   grpc::Status Tell(const v1::Pid& target, const Any& message) {
-    v1::TellRequest request;
-    *request.mutable_target() = target;
-    *request.mutable_message() = message;
-    v1::TellReply reply;
-    grpc::ClientContext context;
-    Bound(&context);
-    return stub_->Tell(&context, request, &reply);
+    return client_->Tell(target, message);
   }
-
   grpc::Status Ask(const v1::Pid& target, const Any& message, Any* reply,
                    absl::Duration timeout = absl::Seconds(5)) {
-    v1::AskRequest request;
-    *request.mutable_target() = target;
-    *request.mutable_message() = message;
-    request.mutable_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
-    request.mutable_timeout()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(timeout % absl::Seconds(1))));
-    v1::AskReply answer;
-    grpc::ClientContext context;
-    Bound(&context);
-    grpc::Status status = stub_->Ask(&context, request, &answer);
-    *reply = answer.message();
-    return status;
+    return client_->Ask(target, message, reply, timeout);
   }
-
   int64_t CounterValue(const v1::Pid& counter) {
-    Any reply;
-    grpc::Status status = Ask(counter, Pack(v1::CounterGet()), &reply);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    Int64Value value;
-    EXPECT_TRUE(reply.UnpackTo(&value)) << reply.type_url();
-    return value.value();
+    return client_->CounterValue(counter);
   }
 
   std::unique_ptr<NodeServer> node_;
   std::unique_ptr<v1::ActorService::Stub> stub_;
+  std::unique_ptr<testing::ServiceClient> client_;
 };
 
 TEST_F(ActorServiceTest, SpawnsAnEchoAndAsksIt) {
@@ -154,8 +120,8 @@ TEST_F(ActorServiceTest, SpawnErrorsSayWhatIsWrong) {
   const Any text_init = Pack(Str("five"));
   grpc::Status bad_init = Spawn("counter", "", &pid, &text_init);
   EXPECT_EQ(bad_init.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(bad_init.error_message(),
-                                "google.protobuf.Int64Value"))
+  EXPECT_TRUE(
+      absl::StrContains(bad_init.error_message(), "google.protobuf.Int64Value"))
       << bad_init.error_message();
 
   grpc::Status bad_name = Spawn("echo", "a/b", &pid);
@@ -389,7 +355,8 @@ TEST_F(ActorServiceTest, InboxReceivesRepliesAndTopicMessages) {
   // A bad tell on the stream is answered with an error; the stream goes on.
   v1::InboxRequest bad;
   *bad.mutable_tell()->mutable_target() = echo;
-  bad.mutable_tell()->mutable_message()->set_type_url("type.googleapis.com/x.Y");
+  bad.mutable_tell()->mutable_message()->set_type_url(
+      "type.googleapis.com/x.Y");
   ASSERT_TRUE(stream->Write(bad));
   ASSERT_TRUE(stream->Read(&event));
   EXPECT_TRUE(absl::StrContains(event.error(), "x.Y")) << event.error();
@@ -577,7 +544,8 @@ TEST_F(ActorServiceTest, OneNodeServesTheCluster) {
   v1::Pid near = MustSpawn("echo", "near");
   EXPECT_EQ(near.address(), node_->address());
   v1::Pid remote;
-  grpc::Status spawned = Spawn("counter", "far", &remote, nullptr, b->address());
+  grpc::Status spawned =
+      Spawn("counter", "far", &remote, nullptr, b->address());
   ASSERT_TRUE(spawned.ok()) << spawned.error_message();
   EXPECT_EQ(remote.address(), b->address());
   EXPECT_EQ(remote.incarnation(), b->incarnation());

@@ -110,8 +110,8 @@ TEST(AuthTest, ClientsNeedTheSecretAndRefusalsAreCounted) {
   EXPECT_EQ(stats.unauthenticated_calls(), 2u);
 
   // NodeInfo answers anyone (health checks).
-  auto info = v1::NodeInfo::NewStub(grpc::CreateChannel(
-      node->address(), grpc::InsecureChannelCredentials()));
+  auto info = v1::NodeInfo::NewStub(
+      grpc::CreateChannel(node->address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::NodeIdentity identity;
   EXPECT_TRUE(info->Identify(&context, v1::IdentifyRequest(), &identity).ok());

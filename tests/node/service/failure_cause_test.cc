@@ -32,7 +32,6 @@ using google::protobuf::Any;
 using testing::Pack;
 using testing::PackText;
 using testing::ServiceClient;
-using testing::StartTestNode;
 
 // The "gate" kind: its first "hold" message blocks it until the test opens
 // the gate, so its mailbox fills deterministically.
@@ -57,38 +56,26 @@ class GateActor final : public Actor {
 TROUPE_REGISTER_KIND("gate", "test: blocks on 'hold' until opened",
                      NoInit<GateActor>("gate"));
 
-// Two nodes: `home` holds the actors; calls go through home's client, or
-// through `via`'s (across the node link), by the test's parameter.
-class FailureCauseTest : public ::testing::TestWithParam<bool> {
+// The parameter: whether calls go through another node than the actors'.
+// Each test starts the nodes with the options it needs.
+class FailureCauseTest : public ::testing::TestWithParam<bool>,
+                         protected testing::NodePair {
  protected:
   void Start(NodeServerOptions home_options, NodeServerOptions via_options) {
-    home_ = StartTestNode(home_options);
-    via_ = StartTestNode(via_options);
-    ASSERT_NE(home_, nullptr);
-    ASSERT_NE(via_, nullptr);
-    home_client_ = std::make_unique<ServiceClient>(home_->address());
-    via_client_ = std::make_unique<ServiceClient>(via_->address());
+    ASSERT_TRUE(StartNodes(std::move(home_options), std::move(via_options)));
   }
-  void SetUp() override {}
 
   bool through_via() const { return GetParam(); }
-  ServiceClient& client() {
-    return through_via() ? *via_client_ : *home_client_;
-  }
+  ServiceClient& client() { return client_of(through_via()); }
   v1::Pid SpawnOnHome(const std::string& kind, const std::string& name) {
-    return client().MustSpawn(kind, name, nullptr, home_->address());
+    return client().MustSpawn(kind, name, nullptr, home->address());
   }
-
-  std::unique_ptr<NodeServer> home_;
-  std::unique_ptr<NodeServer> via_;
-  std::unique_ptr<ServiceClient> home_client_;
-  std::unique_ptr<ServiceClient> via_client_;
 };
 
 TEST_P(FailureCauseTest, AnAskToAFullMailboxIsResourceExhausted) {
-  NodeServerOptions home;
-  home.service.mailbox_capacity = 2;
-  Start(home, {});
+  NodeServerOptions home_options;
+  home_options.service.mailbox_capacity = 2;
+  Start(home_options, {});
   Gate gate;
   current_gate = &gate;
   v1::Pid echo = SpawnOnHome("gate", "g");
@@ -143,14 +130,14 @@ TEST_P(FailureCauseTest, EveryClientCallOverTheLimitIsResourceExhausted) {
 
 TEST_P(FailureCauseTest, AMessageOverTheReceiversLimitNeverCutsTheLink) {
   // home takes at most 1 MiB; via (the default) would send 4 MiB.
-  NodeServerOptions home;
-  home.link.max_message_bytes = 1 << 20;
-  Start(home, {});
-  ServiceClient& sender = *via_client_;  // the sending node is via
-  v1::Pid counter = sender.MustSpawn("counter", "n", nullptr, home_->address());
+  NodeServerOptions home_options;
+  home_options.link.max_message_bytes = 1 << 20;
+  Start(home_options, {});
+  ServiceClient& sender = *via_client;  // the sending node is via
+  v1::Pid counter = sender.MustSpawn("counter", "n", nullptr, home->address());
   v1::Pid untouched =
-      sender.MustSpawn("echo", "untouched", nullptr, home_->address());
-  v1::Pid echo = sender.MustSpawn("echo", "e", nullptr, home_->address());
+      sender.MustSpawn("echo", "untouched", nullptr, home->address());
+  v1::Pid echo = sender.MustSpawn("echo", "e", nullptr, home->address());
   auto watch = sender.Watch(untouched);
   watch->WaitInPlace();
 
@@ -184,7 +171,7 @@ TEST_P(FailureCauseTest, AMessageOverTheReceiversLimitNeverCutsTheLink) {
   for (const v1::LinkStats& link : after.links()) {
     EXPECT_EQ(link.downs(), 0u) << link.address();
   }
-  ASSERT_TRUE(home_client_->Stop(untouched).ok());
+  ASSERT_TRUE(home_client->Stop(untouched).ok());
   v1::Terminated terminated;
   ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
   EXPECT_EQ(terminated.reason(), v1::STOPPED);
@@ -196,7 +183,7 @@ TEST_P(FailureCauseTest, AnAsksReplyRefIsWatchableAndFiresOnce) {
   // so its reply slot (the sender the inbox sees) is on home or on via.
   for (bool answer : {true, false}) {
     SCOPED_TRACE(answer ? "answered" : "timed out");
-    auto inbox = home_client_->Inbox();
+    auto inbox = home_client->Inbox();
     grpc::Status asked;
     std::thread asker([&] {
       Any reply;
@@ -208,8 +195,8 @@ TEST_P(FailureCauseTest, AnAsksReplyRefIsWatchableAndFiresOnce) {
     ASSERT_TRUE(event.has_delivery());
     const v1::Pid reply_ref = event.delivery().sender();
     EXPECT_EQ(reply_ref.address(),
-              through_via() ? via_->address() : home_->address());
-    auto watch = home_client_->Watch(reply_ref);
+              through_via() ? via->address() : home->address());
+    auto watch = home_client->Watch(reply_ref);
     watch->WaitInPlace();
     if (answer) {
       ASSERT_TRUE(inbox->Tell(reply_ref, PackText("answer")));
@@ -228,10 +215,10 @@ TEST_P(FailureCauseTest, AWatchIsInPlaceWhenItsHeadersArrive) {
   // The watch goes through the client under test; the stop through home's
   // own client, right after the headers: STOPPED every time.
   for (int round = 0; round < 300; ++round) {
-    v1::Pid echo = home_client_->MustSpawn("echo", "");
+    v1::Pid echo = home_client->MustSpawn("echo", "");
     auto watch = client().Watch(echo);
     watch->WaitInPlace();
-    ASSERT_TRUE(home_client_->Stop(echo).ok());
+    ASSERT_TRUE(home_client->Stop(echo).ok());
     v1::Terminated terminated;
     ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
     ASSERT_EQ(terminated.reason(), v1::STOPPED) << "round " << round;
@@ -243,8 +230,8 @@ TEST_P(FailureCauseTest, AnInboxTellToADeadActorIsADeadLetterWhereverItLived) {
   // The inbox is on the node of the client under test; the dead actor is on
   // home: on the inbox's own node, or on another.
   auto inbox = client().Inbox();
-  v1::Pid echo = home_client_->MustSpawn("echo", "gone");
-  ASSERT_TRUE(home_client_->Stop(echo).ok());
+  v1::Pid echo = home_client->MustSpawn("echo", "gone");
+  ASSERT_TRUE(home_client->Stop(echo).ok());
   ASSERT_TRUE(inbox->Tell(echo, PackText("hello?")));
   v1::InboxEvent event;
   ASSERT_TRUE(inbox->Read(&event));

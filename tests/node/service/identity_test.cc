@@ -24,7 +24,6 @@ using google::protobuf::Any;
 using testing::Pack;
 using testing::PackText;
 using testing::ServiceClient;
-using testing::StartTestNode;
 
 Any CounterInit(int64_t value) {
   google::protobuf::Int64Value init;
@@ -38,31 +37,19 @@ Any CounterAdd(int64_t delta) {
   return Pack(add);
 }
 
-// Two nodes: `home` holds the actors; `via` is another node a client may
-// call instead (its calls reach `home` over the node link).
-class IdentityTest : public ::testing::TestWithParam<bool> {
+// The parameter: whether calls go through another node than the actors'.
+class IdentityTest : public ::testing::TestWithParam<bool>,
+                     protected testing::NodePair {
  protected:
-  void SetUp() override {
-    home_ = StartTestNode();
-    via_ = StartTestNode();
-    ASSERT_NE(home_, nullptr);
-    ASSERT_NE(via_, nullptr);
-    home_client_ = std::make_unique<ServiceClient>(home_->address());
-    via_client_ = std::make_unique<ServiceClient>(via_->address());
-  }
+  void SetUp() override { ASSERT_TRUE(StartNodes()); }
 
   // The client the test's calls go through: home's own, or via's.
-  ServiceClient& client() { return GetParam() ? *via_client_ : *home_client_; }
+  ServiceClient& client() { return client_of(GetParam()); }
   // Spawns on home, through the client under test.
   v1::Pid SpawnOnHome(const std::string& kind, const std::string& name,
                       const Any* init = nullptr) {
-    return client().MustSpawn(kind, name, init, home_->address());
+    return client().MustSpawn(kind, name, init, home->address());
   }
-
-  std::unique_ptr<NodeServer> home_;
-  std::unique_ptr<NodeServer> via_;
-  std::unique_ptr<ServiceClient> home_client_;
-  std::unique_ptr<ServiceClient> via_client_;
 };
 
 TEST_P(IdentityTest, SpawnHandsOutAPidWithTheActorsUid) {
@@ -71,8 +58,8 @@ TEST_P(IdentityTest, SpawnHandsOutAPidWithTheActorsUid) {
   EXPECT_NE(a.uid(), 0u);
   EXPECT_NE(b.uid(), 0u);
   EXPECT_NE(a.uid(), b.uid());
-  EXPECT_EQ(a.address(), home_->address());
-  EXPECT_EQ(a.incarnation(), home_->incarnation());
+  EXPECT_EQ(a.address(), home->address());
+  EXPECT_EQ(a.incarnation(), home->incarnation());
 }
 
 TEST_P(IdentityTest, AStaleRefNeverReachesTheSuccessorOfItsName) {
@@ -114,7 +101,7 @@ TEST_P(IdentityTest, ANameOnlyRefReachesWhoeverHasTheNameNow) {
 
   // Lookup by name answers a name-only Pid.
   v1::Pid found;
-  ASSERT_TRUE(client().Lookup("c", &found, home_->address()).ok());
+  ASSERT_TRUE(client().Lookup("c", &found, home->address()).ok());
   EXPECT_EQ(found.uid(), 0u);
   EXPECT_EQ(found.id(), "c");
   v1::Pid by_name = old_counter;  // as text troupe://host:port/c reads
@@ -133,7 +120,7 @@ TEST_P(IdentityTest, StopReturnsOnceTheNameIsFree) {
     v1::Pid echo = SpawnOnHome("echo", "reused");
     ASSERT_TRUE(client().Stop(echo, /*graceful=*/i % 2 == 1).ok());
     v1::Pid found;
-    grpc::Status lookup = client().Lookup("reused", &found, home_->address());
+    grpc::Status lookup = client().Lookup("reused", &found, home->address());
     ASSERT_EQ(lookup.error_code(), grpc::StatusCode::NOT_FOUND)
         << "try " << i << ": the stopped actor is still found";
   }
@@ -156,29 +143,23 @@ TEST_P(IdentityTest, StoppingWhatIsNotAliveSaysNotFound) {
 // spell it `alias`; the first parameter swaps which of 127.0.0.1 and
 // localhost is which (a node listening on localhost advertises it), the
 // second says whether calls go to the node itself or through another.
-class AliasTest : public ::testing::TestWithParam<std::tuple<bool, bool>> {
+class AliasTest : public ::testing::TestWithParam<std::tuple<bool, bool>>,
+                  protected testing::NodePair {
  protected:
   void SetUp() override {
     const bool by_name = std::get<0>(GetParam());
     NodeServerOptions options;
     options.listen = by_name ? "localhost:0" : "127.0.0.1:0";
-    home_ = StartTestNode(options);
-    via_ = StartTestNode();
-    ASSERT_NE(home_, nullptr);
-    ASSERT_NE(via_, nullptr);
+    ASSERT_TRUE(StartNodes(options));
     const std::string port =
-        home_->address().substr(home_->address().rfind(':') + 1);
+        home->address().substr(home->address().rfind(':') + 1);
     alias_ = absl::StrCat(by_name ? "127.0.0.1" : "localhost", ":", port);
-    ASSERT_NE(alias_, home_->address());
-    home_client_ = std::make_unique<ServiceClient>(home_->address());
-    via_client_ = std::make_unique<ServiceClient>(via_->address());
+    ASSERT_NE(alias_, home->address());
   }
 
   bool through_via() const { return std::get<1>(GetParam()); }
-  ServiceClient& client() {
-    return through_via() ? *via_client_ : *home_client_;
-  }
-  NodeServer& called() { return through_via() ? *via_ : *home_; }
+  ServiceClient& client() { return client_of(through_via()); }
+  NodeServer& called() { return through_via() ? *via : *home; }
   v1::Pid Aliased(v1::Pid pid) const {
     pid.set_address(alias_);
     return pid;
@@ -194,15 +175,11 @@ class AliasTest : public ::testing::TestWithParam<std::tuple<bool, bool>> {
     return count;
   }
 
-  std::unique_ptr<NodeServer> home_;
-  std::unique_ptr<NodeServer> via_;
   std::string alias_;
-  std::unique_ptr<ServiceClient> home_client_;
-  std::unique_ptr<ServiceClient> via_client_;
 };
 
 TEST_P(AliasTest, AWatchThroughAnAliasFiresExactlyOnce) {
-  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  v1::Pid echo = home_client->MustSpawn("echo", "e");
   auto watch = client().Watch(Aliased(echo));
   watch->WaitInPlace();
   ASSERT_TRUE(client().Stop(echo).ok());  // by the canonical spelling
@@ -215,7 +192,7 @@ TEST_P(AliasTest, AWatchThroughAnAliasFiresExactlyOnce) {
 }
 
 TEST_P(AliasTest, AWatchOfTheCanonicalSpellingFiresWhenStoppedThroughAnAlias) {
-  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  v1::Pid echo = home_client->MustSpawn("echo", "e");
   auto watch = client().Watch(echo);
   watch->WaitInPlace();
   ASSERT_TRUE(client().Stop(Aliased(echo)).ok());
@@ -225,17 +202,17 @@ TEST_P(AliasTest, AWatchOfTheCanonicalSpellingFiresWhenStoppedThroughAnAlias) {
 }
 
 TEST_P(AliasTest, AnAskThroughAnAliasReachesTheActorOrSaysNotFound) {
-  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  v1::Pid echo = home_client->MustSpawn("echo", "e");
   Any reply;
   ASSERT_TRUE(client().Ask(Aliased(echo), PackText("hi"), &reply).ok());
-  ASSERT_TRUE(home_client_->Stop(echo).ok());
+  ASSERT_TRUE(home_client->Stop(echo).ok());
   grpc::Status asked = client().Ask(Aliased(echo), PackText("hi"), &reply);
   EXPECT_EQ(asked.error_code(), grpc::StatusCode::NOT_FOUND)
       << asked.error_message() << " / " << reply.type_url();
 }
 
 TEST_P(AliasTest, OneLinkPerNodeWhateverTheSpelling) {
-  v1::Pid echo = home_client_->MustSpawn("echo", "e");
+  v1::Pid echo = home_client->MustSpawn("echo", "e");
   Any reply;
   // Both spellings, through the client under test.
   ASSERT_TRUE(client().Ask(echo, PackText("a"), &reply).ok());
@@ -246,10 +223,10 @@ TEST_P(AliasTest, OneLinkPerNodeWhateverTheSpelling) {
   // Spawn and Lookup naming the node by its alias answer with its
   // canonical address.
   v1::Pid spawned = client().MustSpawn("echo", "", nullptr, alias_);
-  EXPECT_EQ(spawned.address(), home_->address());
+  EXPECT_EQ(spawned.address(), home->address());
   v1::Pid found;
   ASSERT_TRUE(client().Lookup("e", &found, alias_).ok());
-  EXPECT_EQ(found.address(), home_->address());
+  EXPECT_EQ(found.address(), home->address());
   EXPECT_EQ(Links(client(), "up"), through_via() ? 1 : 0);
 }
 
