@@ -95,18 +95,22 @@ ActorRef Remoting::ResolveRemote(const Pid& pid) {
         system_, MakeNodeAddress(pid.address), pid.id, pid.incarnation, pid.uid,
         "the ref's address is not host:port"));
   }
-  std::string canonical = pid.address;
+  std::shared_ptr<Endpoint> endpoint;
   {
     MutexLock lock(&mu_);
+    absl::string_view canonical = pid.address;
     if (auto it = aliases_.find(pid.address); it != aliases_.end()) {
       canonical = it->second;
     }
+    if (!canonical.empty()) {
+      endpoint = EndpointForLocked(canonical);
+    }
   }
-  if (canonical.empty()) {
+  if (endpoint == nullptr) {  // an alias of this node
     return system_->ResolveLocal(pid.id, pid.incarnation, pid.uid);
   }
   return ActorRef(std::make_shared<RemoteProcess>(
-      EndpointFor(canonical), pid.id, pid.incarnation, pid.uid));
+      std::move(endpoint), pid.id, pid.incarnation, pid.uid));
 }
 
 void Remoting::AddAlias(const std::string& alias,
@@ -117,6 +121,11 @@ void Remoting::AddAlias(const std::string& alias,
 
 std::shared_ptr<Endpoint> Remoting::EndpointFor(absl::string_view address) {
   MutexLock lock(&mu_);
+  return EndpointForLocked(address);
+}
+
+std::shared_ptr<Endpoint> Remoting::EndpointForLocked(
+    absl::string_view address) {
   auto [it, added] = endpoints_.try_emplace(address, nullptr);
   if (added) {
     it->second = std::make_shared<Endpoint>(this, std::string(address));

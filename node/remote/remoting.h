@@ -123,6 +123,8 @@ class Remoting final : public RemoteResolver {
   static void Attach(grpc::Service* service, Remoting* remoting);
 
  private:
+  std::shared_ptr<Endpoint> EndpointForLocked(absl::string_view address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Tick();
   // Drops the endpoints among `endpoints` that are Unused and that no one
   // else refers to (no ref, no call): a node named once and gone is
