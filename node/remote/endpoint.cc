@@ -256,13 +256,35 @@ void Endpoint::BuildFrame() {
 }
 
 void Endpoint::DrainQueue(DeadLetterReason cause, absl::string_view why) {
+  // The peer's watches of our actors (TERMINATED, WATCHED) may belong to a
+  // call it has opened again meanwhile: each gets one more attempt, on a
+  // link made at once, rather than leaving the peer's watcher waiting.
+  std::vector<std::unique_ptr<OutItem>> kept;
   while (MpscNode* node = queue_.Pop()) {
     std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
     if (item->kind == OutItem::Kind::kUser) {
       queued_user_.fetch_sub(1, std::memory_order_relaxed);
       DeadLetter(*item, cause, why);
+    } else if ((item->kind == OutItem::Kind::kTerminated ||
+                item->kind == OutItem::Kind::kWatched) &&
+               !item->retried) {
+      item->retried = true;
+      kept.push_back(std::move(item));
     }
-    // Control items die with the link: its watches have all fired.
+    // Other control items die with the link: its watches have all fired.
+  }
+  if (kept.empty()) {
+    return;
+  }
+  {
+    MutexLock lock(&mu_);
+    if (closed_) {
+      return;
+    }
+    retry_at_ = absl::InfinitePast();
+  }
+  for (std::unique_ptr<OutItem>& item : kept) {
+    queue_.Push(item.release());  // the token holder goes on with them
   }
 }
 
@@ -377,7 +399,7 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
       // does not allow for; and the peer's other calls say nothing about
       // whether this one will come up.
       const absl::Duration timeout = remoting_->options().connect_timeout;
-      if (now - connect_started_ > timeout) {
+      if (judge && now - connect_started_ > timeout) {
         why =
             absl::StrCat("no handshake within ", absl::FormatDuration(timeout),
                          " of dialling it (--connect_timeout; the path is "
@@ -427,6 +449,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
       drain_pending_ = true;
       down_reason_ = absl::StrCat("node ", address(), " is down: ", why);
       fired.swap(watches_);
+      stale_watched_.clear();  // what was on the link will not come
       ++downs_;
     }
   }
@@ -465,6 +488,7 @@ void Endpoint::Close() {
     call = call_;  // kept, for Abort
     state_ = LinkState::kDown;
     dropped.swap(watches_);  // the node is going away with its watchers
+    stale_watched_.clear();
   }
   if (call != nullptr) {
     call->CloseWrites();

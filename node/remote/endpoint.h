@@ -70,6 +70,13 @@ struct EndpointStats {
 
 class Endpoint final : public std::enable_shared_from_this<Endpoint> {
  public:
+  // A watched actor of the peer, keyed by its id, incarnation and uid as
+  // watched.
+  using WatchKey = std::tuple<std::string, uint64_t, uint64_t>;
+  static WatchKey WatchKeyOf(const Process& watchee) {
+    return WatchKey{watchee.id(), watchee.incarnation(), watchee.uid()};
+  }
+
   // `remoting` must outlive the endpoint's use.
   Endpoint(Remoting* remoting, std::string address);
   ~Endpoint();
@@ -133,6 +140,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // True once the handshake showed this endpoint is an alias (it forwards
   // to the canonical endpoint, or to this node's actors).
   bool alias() const;
+  // An alias of this node: the stand-in for `watcher`'s watch of `key`
+  // fired; it is forgotten (unless another stand-in replaced it).
+  void ForgetLocalWatch(const ActorRef& watcher, const WatchKey& key,
+                        const Process* stand_in);
 
   // --- From OutboundCall. ---
   void OnCallWriteDone(OutboundCall* call, bool ok);
@@ -158,14 +169,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
     std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
     EnvelopePtr envelope;             // kUser
     std::unique_ptr<v1::Pid> pid;     // kTerminated, kWatched
+    bool retried = false;  // kTerminated, kWatched: kept once through a down
   };
   enum class WriteResult { kWriting, kIdle, kBlocked };
-  // A watched actor of the peer, keyed by its id, incarnation and uid as
-  // watched.
-  using WatchKey = std::tuple<std::string, uint64_t, uint64_t>;
-  static WatchKey WatchKeyOf(const Process& watchee) {
-    return WatchKey{watchee.id(), watchee.incarnation(), watchee.uid()};
-  }
   // Each watcher, with the watched actor as that watcher named it (one
   // actor may be named by several spellings of its node's address): each
   // notice names the actor as its watcher knows it.
@@ -202,6 +208,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void ForwardQueue();
   // This node's actor (or a dead ref) for a ref naming it by an alias.
   ActorRef LocalTarget(const Process& target) const;
+  // Forwards (alias ready) or defers (while the table moves) a watch or
+  // unwatch; false when the endpoint is not an alias.
+  bool ForwardOrDeferWatch(const std::shared_ptr<Process>& watchee,
+                           const ActorRef& watcher, bool watch);
 
   Remoting* const remoting_;
   const NodeAddress address_;
@@ -246,6 +256,27 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // alias is this node's).
   bool alias_ready_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<Endpoint> alias_of_ ABSL_GUARDED_BY(mu_);
+  // While BecomeAlias moves the watch table, later watches and unwatches
+  // wait here, in order, so none is overtaken by a moved one.
+  struct DeferredWatch {
+    std::shared_ptr<Process> watchee;
+    ActorRef watcher;
+    bool watch;
+  };
+  bool moving_watches_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<DeferredWatch> deferred_watches_ ABSL_GUARDED_BY(mu_);
+  // An alias of this node: each watcher's stand-in in a local actor's
+  // watcher set, by watcher and watched actor, so an unwatch finds it.
+  absl::flat_hash_map<std::pair<ActorRef, WatchKey>, ActorRef> local_watches_
+      ABSL_GUARDED_BY(mu_);
+  // WATCHEDs still to come for watches that ended before theirs came (an
+  // unwatch, or a TERMINATED first), so they do not mark a later watch of
+  // the same actor as in place.
+  absl::flat_hash_map<WatchKey, int> stale_watched_ ABSL_GUARDED_BY(mu_);
+  // Used by the write token's holder only: Remoting has been told of the
+  // alias (after the backlog was forwarded, so a ref made from then on
+  // never overtakes what was sent through this one before).
+  bool alias_published_ = false;
 
   std::atomic<uint64_t> messages_sent_{0};
   std::atomic<uint64_t> frames_sent_{0};

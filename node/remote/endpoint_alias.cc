@@ -9,6 +9,7 @@
 // spellings its refs use; and every notice still names the watched actor
 // as its watcher named it.
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "node/remote/endpoint.h"
@@ -23,18 +24,25 @@ namespace {
 
 // Stands for a watcher in a local actor's watcher set when the watch came
 // through an alias of this node: it names the actor to the watcher as the
-// watcher named it. It carries the watcher's Pid, so it is equal to any
-// other stand-in for the same watcher (an Unwatch finds it).
+// watcher named it, and has an id of its own (the alias endpoint finds it
+// again for an unwatch).
 class AliasWatcher final : public Process {
  public:
-  AliasWatcher(ActorRef watcher, ActorRef named)
-      : Process(MakeNodeAddress(watcher.address()), watcher.id(),
-                watcher.incarnation(), watcher.uid()),
+  AliasWatcher(ActorSystem& system, std::string id,
+               std::weak_ptr<Endpoint> alias, ActorRef watcher, ActorRef named)
+      : Process(system.shared_address(), std::move(id), system.incarnation()),
+        alias_(std::move(alias)),
         watcher_(std::move(watcher)),
         named_(std::move(named)) {}
 
   void SendUser(EnvelopePtr /*envelope*/) override {}  // never a sender
   void SendSystem(SystemMessagePtr message) override {
+    if (message->kind == SystemKind::kTerminated) {
+      if (std::shared_ptr<Endpoint> alias = alias_.lock()) {
+        alias->ForgetLocalWatch(watcher_,
+                                Endpoint::WatchKeyOf(*named_.process()), this);
+      }
+    }
     message->ref = named_;
     watcher_.process()->SendSystem(std::move(message));
   }
@@ -43,6 +51,7 @@ class AliasWatcher final : public Process {
   }
 
  private:
+  const std::weak_ptr<Endpoint> alias_;
   const ActorRef watcher_;
   const ActorRef named_;
 };
@@ -64,12 +73,6 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
   const bool self = hello.incarnation() == remoting_->hello().incarnation();
   std::shared_ptr<Endpoint> canonical =
       self ? nullptr : remoting_->EndpointFor(hello.address());
-  remoting_->AddAlias(address(), self ? "" : hello.address());
-  remoting_->link_log().Log(
-      LogSeverity::kInfo,
-      absl::StrCat(address(), " is an alias of ",
-                   self ? "this node" : hello.address(),
-                   " (its handshake said so): its refs are served there"));
   std::shared_ptr<OutboundCall> call;
   WatchTable moved;
   {
@@ -79,7 +82,9 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
     call = std::move(call_);
     alias_of_ = std::move(canonical);
     alias_ready_ = true;
+    moving_watches_ = true;
     moved.swap(watches_);
+    stale_watched_.clear();
   }
   if (call != nullptr) {
     call->Cancel();
@@ -89,7 +94,39 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
       ForwardWatch(watchee, watcher, /*watch=*/true);
     }
   }
-  Kick();  // what was queued meanwhile goes on, in order
+  // Watches and unwatches made meanwhile, in their order, after the moved
+  // ones.
+  for (;;) {
+    std::vector<DeferredWatch> deferred;
+    {
+      MutexLock lock(&mu_);
+      if (deferred_watches_.empty()) {
+        moving_watches_ = false;
+        break;
+      }
+      deferred.swap(deferred_watches_);
+    }
+    for (const DeferredWatch& op : deferred) {
+      ForwardWatch(op.watchee, op.watcher, op.watch);
+    }
+  }
+  Kick();  // what was queued goes on, in order (ForwardQueue)
+}
+
+bool Endpoint::ForwardOrDeferWatch(const std::shared_ptr<Process>& watchee,
+                                   const ActorRef& watcher, bool watch) {
+  {
+    MutexLock lock(&mu_);
+    if (!alias_ready_) {
+      return false;
+    }
+    if (moving_watches_) {
+      deferred_watches_.push_back(DeferredWatch{watchee, watcher, watch});
+      return true;
+    }
+  }
+  ForwardWatch(watchee, watcher, watch);
+  return true;
 }
 
 ActorRef Endpoint::LocalTarget(const Process& target) const {
@@ -113,12 +150,40 @@ void Endpoint::ForwardWatch(const std::shared_ptr<Process>& watchee,
     return;
   }
   const ActorRef named(watchee);
-  LocalTarget(*watchee).process()->SendSystem(
-      MakeSystem(watch ? SystemKind::kWatch : SystemKind::kUnwatch,
-                 ActorRef(std::make_shared<AliasWatcher>(watcher, named))));
+  auto key = std::make_pair(watcher, WatchKeyOf(*watchee));
+  ActorRef stand_in;
+  {
+    MutexLock lock(&mu_);
+    auto it = local_watches_.find(key);
+    if (watch) {
+      if (it == local_watches_.end()) {
+        stand_in = ActorRef(std::make_shared<AliasWatcher>(
+            remoting_->system(), remoting_->NewWatcherId(), shared_from_this(),
+            watcher, named));
+        local_watches_.emplace(std::move(key), stand_in);
+      }
+    } else if (it != local_watches_.end()) {
+      stand_in = std::move(it->second);
+      local_watches_.erase(it);
+    }
+  }
+  if (stand_in) {
+    LocalTarget(*watchee).process()->SendSystem(MakeSystem(
+        watch ? SystemKind::kWatch : SystemKind::kUnwatch, stand_in));
+  }
   if (watch) {
-    // A local watch is in place once queued ahead of what comes later.
+    // A local watch is in place once queued ahead of what comes later (or
+    // was already).
     watcher.process()->SendSystem(MakeSystem(SystemKind::kWatchInPlace, named));
+  }
+}
+
+void Endpoint::ForgetLocalWatch(const ActorRef& watcher, const WatchKey& key,
+                                const Process* stand_in) {
+  MutexLock lock(&mu_);
+  auto it = local_watches_.find(std::make_pair(watcher, key));
+  if (it != local_watches_.end() && it->second.process() == stand_in) {
+    local_watches_.erase(it);
   }
 }
 
@@ -166,6 +231,20 @@ void Endpoint::ForwardQueue() {
         // the link this endpoint no longer is.
         break;
     }
+  }
+  if (!alias_published_) {
+    // Only now that what was sent through this spelling has gone on do
+    // new refs of it go straight to the canonical endpoint (or locally):
+    // none of theirs can overtake it.
+    alias_published_ = true;
+    const std::string target =
+        canonical != nullptr ? canonical->address() : std::string();
+    remoting_->AddAlias(address(), target);
+    remoting_->link_log().Log(
+        LogSeverity::kInfo,
+        absl::StrCat(address(), " is an alias of ",
+                     target.empty() ? "this node" : target,
+                     " (its handshake said so): its refs are served there"));
   }
 }
 

@@ -31,19 +31,15 @@ void NotifyInPlace(const ActorRef& watcher,
 
 void Endpoint::Watch(std::shared_ptr<Process> watchee,
                      const ActorRef& watcher) {
-  if (!watcher) {
+  if (!watcher || ForwardOrDeferWatch(watchee, watcher, /*watch=*/true)) {
     return;
   }
   bool refused = false;
-  bool forward = false;
   bool first = false;
   bool in_place = false;
   {
     MutexLock lock(&mu_);
-    if (alias_ready_) {
-      forward = true;
-    } else if (closed_ ||
-               (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
+    if (closed_ || (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
       refused = true;  // known down: answer now, do not queue
     } else {
       WatchEntry& entry = watches_[WatchKeyOf(*watchee)];
@@ -55,9 +51,7 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
       in_place = entry.in_place;
     }
   }
-  if (forward) {
-    ForwardWatch(watchee, watcher, /*watch=*/true);
-  } else if (refused) {
+  if (refused) {
     NotifyTerminated(watcher, watchee, kNodeDown);
   } else if (first) {
     auto item = std::make_unique<OutItem>(OutItem::Kind::kWatch);
@@ -70,26 +64,25 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
 
 void Endpoint::Unwatch(const std::shared_ptr<Process>& watchee,
                        const ActorRef& watcher) {
-  bool forward = false;
+  if (ForwardOrDeferWatch(watchee, watcher, /*watch=*/false)) {
+    return;
+  }
   bool last = false;
   {
     MutexLock lock(&mu_);
-    if (alias_ready_) {
-      forward = true;
-    } else {
-      auto it = watches_.find(WatchKeyOf(*watchee));
-      if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
-        return;
+    auto it = watches_.find(WatchKeyOf(*watchee));
+    if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
+      return;
+    }
+    last = it->second.watchers.empty();
+    if (last) {
+      if (!it->second.in_place) {
+        ++stale_watched_[it->first];  // its WATCHED is still to come
       }
-      last = it->second.watchers.empty();
-      if (last) {
-        watches_.erase(it);
-      }
+      watches_.erase(it);
     }
   }
-  if (forward) {
-    ForwardWatch(watchee, watcher, /*watch=*/false);
-  } else if (last) {
+  if (last) {
     auto item = std::make_unique<OutItem>(OutItem::Kind::kUnwatch);
     item->target = watchee;
     Enqueue(std::move(item));
@@ -114,7 +107,15 @@ void Endpoint::OnWatched(const v1::Pid& pid) {
   Watchers watchers;
   {
     MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
+    const WatchKey key{pid.id(), pid.incarnation(), pid.uid()};
+    if (auto stale = stale_watched_.find(key); stale != stale_watched_.end()) {
+      // The answer to a WATCH whose watch has ended, not to the current one.
+      if (--stale->second == 0) {
+        stale_watched_.erase(stale);
+      }
+      return;
+    }
+    auto it = watches_.find(key);
     if (it == watches_.end() || it->second.in_place) {
       return;  // unwatched meanwhile, or told already
     }
@@ -133,6 +134,9 @@ void Endpoint::OnTerminated(const v1::Pid& pid, v1::TerminationReason reason) {
     auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
     if (it == watches_.end()) {
       return;  // unwatched meanwhile
+    }
+    if (!it->second.in_place) {
+      ++stale_watched_[it->first];  // an actor already gone: WATCHED follows
     }
     entry = std::move(it->second);
     watches_.erase(it);

@@ -79,11 +79,16 @@ bool InboundLink::Handshake(const v1::Frame& frame) {
   delivery_ = std::make_unique<FrameDelivery>(remoting_, peer_address_,
                                               frame.hello().incarnation());
   registered_ = true;
+  {
+    // Before the link is registered: the detector's tick, from then on,
+    // judges the handshake from this time.
+    MutexLock lock(&mu_);
+    hello_sent_ = absl::Now();
+  }
   remoting_->AddInbound(this);
   v1::Frame reply;
   *reply.mutable_hello() = remoting_->hello();
   MutexLock lock(&mu_);
-  hello_sent_ = absl::Now();
   TryWrite(reply);
   return true;
 }
@@ -116,7 +121,7 @@ std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
     // The dialer speaks again only once our Hello has reached it: a round
     // trip, which on a long path is longer than the failure threshold.
     const absl::Duration timeout = remoting_->options().connect_timeout;
-    if (now - hello_sent_ > timeout) {
+    if (judge && now - hello_sent_ > timeout) {
       return absl::StrCat("no frame after the handshake within ",
                           absl::FormatDuration(timeout),
                           " (--connect_timeout; the path is slow, or the "

@@ -13,11 +13,11 @@
 #include "node/runtime/ask_process.h"
 #include "node/runtime/guard.h"
 #include "node/runtime/incarnation.h"
-#include "node/runtime/timed_tell.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/registry.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
+#include "node/runtime/timed_tell.h"
 
 namespace troupe {
 ActorSystem::ActorSystem(ActorSystemOptions options)
@@ -208,6 +208,10 @@ ActorRef ActorSystem::ResolveLocal(absl::string_view id, uint64_t incarnation,
       incarnation != 0 ? incarnation : incarnation_, uid, std::move(detail)));
 }
 
+bool ActorSystem::IsLocalActor(const ActorRef& ref) {
+  return dynamic_cast<const ActorCell*>(ref.process()) != nullptr;
+}
+
 std::string ActorSystem::NewReplyId(absl::string_view prefix) {
   // The random part keeps reply addresses unguessable: whoever may send to
   // this node cannot answer, or read, another party's ask or inbox.
@@ -296,12 +300,11 @@ void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
 
 TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                       const TellOptions& options) {
-  return TellWithOptions(
-      timers_, to, std::move(envelope), options,
-      [this](const ActorRef& target, EnvelopePtr letter,
-             DeadLetterReason reason) {
-        DeadLetter(target, std::move(letter), reason);
-      });
+  return TellWithOptions(timers_, to, std::move(envelope), options,
+                         [this](const ActorRef& target, EnvelopePtr letter,
+                                DeadLetterReason reason) {
+                           DeadLetter(target, std::move(letter), reason);
+                         });
 }
 
 AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,

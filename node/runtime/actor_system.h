@@ -142,6 +142,9 @@ class ActorSystem final : public Teller {
   bool IsLocal(const ActorRef& ref) const {
     return ref && &ref.address() == address_.get();
   }
+  // True when `ref` is an actor of this node (not a reply process: an ask's
+  // reply slot, an inbox, a watch), alive or not.
+  static bool IsLocalActor(const ActorRef& ref);
   // Makes a reply process (ask, inbox) reachable by id, for replies from
   // other nodes; Unregister when it is done. Thread-safe.
   void RegisterReply(const std::shared_ptr<Process>& process) {

@@ -37,7 +37,8 @@ ServerUnaryReactor* Done(CallbackServerContext* context,
 absl::StatusOr<ActorRef> RefOf(ActorSystem& system, bool has_pid,
                                const v1::Pid& pid, absl::string_view field) {
   if (!has_pid) {
-    return absl::InvalidArgumentError(absl::StrCat("the request has no ", field));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request has no ", field));
   }
   if (!IsNodeAddress(pid.address()) || pid.id().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -202,14 +203,35 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
       return Done(context, alive);
     }
+    if (system.IsLocal(*target) && !ActorSystem::IsLocalActor(*target)) {
+      return Done(context, absl::FailedPreconditionError(absl::StrCat(
+                               target->ToString(),
+                               " is an inbox or an ask's reply ref, not an "
+                               "actor: it ends with its stream or its ask")));
+    }
     // The call returns once the actor has terminated (its name is free by
     // then: an actor leaves the registry before its watchers hear of it),
-    // so a stop followed by a spawn of the same name always works.
+    // so a stop followed by a spawn of the same name always works. The
+    // wait is bounded by the call's deadline (forward_timeout without
+    // one): a graceful stop waits for what is queued before its
+    // PoisonPill, and a PoisonPill refused by a full mailbox never comes.
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!pending_->Add(reactor)) {
       reactor->Finish(ToGrpcStatus(NotServing()));
       return reactor;
     }
+    absl::Duration wait = options_.forward_timeout;
+    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+      wait = absl::FromChrono(context->deadline()) - absl::Now();
+    }
+    system.timers().ScheduleOnce(wait, [pending = pending_, reactor,
+                                        name = target->ToString(), wait] {
+      if (pending->Claim(reactor)) {
+        reactor->Finish(ToGrpcStatus(absl::DeadlineExceededError(
+            absl::StrCat(name, " had not terminated within ",
+                         absl::FormatDuration(wait), "; the stop goes on"))));
+      }
+    });
     TerminationWaiter::Watch(
         system, *target,
         [pending = pending_, reactor,
@@ -451,9 +473,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (size <= limit) {
       return absl::OkStatus();
     }
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the ", field, " is ", size, " bytes, over this node's message limit "
-        "of ", limit, " bytes (--max_message_bytes)"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the ", field, " is ", size,
+                     " bytes, over this node's message limit "
+                     "of ",
+                     limit, " bytes (--max_message_bytes)"));
   }
   // UnpackAny after CheckSize.
   absl::StatusOr<MessagePtr> Unpack(const google::protobuf::Any& message,

@@ -347,11 +347,11 @@ TEST(ActorSystemTest, BoundedMailboxOverflowBecomesCountedDeadLetters) {
   EXPECT_EQ(system.stats().mailbox_overflows, 2u);
   blocked.Release();
   // Until the actor drains, the mailbox is still full and the ask itself is
-  // refused (NOT_FOUND, from its dead letter): ask again.
+  // refused (RESOURCE_EXHAUSTED, the cause of its dead letter): ask again.
   const absl::Time deadline = absl::Now() + kWait;
   absl::StatusOr<MessagePtr> synced =
       system.Ask(blocked.ref(), "sync", kWait).get();
-  while (synced.status().code() == absl::StatusCode::kNotFound &&
+  while (synced.status().code() == absl::StatusCode::kResourceExhausted &&
          absl::Now() < deadline) {
     synced = system.Ask(blocked.ref(), "sync", kWait).get();
   }
