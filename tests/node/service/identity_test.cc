@@ -128,6 +128,13 @@ TEST_P(IdentityTest, StopReturnsOnceTheNameIsFree) {
   EXPECT_NE(last.uid(), 0u);
 }
 
+TEST_P(IdentityTest, AnInboxIsNotStoppedLikeAnActor) {
+  auto inbox = home_client->Inbox();
+  grpc::Status stopped = home_client->Stop(inbox->pid());
+  EXPECT_EQ(stopped.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << stopped.error_message();
+}
+
 TEST_P(IdentityTest, StoppingWhatIsNotAliveSaysNotFound) {
   v1::Pid echo = SpawnOnHome("echo", "once");
   ASSERT_TRUE(client().Stop(echo).ok());
