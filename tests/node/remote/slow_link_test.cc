@@ -177,8 +177,8 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
                        ? a.client->Spawn("echo", "", &pid, nullptr, b.address())
                        : a.client->Lookup("e", &pid, b.address());
         } else {
-          status = a.client->Ask(echo, PackText("hi"), &answer,
-                                 absl::Seconds(2));
+          status =
+              a.client->Ask(echo, PackText("hi"), &answer, absl::Seconds(2));
         }
         absl::MutexLock lock(&mu);
         ++codes[status.error_code()];
@@ -209,6 +209,49 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
                 code == grpc::StatusCode::DEADLINE_EXCEEDED)
         << count << " calls ended with code " << static_cast<int>(code);
   }
+}
+
+// A node that advertises another address than the one it is bound to (here
+// its proxy's): a ref naming the bound address is the same node. Its own
+// service serves it locally, with no link to itself; another node that
+// dials the bound address hears the advertised one in the Hello and uses
+// its one link to it. A watch through the bound spelling fires once.
+TEST(AdvertisedAddressTest, TheBoundAddressIsAnAliasOfTheAdvertisedOne) {
+  ProxiedNode home = ProxiedNode::Start(absl::ZeroDuration());
+  ASSERT_NE(home.client, nullptr);
+  std::unique_ptr<NodeServer> other = testing::StartTestNode();
+  ASSERT_NE(other, nullptr);
+  ServiceClient other_client(other->address());
+  const std::string bound =
+      absl::StrCat("127.0.0.1:", home.server->node().bound_port());
+  ASSERT_NE(bound, home.address());
+  for (ServiceClient* client : {home.client.get(), &other_client}) {
+    v1::Pid echo = home.client->MustSpawn("echo", "");
+    v1::Pid by_bound = echo;
+    by_bound.set_address(bound);
+    Any reply;
+    ASSERT_TRUE(client->Ask(by_bound, PackText("hi"), &reply).ok());
+    auto watch = client->Watch(by_bound);
+    watch->WaitInPlace();
+    ASSERT_TRUE(home.client->Stop(echo).ok());
+    v1::Terminated terminated;
+    ASSERT_TRUE(watch->Next(&terminated)) << watch->Finish().error_message();
+    EXPECT_EQ(terminated.reason(), v1::STOPPED);
+    EXPECT_FALSE(watch->Next(&terminated));
+  }
+  v1::StatsReply stats;
+  ASSERT_TRUE(home.client->Stats(&stats).ok());
+  for (const v1::LinkStats& link : stats.links()) {
+    if (link.address() == bound || link.address() == home.address()) {
+      EXPECT_NE(link.state(), "up") << "home has a link to itself";
+    }
+  }
+  ASSERT_TRUE(other_client.Stats(&stats).ok());
+  int up = 0;
+  for (const v1::LinkStats& link : stats.links()) {
+    up += link.state() == "up";
+  }
+  EXPECT_EQ(up, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(RoundTrips, SlowLinkTest, ::testing::Values(150, 400),
