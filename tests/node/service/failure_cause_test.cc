@@ -209,7 +209,7 @@ TEST_P(FailureCauseTest, AnAsksReplyRefIsWatchableAndFiresOnce) {
     std::thread asker([&] {
       Any reply;
       asked = client().Ask(inbox->pid(), PackText("question"), &reply,
-                           absl::Seconds(answer ? 10 : 1));
+                           absl::Seconds(answer ? 10 : 3));
     });
     v1::InboxEvent event;
     ASSERT_TRUE(inbox->Read(&event));
