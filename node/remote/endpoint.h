@@ -137,9 +137,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
 
   EndpointStats stats() const;
 
-  // True once the handshake showed this endpoint is an alias (it forwards
-  // to the canonical endpoint, or to this node's actors).
-  bool alias() const;
   // An alias of this node: the stand-in for `watcher`'s watch of `key`
   // fired; it is forgotten (unless another stand-in replaced it).
   void ForgetLocalWatch(const ActorRef& watcher, const WatchKey& key,

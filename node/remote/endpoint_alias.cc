@@ -64,11 +64,6 @@ bool Endpoint::IsAliasHello(const v1::Hello& hello) const {
           hello.address() != address());
 }
 
-bool Endpoint::alias() const {
-  MutexLock lock(&mu_);
-  return alias_ready_;
-}
-
 void Endpoint::BecomeAlias(const v1::Hello& hello) {
   const bool self = hello.incarnation() == remoting_->hello().incarnation();
   std::shared_ptr<Endpoint> canonical =
