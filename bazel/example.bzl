@@ -33,7 +33,7 @@ def troupe_example(name, srcs, protos = [], deps = []):
             "//examples/common:example_cluster",
             "//node/runtime",
             "//node/service:kinds",
-            "//node/service:node_actor",
+            "//node/service:activator",
             "//node/service:stock_kinds",
         ],
     )

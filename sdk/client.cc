@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "node/runtime/activator_protocol.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/pid.h"
@@ -15,8 +16,8 @@ namespace troupe {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (!IsNodeAddress(options.node)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "node address '", options.node, "' is not host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("node address '", options.node, "' is not host:port"));
   }
   auto core = std::make_shared<ClientCore>(std::move(options));
   if (absl::Status opened = core->Open(); !opened.ok()) {
@@ -35,33 +36,56 @@ absl::StatusOr<ActorRef> Client::Spawn(absl::string_view kind,
                                        absl::string_view name,
                                        const Message* init,
                                        absl::string_view node) {
-  v1::SpawnRequest request;
-  request.set_kind(std::string(kind));
-  request.set_name(std::string(name));
-  request.set_node(std::string(node));
-  if (init != nullptr) {
-    request.mutable_init()->PackFrom(*init);
-  }
-  v1::Pid pid;
-  if (absl::Status s = core_->Call(&v1::ActorService::Stub::Spawn, request, &pid);
-      !s.ok()) {
-    return s;
-  }
-  return core_->RefFor(FromProto(pid));
+  return SpawnOn(node, kind, name, init, core_->options().call_timeout).get();
 }
 
 absl::StatusOr<ActorRef> Client::Lookup(absl::string_view name,
                                         absl::string_view node) {
-  v1::LookupRequest request;
-  request.set_name(std::string(name));
-  request.set_node(std::string(node));
-  v1::Pid pid;
-  if (absl::Status s =
-          core_->Call(&v1::ActorService::Stub::Lookup, request, &pid);
-      !s.ok()) {
-    return s;
+  return LookupOn(node, name, core_->options().call_timeout).get();
+}
+
+std::future<absl::StatusOr<ActorRef>> Client::SpawnOn(absl::string_view node,
+                                                      absl::string_view kind,
+                                                      absl::string_view name,
+                                                      const Message* init,
+                                                      absl::Duration timeout) {
+  return Activate(SpawnRequestFor(node, kind, name, init), timeout);
+}
+
+std::future<absl::StatusOr<ActorRef>> Client::LookupOn(absl::string_view node,
+                                                       absl::string_view name,
+                                                       absl::Duration timeout) {
+  return Activate(LookupRequestFor(node, name), timeout);
+}
+
+std::future<absl::StatusOr<ActorRef>> Client::Activate(const Message& request,
+                                                       absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();
+  std::future<absl::StatusOr<ActorRef>> future = promise->get_future();
+  std::string node(RequestNode(request));
+  if (node.empty()) {
+    node = self_.address();  // the node connected to
+  } else if (!IsNodeAddress(node)) {
+    promise->set_value(absl::InvalidArgumentError(
+        absl::StrCat("node '", node, "' is not host:port")));
+    return future;
   }
-  return core_->RefFor(FromProto(pid));
+  std::weak_ptr<ClientCore> core = core_;
+  core_->Ask(Pid{node, std::string(kActivatorName), 0, 0}, request, timeout,
+             [core, promise, node](absl::StatusOr<MessagePtr> reply) {
+               absl::StatusOr<v1::Pid> pid =
+                   ActivatorReply(std::move(reply), node);
+               std::shared_ptr<ClientCore> alive = core.lock();
+               if (pid.ok() && alive == nullptr) {
+                 pid = absl::UnavailableError("the client has closed");
+               }
+               if (!pid.ok()) {
+                 promise->set_value(pid.status());
+               } else {
+                 promise->set_value(alive->RefFor(FromProto(*pid)));
+               }
+             });
+  return future;
 }
 
 ActorRef Client::Ref(const Pid& pid) { return core_->RefFor(pid); }

@@ -16,6 +16,7 @@
 // No gRPC type appears here.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,7 @@
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/message.h"
+#include "node/runtime/system_messages.h"
 #include "node/runtime/teller.h"
 #include "proto/troupe.pb.h"
 
@@ -46,7 +48,7 @@ struct ClientOptions {
 
 class ClientCore;
 
-class Client final : public Teller {
+class Client final : public Requester {
  public:
   // Connects and opens the client's inbox on the node. UNAVAILABLE when the
   // node cannot be reached within call_timeout (also when the TLS handshake
@@ -76,9 +78,23 @@ class Client final : public Teller {
   // no actor has the name; UNAVAILABLE when `node` is down or unreachable.
   absl::StatusOr<ActorRef> Lookup(absl::string_view name,
                                   absl::string_view node = "");
+  // Spawn and Lookup as futures, on any node of the cluster, through that
+  // node's activator over the client's stream (ActorSystem::SpawnOn and
+  // LookupOn, with the same errors). `node` "" = the node connected to.
+  // Thread-safe.
+  std::future<absl::StatusOr<ActorRef>> SpawnOn(absl::string_view node,
+                                                absl::string_view kind,
+                                                absl::string_view name,
+                                                const Message* init,
+                                                absl::Duration timeout);
+  std::future<absl::StatusOr<ActorRef>> LookupOn(absl::string_view node,
+                                                 absl::string_view name,
+                                                 absl::Duration timeout);
+
   // A ref for a pid (e.g. one received inside a message), or for
-  // troupe://host:port/id.
+  // troupe://host:port/id. Thread-safe.
   ActorRef Ref(const Pid& pid);
+  ActorRef Ref(const v1::Pid& pid) override { return Ref(FromProto(pid)); }
   absl::StatusOr<ActorRef> Ref(absl::string_view text);
 
   // Stops `ref`: now (queued messages become dead letters) or, graceful,
@@ -115,7 +131,7 @@ class Client final : public Teller {
   // The node's counters, links and kinds.
   absl::StatusOr<v1::StatsReply> Stats();
 
-  // Teller: Tell sends in order through the inbox stream, with self() as
+  // Requester: Tell sends in order through the inbox stream, with self() as
   // the sender (a delay or period runs on the client's timer thread; a
   // message that cannot be delivered comes back to Receive as a DeadLetter
   // with its reason); Ask completes with the reply or, as soon as the node
@@ -130,6 +146,8 @@ class Client final : public Teller {
 
  private:
   Client(std::shared_ptr<ClientCore> core, ActorRef self);
+  std::future<absl::StatusOr<ActorRef>> Activate(const Message& request,
+                                                 absl::Duration timeout);
   ActorRef DefaultSender() const override { return self_; }
 
   std::shared_ptr<ClientCore> core_;

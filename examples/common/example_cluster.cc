@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <future>
 #include <cstring>
 #include <utility>
 
@@ -15,7 +14,6 @@
 #include "node/runtime/system_messages.h"
 #include "node/service/command_line.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 #include "node/service/node_main.h"
 
 namespace troupe::examples {
@@ -100,9 +98,9 @@ absl::StatusOr<ExampleCluster::Child> ExampleCluster::StartChild(
   absl::StatusOr<std::string> ready =
       (*process)->ReadLineStartingWith(kReady, absl::Seconds(30));
   if (!ready.ok()) {
-    return absl::UnavailableError(absl::StrCat("node process ", which + 1,
-                                               " did not start: ",
-                                               ready.status().message()));
+    return absl::UnavailableError(
+        absl::StrCat("node process ", which + 1,
+                     " did not start: ", ready.status().message()));
   }
   // "troupe node listening on ADDR incarnation N"
   std::vector<std::string> words =
@@ -156,24 +154,7 @@ absl::Status ExampleCluster::Restart(size_t i) {
 absl::StatusOr<ActorRef> ExampleCluster::SpawnOn(
     size_t i, const std::string& kind, const std::string& name,
     const google::protobuf::Message* init) {
-  v1::SpawnRequest spawn;
-  spawn.set_kind(kind);
-  spawn.set_name(name);
-  spawn.set_node(node(i));
-  if (init != nullptr) {
-    spawn.mutable_init()->PackFrom(*init);
-  }
-  std::promise<absl::StatusOr<v1::Pid>> spawned;
-  SpawnOrLookupOnNode(system(), KindRegistry::Global(), SpawnOptions(), spawn,
-                      absl::Seconds(30),
-                      [&spawned](absl::StatusOr<v1::Pid> pid) {
-                        spawned.set_value(std::move(pid));
-                      });
-  absl::StatusOr<v1::Pid> pid = spawned.get_future().get();
-  if (!pid.ok()) {
-    return pid.status();
-  }
-  return system().Resolve(FromProto(*pid));
+  return system().SpawnOn(node(i), kind, name, init, absl::Seconds(30)).get();
 }
 
 std::string Now() {

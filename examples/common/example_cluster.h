@@ -66,12 +66,10 @@ class ExampleCluster {
   // Starts child node `i` again, on the address it had (after it died).
   absl::Status Restart(size_t i);
 
-  // Spawns `kind` named `name` (with `init` when not null) on child node
-  // `i`, through its node actor, and waits for the ref.
-  absl::StatusOr<ActorRef> SpawnOn(size_t i, const std::string& kind,
-                                   const std::string& name,
-                                   const google::protobuf::Message* init =
-                                       nullptr);
+  // system().SpawnOn(node(i), kind, name, init, 30 s), waited for.
+  absl::StatusOr<ActorRef> SpawnOn(
+      size_t i, const std::string& kind, const std::string& name,
+      const google::protobuf::Message* init = nullptr);
 
  private:
   struct Child {

@@ -44,7 +44,8 @@ int Run() {
   }
   ActorSystem& system = (*cluster)->system();
   // Spawn the Greeter on node B by kind: an ask to B's node actor.
-  absl::StatusOr<ActorRef> spawned = (*cluster)->SpawnOn(0, "greeter", "Greeter");
+  absl::StatusOr<ActorRef> spawned =
+      (*cluster)->SpawnOn(0, "greeter", "Greeter");
   if (!spawned.ok()) {
     return Fail(spawned.status());
   }

@@ -31,7 +31,6 @@
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 
 ABSL_FLAG(int, requests, 10, "part 1: requests to the Manager");
 ABSL_FLAG(int, jobs, 20, "part 2: jobs for the Master");
@@ -59,7 +58,7 @@ class Sleeper final : public Actor {
       Result result;
       result.set_id(request_.id());
       result.set_sleep_ms(request_.sleep_ms());
-      *result.mutable_worker() = ToProto(ctx.Self().pid());
+      *result.mutable_worker() = PidOf(ctx.Self());
       ctx.Tell(requester_, std::move(result));
       ctx.Stop();
     }
@@ -79,42 +78,33 @@ class Manager final : public Actor {
 
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
     if (const auto* request = As<Request>(message)) {
-      const std::string name = absl::StrCat("sleeper-", request->id());
-      pending_[name] = Pending{*request, ctx.Sender()};
-      v1::SpawnRequest spawn;
-      spawn.set_kind("sleeper");
-      spawn.set_name(name);
-      ctx.PipeToSelf(ctx.Ask(NodeActorOf(ctx.System(), workers_node_), spawn,
-                             kWait));
-    } else if (const auto* worker = As<v1::Pid>(message)) {
-      auto it = pending_.find(worker->id());
-      if (it != pending_.end()) {
-        // Forward: the worker sees the original sender, and answers it.
-        ctx.System().Resolve(FromProto(*worker)).process()->SendUser(
-            MakeEnvelope(it->second.request, it->second.sender));
-        pending_.erase(it);
-      }
-    } else if (const auto* failed = As<AskFailure>(message)) {
-      std::printf("manager: a worker could not be spawned: %s\n",
-                  failed->message().c_str());
+      // Forwarded once the worker exists: it sees the original sender, and
+      // answers it.
+      ctx.SpawnOn(workers_node_, "sleeper",
+                  absl::StrCat("sleeper-", request->id()), nullptr, kWait,
+                  [request = *request, sender = ctx.Sender()](
+                      ActorContext& ctx, absl::StatusOr<ActorRef> worker) {
+                    if (!worker.ok()) {
+                      std::printf("manager: no worker: %s\n",
+                                  worker.status().ToString().c_str());
+                      return;
+                    }
+                    ctx.Tell(*worker, request, sender);
+                  });
     }
     return absl::OkStatus();
   }
 
  private:
-  struct Pending {
-    Request request;
-    ActorRef sender;
-  };
   const std::string workers_node_;
-  absl::flat_hash_map<std::string, Pending> pending_;
 };
 
 bool PartOne(ExampleCluster& cluster) {
   ActorSystem& system = cluster.system();
-  std::printf("part 1 (actorio): a Manager on node A (%s), one Worker per "
-              "request on node B (%s)\n",
-              cluster.a().address().c_str(), cluster.node(0).c_str());
+  std::printf(
+      "part 1 (actorio): a Manager on node A (%s), one Worker per "
+      "request on node B (%s)\n",
+      cluster.a().address().c_str(), cluster.node(0).c_str());
   const std::string node_b = cluster.node(0);
   absl::StatusOr<ActorRef> manager = system.Spawn(
       [node_b] { return std::make_unique<Manager>(node_b); }, "manager");
@@ -144,7 +134,7 @@ bool PartOne(ExampleCluster& cluster) {
       return false;
     }
     std::printf("  answer from %s: request %d, slept %lld ms\n",
-                FromProto(result->worker()).ToString().c_str(), result->id(),
+                system.Ref(result->worker()).ToString().c_str(), result->id(),
                 static_cast<long long>(result->sleep_ms()));
   }
   std::fflush(stdout);
@@ -159,7 +149,7 @@ class Worker final : public Actor {
   explicit Worker(WorkerInit init) : init_(std::move(init)) {}
 
   absl::Status Started(ActorContext& ctx) override {
-    master_ = ctx.System().Resolve(FromProto(init_.master()));
+    master_ = ctx.Ref(init_.master());
     ctx.Tell(master_, WorkerReady());
     return absl::OkStatus();
   }
@@ -168,7 +158,8 @@ class Worker final : public Actor {
     if (const auto* job = As<Job>(message)) {
       JobDone done;
       done.set_id(job->id());
-      ctx.Tell(ctx.Self(), done, TellOptions{absl::Milliseconds(init_.work_ms())});
+      ctx.Tell(ctx.Self(), done,
+               TellOptions{absl::Milliseconds(init_.work_ms())});
     } else if (const auto* done = As<JobDone>(message)) {
       ctx.Tell(master_, *done);
       ctx.Tell(master_, WorkerReady());
@@ -227,7 +218,7 @@ class Master final : public Actor {
         ctx.Tell(observer_, std::move(finished));
       }
     } else if (const auto* gone = As<Terminated>(message)) {
-      const ActorRef worker = ctx.System().Resolve(FromProto(gone->ref()));
+      const ActorRef worker = ctx.Ref(gone->ref());
       ready_.erase(std::remove(ready_.begin(), ready_.end(), worker),
                    ready_.end());
       if (auto it = in_flight_.find(worker); it != in_flight_.end()) {
@@ -262,7 +253,7 @@ class Master final : public Actor {
     progress.set_kind(kind);
     progress.set_job(job);
     progress.set_reason(reason);
-    *progress.mutable_worker() = ToProto(worker.pid());
+    *progress.mutable_worker() = PidOf(worker);
     ctx.Tell(observer_, std::move(progress));
   }
 
@@ -279,20 +270,23 @@ class Master final : public Actor {
 
 bool PartTwo(ExampleCluster& cluster) {
   ActorSystem& system = cluster.system();
-  std::printf("part 2 (pyctor): a Master on node A, Workers on node B (%s) "
-              "and node C (%s)\n",
-              cluster.node(0).c_str(), cluster.node(1).c_str());
+  std::printf(
+      "part 2 (pyctor): a Master on node A, Workers on node B (%s) "
+      "and node C (%s)\n",
+      cluster.node(0).c_str(), cluster.node(1).c_str());
   Inbox observer(system);
   const int jobs = absl::GetFlag(FLAGS_jobs);
   absl::StatusOr<ActorRef> master = system.Spawn(
-      [jobs, &observer] { return std::make_unique<Master>(jobs, observer.ref()); },
+      [jobs, &observer] {
+        return std::make_unique<Master>(jobs, observer.ref());
+      },
       "master");
   if (!master.ok()) {
     return false;
   }
   // A worker on each of B and C, spawned by kind on its node.
   WorkerInit init;
-  *init.mutable_master() = ToProto(master->pid());
+  *init.mutable_master() = PidOf(*master);
   init.set_work_ms(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_work)));
   for (size_t i = 0; i < 2; ++i) {
     const std::string name = i == 0 ? "worker-B" : "worker-C";

@@ -42,7 +42,7 @@ class Monitor final : public Actor {
   explicit Monitor(MonitorInit init) : init_(std::move(init)) {}
 
   absl::Status Started(ActorContext& ctx) override {
-    aggregator_ = ctx.System().Resolve(FromProto(init_.aggregator()));
+    aggregator_ = ctx.Ref(init_.aggregator());
     ctx.Tell(ctx.Self(), Poll());
     return absl::OkStatus();
   }
@@ -92,13 +92,14 @@ class Aggregator final : public Actor {
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
     if (const auto* status = As<Status>(message)) {
       ++received_[status->monitor()];
-      std::printf("[%s] aggregator: %s report %d (messages handled on its "
-                  "node: %llu)\n",
-                  Now().c_str(), status->monitor().c_str(), status->seq(),
-                  static_cast<unsigned long long>(status->messages_handled()));
+      std::printf(
+          "[%s] aggregator: %s report %d (messages handled on its "
+          "node: %llu)\n",
+          Now().c_str(), status->monitor().c_str(), status->seq(),
+          static_cast<unsigned long long>(status->messages_handled()));
       if (received_[status->monitor()] == polls_) {
-        ctx.Tell(observer_, Text(absl::StrCat("enough from ",
-                                              status->monitor())));
+        ctx.Tell(observer_,
+                 Text(absl::StrCat("enough from ", status->monitor())));
       }
     } else if (const auto* closed = As<Closed>(message)) {
       sent_[closed->monitor()] = closed->reports();
@@ -164,15 +165,17 @@ int Run() {
   if (!aggregator.ok()) {
     return 1;
   }
-  std::printf("monitors on node B (%s) and node C (%s) poll every %s and "
-              "report to the aggregator on node A (%s)\n",
-              (*cluster)->node(0).c_str(), (*cluster)->node(1).c_str(),
-              absl::FormatDuration(absl::GetFlag(FLAGS_interval)).c_str(),
-              (*cluster)->a().address().c_str());
+  std::printf(
+      "monitors on node B (%s) and node C (%s) poll every %s and "
+      "report to the aggregator on node A (%s)\n",
+      (*cluster)->node(0).c_str(), (*cluster)->node(1).c_str(),
+      absl::FormatDuration(absl::GetFlag(FLAGS_interval)).c_str(),
+      (*cluster)->a().address().c_str());
   std::fflush(stdout);
   MonitorInit init;
-  *init.mutable_aggregator() = ToProto(aggregator->pid());
-  init.set_interval_ms(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_interval)));
+  *init.mutable_aggregator() = PidOf(*aggregator);
+  init.set_interval_ms(
+      absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_interval)));
   std::vector<ActorRef> monitors;
   for (size_t i = 0; i < 2; ++i) {
     const std::string name = i == 0 ? "monitor-B" : "monitor-C";
@@ -227,9 +230,10 @@ int Run() {
     std::fprintf(stderr, "monitor: the late report vanished\n");
     return 1;
   }
-  std::printf("a report sent after the close came back as a dead letter "
-              "(%s)\n",
-              letter->message().type_url().c_str());
+  std::printf(
+      "a report sent after the close came back as a dead letter "
+      "(%s)\n",
+      letter->message().type_url().c_str());
   return 0;
 }
 

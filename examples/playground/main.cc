@@ -21,7 +21,6 @@
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/kinds.h"
-#include "node/service/node_actor.h"
 
 ABSL_FLAG(absl::Duration, delay, absl::Milliseconds(500),
           "time between a ball and its return (pyctor used 1s)");
@@ -40,24 +39,17 @@ class Student final : public Actor {
       : init_(std::move(init)),
         random_(init_.seed() != 0 ? init_.seed() : std::random_device()()) {}
 
-  absl::Status Started(ActorContext& ctx) override {
-    teacher_ = ctx.System().Resolve(FromProto(init_.teacher()));
-    return absl::OkStatus();
-  }
-
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
     if (const auto* play = As<Play>(message)) {
-      const ActorRef partner = ctx.System().Resolve(FromProto(play->student()));
-      ctx.Watch(partner);  // if the partner's node dies, leave too
-      ServeLater(ctx, partner, "ping!");
+      ctx.Watch(play->student());  // if the partner's node dies, leave too
+      ServeLater(ctx, ctx.Ref(play->student()), "ping!");
       return absl::OkStatus();
     }
     if (const auto* serve = As<Serve>(message)) {
-      Say(ctx, ctx.System().Resolve(FromProto(serve->to())), serve->text());
+      Say(ctx, ctx.Ref(serve->to()), serve->text());
       return absl::OkStatus();
     }
-    if (const auto* gone = As<Terminated>(message)) {
-      (void)gone;
+    if (Is<Terminated>(message)) {
       ctx.Stop();  // the partner left without a word
       return absl::OkStatus();
     }
@@ -84,7 +76,7 @@ class Student final : public Actor {
     said.set_from(ctx.Self().id());
     said.set_to(to.id());
     said.set_text(std::string(text));
-    ctx.Tell(teacher_, std::move(said));
+    ctx.Tell(init_.teacher(), std::move(said));
     ctx.Tell(to, Text(text));
   }
 
@@ -92,7 +84,7 @@ class Student final : public Actor {
   void ServeLater(ActorContext& ctx, const ActorRef& to,
                   absl::string_view text) {
     Serve serve;
-    *serve.mutable_to() = ToProto(to.pid());
+    *serve.mutable_to() = PidOf(to);
     serve.set_text(std::string(text));
     ctx.Tell(ctx.Self(), std::move(serve),
              TellOptions{absl::Milliseconds(init_.delay_ms())});
@@ -100,7 +92,6 @@ class Student final : public Actor {
 
   const StudentInit init_;
   std::mt19937_64 random_;
-  ActorRef teacher_;
 };
 
 absl::StatusOr<ActorFactory> MakeStudent(const google::protobuf::Any* init) {
@@ -121,7 +112,7 @@ class Teacher final : public Actor {
 
   absl::Status Started(ActorContext& ctx) override {
     Say("it's playtime!");
-    *student_.mutable_teacher() = ToProto(ctx.Self().pid());
+    *student_.mutable_teacher() = PidOf(ctx.Self());
     // Mike here, on node A.
     StudentInit mikes = student_;
     mikes.set_seed(student_.seed() == 0 ? 0 : student_.seed() * 2 + 1);
@@ -132,42 +123,29 @@ class Teacher final : public Actor {
     }
     mike_ = *mike;
     ctx.Watch(mike_);
-    // Sarah on node B, through B's node actor.
-    v1::SpawnRequest spawn;
-    spawn.set_kind("student");
-    spawn.set_name("Sarah");
+    // Sarah on node B.
     StudentInit sarahs = student_;
     sarahs.set_seed(student_.seed() == 0 ? 0 : student_.seed() * 2 + 2);
-    spawn.mutable_init()->PackFrom(sarahs);
-    ctx.PipeToSelf(ctx.Ask(NodeActorOf(ctx.System(), sarahs_node_), spawn,
-                           absl::Seconds(10)));
+    ctx.SpawnOn(sarahs_node_, "student", "Sarah", &sarahs, absl::Seconds(10),
+                [this](ActorContext& ctx, absl::StatusOr<ActorRef> sarah) {
+                  if (sarah.ok()) {
+                    StartMatch(ctx, *sarah);
+                  } else {
+                    std::printf("[%s] Teacher: Sarah could not come: %s\n",
+                                Now().c_str(),
+                                sarah.status().ToString().c_str());
+                    ctx.Stop(mike_);
+                  }
+                });
     return absl::OkStatus();
   }
 
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
-    if (const auto* sarah = As<v1::Pid>(message)) {
-      const ActorRef ref = ctx.System().Resolve(FromProto(*sarah));
-      ctx.Watch(ref);
-      std::printf("[%s] Teacher: Mike is on node A (%s), Sarah on node B (%s)\n",
-                  Now().c_str(), mike_.address().c_str(),
-                  ref.address().c_str());
-      Play play;
-      *play.mutable_student() = *sarah;
-      std::printf("[%s] Teacher to Mike: Play(student=Sarah)\n", Now().c_str());
-      ctx.Tell(mike_, std::move(play));
-    } else if (const auto* failed = As<AskFailure>(message)) {
-      std::printf("[%s] Teacher: Sarah could not come: %s\n", Now().c_str(),
-                  failed->message().c_str());
-      ctx.Stop(mike_);
-    } else if (const auto* said = As<Said>(message)) {
+    // A student's Terminated comes after its last words.
+    if (const auto* said = As<Said>(message)) {
       std::printf("[%s] %s to %s: %s\n", Now().c_str(), said->from().c_str(),
                   said->to().c_str(), said->text().c_str());
-    } else if (const auto* gone = As<Terminated>(message);
-               gone != nullptr && ctx.Sender() != ctx.Self()) {
-      // A Terminated overtakes the messages already queued; queued again
-      // behind them, it comes after the student's last words.
-      ctx.Tell(ctx.Self(), *gone);
-    } else if (gone != nullptr) {
+    } else if (const auto* gone = As<Terminated>(message)) {
       std::printf("[%s] Teacher: %s has left (%s)\n", Now().c_str(),
                   gone->ref().id().c_str(),
                   v1::TerminationReason_Name(gone->reason()).c_str());
@@ -181,6 +159,18 @@ class Teacher final : public Actor {
   }
 
  private:
+  void StartMatch(ActorContext& ctx, const ActorRef& sarah) {
+    ctx.Watch(sarah);
+    std::printf("[%s] Teacher: Mike is on node A (%s), Sarah on node B (%s)\n",
+                Now().c_str(), mike_.address().c_str(),
+                sarah.address().c_str());
+    Play play;
+    *play.mutable_student() = PidOf(sarah);
+    std::printf("[%s] Teacher to Mike: Play(student=Sarah)\n", Now().c_str());
+    ctx.Tell(mike_, std::move(play));
+    std::fflush(stdout);
+  }
+
   static void Say(const char* what) {
     std::printf("[%s] Teacher: %s\n", Now().c_str(), what);
     std::fflush(stdout);

@@ -33,7 +33,7 @@ void Report(const ActorRef& reporter, absl::string_view who,
   Event event;
   event.set_who(std::string(who));
   event.set_what(std::string(what));
-  reporter.process()->SendUser(MakeEnvelope(std::move(event), ActorRef()));
+  AnonymousTell(reporter, std::move(event));
 }
 
 // Counts "add"s; fails on request.
@@ -47,8 +47,8 @@ class Worker final : public Actor {
   }
   void PreRestart(ActorContext& /*ctx*/, const absl::Status& reason) override {
     Report(reporter_, "worker",
-           absl::StrCat("restarting (count was ", count_, ") after: ",
-                        reason.message()));
+           absl::StrCat("restarting (count was ", count_,
+                        ") after: ", reason.message()));
   }
   absl::Status PostRestart(ActorContext& /*ctx*/,
                            const absl::Status& /*reason*/) override {
@@ -56,7 +56,8 @@ class Worker final : public Actor {
     return absl::OkStatus();
   }
   void Stopped(ActorContext& /*ctx*/) override {
-    Report(reporter_, "worker", absl::StrCat("stopped (count was ", count_, ")"));
+    Report(reporter_, "worker",
+           absl::StrCat("stopped (count was ", count_, ")"));
   }
 
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
@@ -92,13 +93,14 @@ class Parent final : public Actor {
     return NewWorker(ctx);
   }
   void PreRestart(ActorContext& /*ctx*/, const absl::Status& reason) override {
-    Report(reporter_, "parent", absl::StrCat("restarting after: ",
-                                             reason.message()));
+    Report(reporter_, "parent",
+           absl::StrCat("restarting after: ", reason.message()));
   }
   absl::Status PostRestart(ActorContext& ctx,
                            const absl::Status& /*reason*/) override {
-    Report(reporter_, "parent", absl::StrCat("restarted; it keeps its ",
-                                             ctx.Children().size(), " child"));
+    Report(reporter_, "parent",
+           absl::StrCat("restarted; it keeps its ", ctx.Children().size(),
+                        " child"));
     return absl::OkStatus();
   }
 
@@ -136,8 +138,8 @@ class Parent final : public Actor {
           break;
       }
       Report(reporter, "parent",
-             absl::StrCat("worker failed (", failure.error.message(),
-                          ") -> ", name));
+             absl::StrCat("worker failed (", failure.error.message(), ") -> ",
+                          name));
       return directive;
     };
     return strategy;
@@ -153,7 +155,7 @@ class Parent final : public Actor {
     }
     ctx.Watch(*worker);
     WorkerIs is;
-    *is.mutable_worker() = ToProto(worker->pid());
+    *is.mutable_worker() = PidOf(*worker);
     ctx.Tell(reporter_, std::move(is));
     return absl::OkStatus();
   }
@@ -167,7 +169,7 @@ class Grandparent final : public Actor {
   explicit Grandparent(TreeInit init) : init_(std::move(init)) {}
 
   absl::Status Started(ActorContext& ctx) override {
-    reporter_ = ctx.System().Resolve(FromProto(init_.reporter()));
+    reporter_ = ctx.Ref(init_.reporter());
     const ActorRef reporter = reporter_;
     return ctx
         .Spawn([reporter] { return std::make_unique<Parent>(reporter); },
@@ -206,7 +208,8 @@ absl::StatusOr<ActorFactory> MakeGrandparent(
   return ActorFactory([copy] { return std::make_unique<Grandparent>(copy); });
 }
 
-// --- Driver (node A) ----------------------------------------------------------
+// --- Driver (node A)
+// ----------------------------------------------------------
 
 class Driver {
  public:
@@ -217,7 +220,8 @@ class Driver {
   // Prints what has arrived.
   void Drain() {
     for (;;) {
-      absl::StatusOr<Inbox::Received> got = events_.Receive(absl::ZeroDuration());
+      absl::StatusOr<Inbox::Received> got =
+          events_.Receive(absl::ZeroDuration());
       if (!got.ok()) {
         return;
       }
@@ -271,8 +275,7 @@ class Driver {
   }
 
   void Tell(const Message& message) {
-    system_.TellEnvelope(worker_, MakeEnvelope(CloneMessage(message), ActorRef()),
-                         TellOptions());
+    system_.Tell(worker_, CloneMessage(message));
   }
 
   const ActorRef& worker() const { return worker_; }
@@ -283,7 +286,7 @@ class Driver {
       std::printf("  %-13s %s\n", (event->who() + ":").c_str(),
                   event->what().c_str());
     } else if (const auto* is = As<WorkerIs>(message)) {
-      worker_ = system_.Resolve(FromProto(is->worker()));
+      worker_ = system_.Ref(is->worker());
       std::printf("  (the worker is %s)\n", worker_.ToString().c_str());
     } else if (const auto* gone = As<Terminated>(message)) {
       std::printf("  %-13s %s\n", "node A:",
@@ -315,11 +318,12 @@ int Run() {
   }
   ActorSystem& system = (*cluster)->system();
   Driver driver(system);
-  std::printf("a grandparent -> parent -> worker tree on node B (%s), driven "
-              "from node A (%s)\n",
-              (*cluster)->node(0).c_str(), (*cluster)->a().address().c_str());
+  std::printf(
+      "a grandparent -> parent -> worker tree on node B (%s), driven "
+      "from node A (%s)\n",
+      (*cluster)->node(0).c_str(), (*cluster)->a().address().c_str());
   TreeInit init;
-  *init.mutable_reporter() = ToProto(driver.events().ref().pid());
+  *init.mutable_reporter() = PidOf(driver.events().ref());
   if (!(*cluster)->SpawnOn(0, "grandparent", "grandparent", &init).ok() ||
       !driver.AwaitWorker()) {
     std::fprintf(stderr, "supervision: the tree did not start\n");
@@ -370,9 +374,10 @@ int Run() {
               std::string(driver.Count().status().message()).c_str());
 
   driver.Step("a new worker fails fatally: stopped at once");
-  const ActorRef parent = system.Resolve(
-      Pid{(*cluster)->node(0), "grandparent/parent", 0});
-  system.Tell(parent, Text("new worker"));
+  absl::StatusOr<ActorRef> parent =
+      system.LookupOn((*cluster)->node(0), "grandparent/parent", kWait).get();
+  if (!parent.ok()) return 1;
+  system.Tell(*parent, Text("new worker"));
   if (!driver.AwaitWorker()) return 1;
   if (!count("0")) return 1;
   driver.events().Watch(driver.worker());

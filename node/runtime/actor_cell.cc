@@ -245,6 +245,10 @@ EnvelopePtr ActorCell::PopUser() {
 }
 
 void ActorCell::HandleUser(EnvelopePtr envelope) {
+  if (envelope->is_continuation()) {
+    RunContinuation(std::move(envelope));
+    return;
+  }
   const Message& message = envelope->message();
   if (Is<PoisonPill>(message)) {
     BeginStop(kStopped);
@@ -346,8 +350,8 @@ void ActorCell::FinishStop() {
 void ActorCell::DrainUserQueue() {
   const ActorRef target(shared_from_this());
   while (EnvelopePtr envelope = PopUser()) {
-    if (Is<Terminated>(envelope->message())) {
-      continue;  // a notice to this actor itself, not a lost message
+    if (envelope->is_continuation() || Is<Terminated>(envelope->message())) {
+      continue;  // this actor's own business, not a lost message
     }
     system_->DeadLetter(target, std::move(envelope), kActorStopped);
   }

@@ -76,23 +76,29 @@ class ActorCell final : public Process,
   const ActorRef& Parent() const override { return parent_; }
   std::vector<ActorRef> Children() const override;
   ActorSystem& System() override { return *system_; }
+  ActorRef Ref(const v1::Pid& pid) override;
   void Forward(const ActorRef& to) override;
+  using ActorContext::Forward;
+  void AskThen(const ActorRef& to, EnvelopePtr envelope, absl::Duration timeout,
+               AskContinuation then) override;
+  void ActivateThen(const Message& request, absl::Duration timeout,
+                    RefContinuation then) override;
   absl::StatusOr<ActorRef> Spawn(ActorFactory factory, absl::string_view name,
                                  const SpawnOptions& options) override;
   using ActorContext::Spawn;
   void Watch(const ActorRef& ref) override;
+  using ActorContext::Watch;
   void Unwatch(const ActorRef& ref) override;
+  using ActorContext::Unwatch;
   void Stop() override;
   void Stop(const ActorRef& ref) override;
+  using ActorContext::Stop;
   void Become(Behavior behavior) override;
   void Unbecome() override;
   InputSourceHandle AddInputSource(InputSourceFn fn) override;
   void PipeToSelf(std::future<MessagePtr> future) override;
-  void PipeToSelf(AskFuture future) override;
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
-  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                        absl::Duration timeout) override;
 
  private:
   enum class State : uint8_t { kNew, kRunning, kStopping, kTerminated };
@@ -108,7 +114,10 @@ class ActorCell final : public Process,
     std::unique_ptr<Behavior> behavior;
     std::deque<absl::Time> restarts;
     ActorRef escalated_child;  // failed child whose error this actor escalated
+    // Ref(pid)'s cache; cleared when it reaches kRefCacheSize.
+    absl::flat_hash_map<Pid, ActorRef> refs;
   };
+  static constexpr size_t kRefCacheSize = 256;
 
   ActorRef DefaultSender() const override { return self_; }
   Extras& extras();
@@ -132,6 +141,10 @@ class ActorCell final : public Process,
   // Queues Terminated{ref, reason} behind the messages already queued.
   void DeliverTerminated(const ActorRef& ref, TerminationReason reason);
   void ReplyToDeadWatch(const SystemMessage& message);
+  // Queues an ask's continuation (any thread); dropped once terminated.
+  void DeliverContinuation(EnvelopePtr continuation);
+  // Runs a continuation unless its instance has been replaced.
+  void RunContinuation(EnvelopePtr envelope);
 
   ActorSystem* const system_;
   const ActorFactory factory_;
@@ -153,6 +166,7 @@ class ActorCell final : public Process,
   // Actor thread only:
   bool suspended_ = false;       // failed; awaiting the supervisor's directive
   bool stop_requested_ = false;  // ctx.Stop(): stop once the call returns
+  uint64_t generation_ = 0;      // the instance: +1 at each restart
   TerminationReason stop_reason_ = v1::STOPPED;
   const Envelope* current_ = nullptr;
   std::unique_ptr<Extras> extras_;

@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/empty.pb.h"
+#include "node/runtime/activator_protocol.h"
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/guard.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
@@ -21,15 +24,14 @@ const ActorRef& Nobody() {
 }
 
 // An input source that waits for `future` (checking for stop every 10 ms:
-// a std::future cannot be woken otherwise) and yields convert(result) once.
-template <typename Future, typename Convert>
-InputSourceFn PollFuture(Future future, Convert convert) {
-  auto shared = std::make_shared<Future>(std::move(future));
-  return [shared, convert](const StopToken& stop) -> MessagePtr {
+// a std::future cannot be woken otherwise) and yields its message once.
+InputSourceFn PollFuture(std::future<MessagePtr> future) {
+  auto shared = std::make_shared<std::future<MessagePtr>>(std::move(future));
+  return [shared](const StopToken& stop) -> MessagePtr {
     while (shared->valid()) {
       if (shared->wait_for(std::chrono::milliseconds(10)) ==
           std::future_status::ready) {
-        return convert(shared->get());
+        return shared->get();
       }
       if (stop.stop_requested()) {
         break;
@@ -38,6 +40,43 @@ InputSourceFn PollFuture(Future future, Convert convert) {
     return nullptr;
   };
 }
+
+// A continuation in the mailbox: `then` with its result, for the instance
+// `generation` of the actor.
+class Continuation : public Envelope {
+ public:
+  explicit Continuation(uint64_t generation)
+      : Envelope(ActorRef(), /*is_continuation=*/true),
+        generation_(generation) {
+    static const Message* const empty = new google::protobuf::Empty();
+    message_ = const_cast<Message*>(empty);  // never written through
+  }
+  MessagePtr TakeMessage() override {
+    return std::make_unique<google::protobuf::Empty>();
+  }
+  uint64_t generation() const { return generation_; }
+  virtual absl::Status Run(ActorContext& ctx) = 0;
+
+ private:
+  const uint64_t generation_;
+};
+
+template <typename Result>
+class ContinuationOf final : public Continuation {
+ public:
+  using Fn = std::function<absl::Status(ActorContext&, Result)>;
+  ContinuationOf(uint64_t generation, Fn then, Result result)
+      : Continuation(generation),
+        then_(std::move(then)),
+        result_(std::move(result)) {}
+  absl::Status Run(ActorContext& ctx) override {
+    return then_(ctx, std::move(result_));
+  }
+
+ private:
+  Fn then_;
+  Result result_;
+};
 
 }  // namespace
 
@@ -132,21 +171,94 @@ InputSourceHandle ActorCell::AddInputSource(InputSourceFn fn) {
 }
 
 void ActorCell::PipeToSelf(std::future<MessagePtr> future) {
-  AddInputSource(PollFuture(std::move(future),
-                            [](MessagePtr message) { return message; }));
+  AddInputSource(PollFuture(std::move(future)));
 }
 
-void ActorCell::PipeToSelf(AskFuture future) {
-  AddInputSource(PollFuture(
-      std::move(future), [](absl::StatusOr<MessagePtr> reply) -> MessagePtr {
-        if (reply.ok()) {
-          return std::move(*reply);
+ActorRef ActorCell::Ref(const v1::Pid& pid) {
+  Pid key = FromProto(pid);
+  auto& refs = extras().refs;
+  if (auto it = refs.find(key); it != refs.end()) {
+    // A name-only ref of an actor that has ended may reach a later one of
+    // that name now: resolved again.
+    if (!it->second.process()->IsTerminated()) {
+      return it->second;
+    }
+    refs.erase(it);
+  }
+  if (refs.size() >= kRefCacheSize) {
+    refs.clear();
+  }
+  ActorRef ref = system_->Resolve(key);
+  refs.emplace(std::move(key), ref);
+  return ref;
+}
+
+void ActorCell::AskThen(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout, AskContinuation then) {
+  // The callback holds the cell weakly: an ask outliving its actor keeps
+  // nothing alive, and its answer is dropped.
+  system_->AskAsync(
+      to, std::move(envelope), timeout,
+      [cell = weak_from_this(), generation = generation_,
+       then = std::move(then)](absl::StatusOr<MessagePtr> reply) {
+        if (std::shared_ptr<ActorCell> self = cell.lock()) {
+          self->DeliverContinuation(
+              std::make_unique<ContinuationOf<absl::StatusOr<MessagePtr>>>(
+                  generation, then, std::move(reply)));
         }
-        auto failure = std::make_unique<AskFailure>();
-        failure->set_code(static_cast<int>(reply.status().code()));
-        failure->set_message(std::string(reply.status().message()));
-        return failure;
-      }));
+      });
+}
+
+void ActorCell::ActivateThen(const Message& request, absl::Duration timeout,
+                             RefContinuation then) {
+  std::string node(RequestNode(request));
+  if (node.empty()) {
+    node = system_->address();
+  }
+  if (node != system_->address() && !IsNodeAddress(node)) {
+    DeliverContinuation(
+        std::make_unique<ContinuationOf<absl::StatusOr<ActorRef>>>(
+            generation_, std::move(then),
+            absl::InvalidArgumentError(
+                absl::StrCat("node '", node, "' is not host:port"))));
+    return;
+  }
+  const ActorRef activator =
+      system_->Resolve(Pid{node, std::string(kActivatorName), 0, 0});
+  AskThen(activator, MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+          [then = std::move(then), node](ActorContext& ctx,
+                                         absl::StatusOr<MessagePtr> reply) {
+            absl::StatusOr<v1::Pid> pid =
+                ActivatorReply(std::move(reply), node);
+            if (!pid.ok()) {
+              return then(ctx, pid.status());
+            }
+            return then(ctx, ctx.Ref(*pid));
+          });
+}
+
+void ActorCell::DeliverContinuation(EnvelopePtr continuation) {
+  if (IsTerminated()) {
+    return;  // the actor that asked is gone: nothing to run it on
+  }
+  if (mailbox_capacity_ > 0) {
+    mailbox_size_.fetch_add(1, std::memory_order_relaxed);
+  }
+  user_queue_.Push(continuation.release());
+  ScheduleIfIdle();
+}
+
+void ActorCell::RunContinuation(EnvelopePtr envelope) {
+  auto& continuation = static_cast<Continuation&>(*envelope);
+  if (continuation.generation() != generation_) {
+    return;  // asked by an instance a restart has replaced
+  }
+  const absl::Status status =
+      GuardUserCode([&] { return continuation.Run(*this); });
+  system_->CountProcessed();
+  if (!status.ok()) {
+    Fail(status, /*during_start=*/false);
+  }
 }
 
 TimerHandle ActorCell::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
@@ -164,11 +276,6 @@ TimerHandle ActorCell::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
     timers.push_back(timer);
   }
   return timer;
-}
-
-AskFuture ActorCell::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                 absl::Duration timeout) {
-  return system_->AskEnvelope(to, std::move(envelope), timeout);
 }
 
 }  // namespace troupe

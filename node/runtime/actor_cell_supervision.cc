@@ -150,6 +150,7 @@ void ActorCell::Restart(const absl::Status& reason) {
   if (extras_ != nullptr) {
     extras_->behavior.reset();
   }
+  ++generation_;  // continuations of the failed instance's asks are dropped
   std::unique_ptr<Actor> fresh;
   const absl::Status made = GuardUserCode([&] {
     fresh = factory_();

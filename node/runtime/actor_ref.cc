@@ -1,6 +1,5 @@
 #include "node/runtime/actor_ref.h"
 
-
 namespace troupe {
 namespace {
 

@@ -9,6 +9,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "node/runtime/activator_protocol.h"
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/ask_process.h"
 #include "node/runtime/guard.h"
@@ -318,6 +319,44 @@ AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
   return future;
 }
 
+std::future<absl::StatusOr<ActorRef>> ActorSystem::SpawnOn(
+    absl::string_view node, absl::string_view kind, absl::string_view name,
+    const Message* init, absl::Duration timeout) {
+  return Activate(SpawnRequestFor(node, kind, name, init), timeout);
+}
+
+std::future<absl::StatusOr<ActorRef>> ActorSystem::LookupOn(
+    absl::string_view node, absl::string_view name, absl::Duration timeout) {
+  return Activate(LookupRequestFor(node, name), timeout);
+}
+
+std::future<absl::StatusOr<ActorRef>> ActorSystem::Activate(
+    const Message& request, absl::Duration timeout) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();
+  std::future<absl::StatusOr<ActorRef>> future = promise->get_future();
+  std::string node(RequestNode(request));
+  if (node.empty()) {
+    node = address();
+  }
+  if (node != address() && !IsNodeAddress(node)) {
+    promise->set_value(absl::InvalidArgumentError(
+        absl::StrCat("node '", node, "' is not host:port")));
+    return future;
+  }
+  AskAsync(Resolve(Pid{node, std::string(kActivatorName), 0, 0}),
+           MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+           [this, promise, node](absl::StatusOr<MessagePtr> reply) {
+             absl::StatusOr<v1::Pid> pid =
+                 ActivatorReply(std::move(reply), node);
+             if (!pid.ok()) {
+               promise->set_value(pid.status());
+             } else {
+               promise->set_value(Ref(*pid));
+             }
+           });
+  return future;
+}
+
 void ActorSystem::AskAsync(const ActorRef& to, EnvelopePtr envelope,
                            absl::Duration timeout, AskCallback done) {
   auto ask = std::make_shared<AskProcess>(this, NewReplyId("$ask"), to,
@@ -377,7 +416,7 @@ InputSourceHandle ActorSystem::StartInputSource(
           break;
         }
         EnvelopePtr envelope = MakeEnvelope(std::move(message), ActorRef());
-        envelope->source = source;
+        envelope->observer = source;
         to.process()->SendUser(std::move(envelope));
         if (!source->AwaitHandled()) {
           break;

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,7 +58,7 @@ struct SystemStats {
   uint64_t mailbox_overflows = 0;
 };
 
-class ActorSystem final : public Teller {
+class ActorSystem final : public Requester {
  public:
   // Starts the worker and timer threads. In optimised builds (NDEBUG) it
   // also turns off Abseil's mutex deadlock detection, process-wide.
@@ -100,6 +101,24 @@ class ActorSystem final : public Teller {
   // Parses troupe://address/id and resolves it; INVALID_ARGUMENT on a
   // malformed text.
   absl::StatusOr<ActorRef> Resolve(absl::string_view text) const;
+  // Teller::Ref: Resolve for a Pid received inside a message. Thread-safe.
+  ActorRef Ref(const v1::Pid& pid) override { return Resolve(FromProto(pid)); }
+
+  // Spawns `kind` named `name` ("" = generated) with the optional `init` on
+  // the node at `node` ("" = this node), through its activator, as
+  // ActorContext::SpawnOn does; the future holds the new actor's exact ref
+  // or the error (same codes). Never block on it inside an actor (use
+  // ctx.SpawnOn). Thread-safe.
+  std::future<absl::StatusOr<ActorRef>> SpawnOn(absl::string_view node,
+                                                absl::string_view kind,
+                                                absl::string_view name,
+                                                const Message* init,
+                                                absl::Duration timeout);
+  // The live actor named `name` on `node`, as a name-only ref (see
+  // ActorContext::LookupOn). Thread-safe.
+  std::future<absl::StatusOr<ActorRef>> LookupOn(absl::string_view node,
+                                                 absl::string_view name,
+                                                 absl::Duration timeout);
 
   // Stops `ref` (a system message: overtakes its queued messages, which
   // become dead letters). Harmless for a dead actor. Thread-safe.
@@ -120,7 +139,7 @@ class ActorSystem final : public Teller {
   const std::string& address() const { return *address_; }
   uint64_t incarnation() const { return incarnation_; }
 
-  // Teller: sends from outside any actor (sender: nobody). Thread-safe.
+  // Requester: sends from outside any actor (sender: nobody). Thread-safe.
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
@@ -182,6 +201,9 @@ class ActorSystem final : public Teller {
 
  private:
   ActorRef DefaultSender() const override { return ActorRef(); }
+  // Asks the activator of the node `request` names; for SpawnOn, LookupOn.
+  std::future<absl::StatusOr<ActorRef>> Activate(const Message& request,
+                                                 absl::Duration timeout);
   // A snapshot of the live top-level actors (from the registry).
   std::vector<ActorRef> TopLevelActors() const;
   // One top-level actor fewer (wakes AwaitTermination at zero).

@@ -77,12 +77,12 @@ void AskProcess::SendSystem(SystemMessagePtr message) {
     return;
   }
   if (message->reason == kNodeDown) {
-    Complete(absl::UnavailableError(absl::StrCat(
-        "the node of ", target_.ToString(),
-        " is down or unreachable; the ask cannot be answered")));
+    Complete(absl::UnavailableError(
+        absl::StrCat("the node of ", target_.ToString(),
+                     " is down or unreachable; the ask cannot be answered")));
   } else if (message->reason == kNotFound) {
-    Complete(absl::NotFoundError(absl::StrCat(
-        "no actor ", target_.ToString(), " is alive to answer the ask")));
+    Complete(absl::NotFoundError(absl::StrCat("no actor ", target_.ToString(),
+                                              " is alive to answer the ask")));
   } else {
     Complete(absl::NotFoundError(
         absl::StrCat(target_.ToString(), " stopped before it answered")));

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/any.pb.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/any.pb.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/sync.h"
@@ -48,11 +48,10 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     if (now - last_log_ >= absl::Seconds(1)) {
-      log_line =
-          absl::StrCat("dead letter (", DeadLetterReasonName(reason),
-                       detail.empty() ? "" : ": ", detail, ") to ",
-                       target.ToString(),
-                       ": ", TypeName(*message), " from ", sender.ToString());
+      log_line = absl::StrCat("dead letter (", DeadLetterReasonName(reason),
+                              detail.empty() ? "" : ": ", detail, ") to ",
+                              target.ToString(), ": ", TypeName(*message),
+                              " from ", sender.ToString());
       if (unlogged_ > 0) {
         absl::StrAppend(&log_line, "; ", unlogged_,
                         " more since the last line were not logged");

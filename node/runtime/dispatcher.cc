@@ -144,9 +144,9 @@ Runnable* Dispatcher::PopGlobal(Worker* self) {
       return nullptr;
     }
     // At most what is there (one worker alone takes it all).
-    const size_t share = std::min<size_t>(
-        {global_.size(), global_.size() / workers_.size() + 1,
-         kMaxGlobalBatch});
+    const size_t share =
+        std::min<size_t>({global_.size(), global_.size() / workers_.size() + 1,
+                          kMaxGlobalBatch});
     first = global_.front();
     global_.pop_front();
     batch.reserve(share - 1);

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "node/runtime/actor_ref.h"
-#include "node/runtime/input_source.h"
+#include "node/runtime/envelope_observer.h"
 #include "node/runtime/message.h"
 #include "node/runtime/mpsc_queue.h"
 #include "node/runtime/system_messages.h"
@@ -18,11 +18,10 @@ namespace troupe {
 
 class Envelope : public MpscNode {
  public:
-  // Tells the input source that produced the message (if any) that it was
-  // handled or dropped, so the source may produce the next one.
+  // Tells the observer (if any) that the message was handled or dropped.
   virtual ~Envelope() {
-    if (source != nullptr) {
-      source->MarkHandled();
+    if (observer != nullptr) {
+      observer->EnvelopeGone();
     }
   }
   Envelope(const Envelope&) = delete;
@@ -33,14 +32,23 @@ class Envelope : public MpscNode {
   // afterwards.
   virtual MessagePtr TakeMessage() = 0;
 
+  // True for an ask's continuation (ActorContext::Ask): run by the asking
+  // actor, never a message of its own (message() is empty), and dropped
+  // without a dead letter when the actor is gone.
+  bool is_continuation() const { return is_continuation_; }
+
   ActorRef sender;
-  // Set when an input source produced the message: the source waits until
-  // the actor has handled it before producing the next one.
-  std::shared_ptr<InputSourceState> source;
+  // Set by a sender that keeps one message in flight (an input source, a
+  // periodic tell): told when this envelope is gone.
+  std::shared_ptr<EnvelopeObserver> observer;
 
  protected:
-  explicit Envelope(ActorRef from) : sender(std::move(from)) {}
+  explicit Envelope(ActorRef from, bool is_continuation = false)
+      : sender(std::move(from)), is_continuation_(is_continuation) {}
   Message* message_ = nullptr;
+
+ private:
+  const bool is_continuation_;
 };
 
 // An envelope holding a message of static type T inline (one allocation).
@@ -89,13 +97,13 @@ inline EnvelopePtr MakeEnvelope(absl::string_view text, ActorRef sender) {
 }
 
 enum class SystemKind : uint8_t {
-  kStop,        // stop now (overtakes user messages)
-  kWatch,       // ref wants Terminated when this actor ends
-  kUnwatch,     // ref no longer does
-  kTerminated,  // ref (watched, or a child) ended with `reason`
-  kFailed,      // child ref failed with `error`; decide its fate
-  kResume,      // supervisor's directive: keep state, drop the message
-  kRestart,     // supervisor's directive: fresh instance, keep the mailbox
+  kStop,          // stop now (overtakes user messages)
+  kWatch,         // ref wants Terminated when this actor ends
+  kUnwatch,       // ref no longer does
+  kTerminated,    // ref (watched, or a child) ended with `reason`
+  kFailed,        // child ref failed with `error`; decide its fate
+  kResume,        // supervisor's directive: keep state, drop the message
+  kRestart,       // supervisor's directive: fresh instance, keep the mailbox
   kWatchInPlace,  // ref's node has placed this watcher's watch of ref (a
                   // remote watch; a local one is in place once sent)
 };

@@ -51,6 +51,8 @@ TimerHandle Inbox::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
   return system_.TellEnvelope(to, std::move(envelope), options);
 }
 
+ActorRef Inbox::Ref(const v1::Pid& pid) { return system_.Ref(pid); }
+
 AskFuture Inbox::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                              absl::Duration timeout) {
   return system_.AskEnvelope(to, std::move(envelope), timeout);

@@ -21,7 +21,7 @@ namespace troupe {
 class ActorSystem;
 class InboxProcess;
 
-class Inbox final : public Teller {
+class Inbox final : public Requester {
  public:
   struct Received {
     MessagePtr message;
@@ -49,7 +49,8 @@ class Inbox final : public Teller {
   void Watch(const ActorRef& ref);
   void Unwatch(const ActorRef& ref);
 
-  // Teller: sends with this inbox as the sender.
+  // Requester: sends with this inbox as the sender. Thread-safe.
+  ActorRef Ref(const v1::Pid& pid) override;
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,

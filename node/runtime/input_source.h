@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "node/runtime/envelope_observer.h"
 #include "node/runtime/message.h"
 #include "node/runtime/sync.h"
 
@@ -37,9 +38,11 @@ class StopToken {
 // (check the token; block with StopToken::WaitFor).
 using InputSourceFn = std::function<MessagePtr(const StopToken&)>;
 
-// Shared by the actor, the source thread and in-flight envelopes.
-class InputSourceState {
+// Shared by the actor, the source thread and in-flight envelopes (it
+// observes them: the envelope's end marks it handled).
+class InputSourceState final : public EnvelopeObserver {
  public:
+  void EnvelopeGone() override { MarkHandled(); }
   void RequestStop();
   bool stop_requested() const;
   bool WaitForStop(absl::Duration timeout) const;

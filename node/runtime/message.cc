@@ -51,8 +51,7 @@ const Message* FindPrototype(absl::string_view type_name) {
     return nullptr;
   }
   const Message* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(
-          type);
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
   MutexLock lock(&mu);
   cache->emplace(std::string(type_name), prototype);
   return prototype;
@@ -80,8 +79,7 @@ absl::StatusOr<MessagePtr> UnpackAny(const google::protobuf::Any& any) {
   const Message* prototype = FindPrototype(name);
   if (prototype == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("message type '", name,
-                     "' is not linked into this node"));
+        absl::StrCat("message type '", name, "' is not linked into this node"));
   }
   MessagePtr message(prototype->New());
   if (!message->ParseFromString(any.value())) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,11 +33,16 @@ struct Pid {
            a.address == b.address;
   }
   friend bool operator!=(const Pid& a, const Pid& b) { return !(a == b); }
+  template <typename H>
+  friend H AbslHashValue(H h, const Pid& pid) {
+    return H::combine(std::move(h), pid.address, pid.id, pid.incarnation,
+                      pid.uid);
+  }
 };
 
 // Parses troupe://address/id (address: host:port, [v6]:port or "local"; id:
-// non-empty). The result's incarnation and uid are 0 (a name-only ref). INVALID_ARGUMENT, with what is
-// wrong, for anything else.
+// non-empty). The result's incarnation and uid are 0 (a name-only ref).
+// INVALID_ARGUMENT, with what is wrong, for anything else.
 absl::StatusOr<Pid> ParsePid(absl::string_view text);
 
 // True when `address` is host:port or [v6]:port with a port a node can be

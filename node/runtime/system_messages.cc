@@ -53,8 +53,8 @@ absl::Status DeadLetterStatus(DeadLetterReason reason, absl::string_view target,
 }
 
 absl::Status DeadLetterStatus(const DeadLetter& letter) {
-  return DeadLetterStatus(letter.reason(), FromProto(letter.target()).ToString(),
-                          letter.detail());
+  return DeadLetterStatus(
+      letter.reason(), FromProto(letter.target()).ToString(), letter.detail());
 }
 
 v1::Pid ToProto(const Pid& pid) {
@@ -70,9 +70,20 @@ Pid FromProto(const v1::Pid& pid) {
   return Pid{pid.address(), pid.id(), pid.incarnation(), pid.uid()};
 }
 
+v1::Pid PidOf(const ActorRef& ref) {
+  v1::Pid proto;
+  if (ref) {
+    proto.set_address(ref.address());
+    proto.set_id(ref.id());
+    proto.set_incarnation(ref.incarnation());
+    proto.set_uid(ref.uid());
+  }
+  return proto;
+}
+
 Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason) {
   Terminated terminated;
-  *terminated.mutable_ref() = ToProto(ref.pid());
+  *terminated.mutable_ref() = PidOf(ref);
   terminated.set_reason(reason);
   return terminated;
 }

@@ -55,6 +55,11 @@ absl::Status DeadLetterStatus(const DeadLetter& letter);
 
 v1::Pid ToProto(const Pid& pid);
 Pid FromProto(const v1::Pid& pid);
+// The Pid to put into a message field for `ref` (a reply-to, a worker):
+// `*request.mutable_reply_to() = PidOf(ctx.Self());`. The receiver turns it
+// back into a ref with ctx.Ref(pid), or sends to it directly (Tell, Ask,
+// Watch and Stop take a v1::Pid). Empty for nobody.
+v1::Pid PidOf(const ActorRef& ref);
 
 // Terminated{ref, reason}.
 Terminated MakeTerminated(const ActorRef& ref, TerminationReason reason);

@@ -1,6 +1,12 @@
-// Teller: the sending API shared by ActorSystem (sends from outside any
-// actor) and ActorContext (sends from inside one): Tell with delay/period and
-// Ask. Messages are protobuf messages (moved in), text, or a MessagePtr.
+// Teller and Requester: the sending API. Teller (Tell) is shared by
+// everything that sends: an actor's context, the ActorSystem (from outside
+// any actor), an Inbox, the SDK's Client. Requester adds Ask with a future,
+// for code outside actors; inside an actor, ActorContext::Ask takes a
+// continuation instead (a future would block a dispatcher thread).
+//
+// Messages are protobuf messages (moved in), text, or a MessagePtr. A
+// target is an ActorRef or a v1::Pid as it arrived inside a message (turned
+// into a ref with Ref()).
 #pragma once
 
 #include <functional>
@@ -11,20 +17,28 @@
 #include "absl/time/time.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/system_messages.h"
 #include "node/runtime/timer_scheduler.h"
 
 namespace troupe {
 
 // delay only: once, after the delay. period only: now, then every period.
 // both: after the delay, then every period. Neither: now, once.
+//
+// A periodic tell runs at a fixed rate and coalesces: a tick whose previous
+// copy the target has not yet taken from its mailbox is skipped, so a
+// target busy for ten periods finds one copy waiting, not ten (README,
+// "Periodic tells"). Later ticks stay on the original schedule.
 struct TellOptions {
   absl::Duration delay = absl::ZeroDuration();
   absl::Duration period = absl::ZeroDuration();
 };
 
-// The reply to an Ask: the reply message, or DEADLINE_EXCEEDED (timeout),
-// NOT_FOUND (the target is dead or unknown: fails at once),
-// UNAVAILABLE (its node is down).
+// The reply to an Ask: the reply message, or the status of the cause:
+// DEADLINE_EXCEEDED (no reply in time), NOT_FOUND (no such actor: fails at
+// once), UNAVAILABLE (its node is down or unreachable), RESOURCE_EXHAUSTED
+// (a full mailbox, a message too large), INVALID_ARGUMENT (a type the
+// target's node cannot read).
 using AskFuture = std::future<absl::StatusOr<MessagePtr>>;
 // How an ask completes without anyone blocking on a future: called exactly
 // once, with the reply or the error AskFuture would hold.
@@ -33,34 +47,84 @@ using AskCallback = std::function<void(absl::StatusOr<MessagePtr>)>;
 class Teller {
  public:
   // Sends `message` to `to`. Never fails: what cannot be delivered becomes a
-  // dead letter. With a delay or period, returns the handle that cancels the
-  // timer (a periodic send also ends when its target dies); otherwise an
-  // empty handle. Thread-safety: see the subclass.
+  // dead letter (with its reason). With a delay or period, returns the
+  // handle that cancels the timer (a periodic send also ends when its
+  // target dies); otherwise an empty handle. The sender is this teller's
+  // own ref (the actor, the inbox, the client; nobody for the system).
+  // Thread-safety: see the subclass.
   template <typename M>
   TimerHandle Tell(const ActorRef& to, M&& message,
                    const TellOptions& options = {}) {
     return TellEnvelope(
         to, MakeEnvelope(std::forward<M>(message), DefaultSender()), options);
   }
-
-  // Sends `message` with a one-off reply address; the future completes with
-  // the first message sent to that address, or an error (see AskFuture).
-  // Never block on it inside an actor: pipe it with PipeToSelf instead.
+  // As above, with `sender` as the message's sender (who a Reply goes to):
+  // how a manager hands a client's request to a worker that answers the
+  // client directly. The SDK's Client always sends as its inbox.
   template <typename M>
-  AskFuture Ask(const ActorRef& to, M&& message, absl::Duration timeout) {
-    return AskEnvelope(to, MakeEnvelope(std::forward<M>(message), ActorRef()),
-                       timeout);
+  void Tell(const ActorRef& to, M&& message, const ActorRef& sender) {
+    TellEnvelope(to, MakeEnvelope(std::forward<M>(message), sender),
+                 TellOptions());
+  }
+  // The same, to a Pid as it arrived inside a message.
+  template <typename M>
+  TimerHandle Tell(const v1::Pid& to, M&& message,
+                   const TellOptions& options = {}) {
+    return Tell(Ref(to), std::forward<M>(message), options);
+  }
+  template <typename M>
+  void Tell(const v1::Pid& to, M&& message, const ActorRef& sender) {
+    Tell(Ref(to), std::forward<M>(message), sender);
   }
 
+  // The ref a Pid received inside a message names (a Terminated's ref(), a
+  // reply-to field). Never fails: a Pid of no live actor gives a ref whose
+  // messages become dead letters. Thread-safety: see the subclass.
+  virtual ActorRef Ref(const v1::Pid& pid) = 0;
+
+  // Sends a ready-made envelope (its sender as set); for the templates above
+  // and for code that forwards envelopes.
   virtual TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                    const TellOptions& options) = 0;
-  virtual AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                absl::Duration timeout) = 0;
 
  protected:
   ~Teller() = default;
   // The sender stamped on messages sent through Tell.
   virtual ActorRef DefaultSender() const = 0;
+};
+
+// Sends `message` to `to` from nobody, for code that holds a ref but no
+// teller: a supervisor's decider, a callback on a foreign thread (CAF's
+// anon_send). Never fails: an actor that is gone turns it into a dead
+// letter. A send to nobody is dropped (there is no system to count it in).
+// Thread-safe.
+template <typename M>
+void AnonymousTell(const ActorRef& to, M&& message) {
+  if (to) {
+    to.process()->SendUser(MakeEnvelope(std::forward<M>(message), ActorRef()));
+  }
+}
+
+class Requester : public Teller {
+ public:
+  // Sends `message` with a one-off reply address; the future completes with
+  // the first message sent to that address, or an error (see AskFuture).
+  // Never call it inside an actor: ActorContext::Ask takes a continuation.
+  template <typename M>
+  AskFuture Ask(const ActorRef& to, M&& message, absl::Duration timeout) {
+    return AskEnvelope(to, MakeEnvelope(std::forward<M>(message), ActorRef()),
+                       timeout);
+  }
+  template <typename M>
+  AskFuture Ask(const v1::Pid& to, M&& message, absl::Duration timeout) {
+    return Ask(Ref(to), std::forward<M>(message), timeout);
+  }
+
+  virtual AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                                absl::Duration timeout) = 0;
+
+ protected:
+  ~Requester() = default;
 };
 
 }  // namespace troupe

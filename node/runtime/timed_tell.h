@@ -18,9 +18,8 @@ namespace troupe {
 
 // What becomes of a message that cannot be delivered (no target, or a
 // periodic send whose target died).
-using DeadLetterFn =
-    std::function<void(const ActorRef& to, EnvelopePtr envelope,
-                       DeadLetterReason reason)>;
+using DeadLetterFn = std::function<void(
+    const ActorRef& to, EnvelopePtr envelope, DeadLetterReason reason)>;
 
 // With a delay or a period: once after the delay, or every period (first
 // after the delay), each tick a copy, until the handle is cancelled or a

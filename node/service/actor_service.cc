@@ -18,7 +18,7 @@
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
-#include "node/service/node_actor.h"
+#include "node/service/activator.h"
 
 namespace troupe {
 namespace {
@@ -448,7 +448,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       reactor->Finish(ToGrpcStatus(NotServing()));
       return reactor;
     }
-    SpawnOrLookupOnNode(
+    Activate(
         node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
         request, options_.forward_timeout,
         [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {

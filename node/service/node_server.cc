@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/version.h"
-#include "node/service/node_actor.h"
+#include "node/service/activator.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -100,7 +100,7 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   }
   server->node_ = std::move(*node);
   if (absl::Status started =
-          StartNodeActor(server->node_->system(), *options.kinds,
+          StartActivator(server->node_->system(), *options.kinds,
                          SpawnOptions{options.service.mailbox_capacity});
       !started.ok()) {
     return started;
@@ -116,9 +116,9 @@ NodeServer::~NodeServer() { Shutdown(absl::ZeroDuration()); }
 void NodeServer::ConnectPeers(const std::vector<std::string>& peers) {
   for (const std::string& peer : peers) {
     v1::LookupRequest request;
-    request.set_name(std::string(kNodeActorName));
+    request.set_name(std::string(kActivatorName));
     request.set_node(peer);
-    SpawnOrLookupOnNode(
+    Activate(
         node_->system(), *kinds_, SpawnOptions(), request, absl::Seconds(5),
         [peer](absl::StatusOr<v1::Pid> pid) {
           if (pid.ok()) {

@@ -1,7 +1,7 @@
 // NodeServer: a node with its public services. It starts a Node (runtime,
 // node link and gRPC endpoint; port 0 picks a free port) and serves NodeInfo
 // and the public ActorService on the same port, with the kinds of a
-// KindRegistry, and the "troupe.node" actor that serves other nodes' spawn
+// KindRegistry, and the activator actor that serves other nodes' spawn
 // and lookup requests.
 #pragma once
 

@@ -79,7 +79,7 @@ absl::StatusOr<SourceReport> AwaitSource(ActorSystem& system,
 }
 
 // The count a sink reports for `stream` (NOT_FOUND when it has none).
-absl::StatusOr<StreamCount> SinkCount(Teller& teller, const ActorRef& sink,
+absl::StatusOr<StreamCount> SinkCount(Requester& teller, const ActorRef& sink,
                                       const std::string& stream) {
   absl::StatusOr<SinkReport> report =
       AskReport<SinkReport>(teller, sink, absl::Seconds(5));

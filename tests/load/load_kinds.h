@@ -28,7 +28,7 @@ ActorFactory SourceFactory(const SourcePlan& plan);
 // Asks a sink (T = SinkReport) or a source (T = SourceReport) for its
 // report, waiting up to `timeout`.
 template <typename T>
-absl::StatusOr<T> AskReport(Teller& teller, const ActorRef& ref,
+absl::StatusOr<T> AskReport(Requester& teller, const ActorRef& ref,
                             absl::Duration timeout) {
   absl::StatusOr<MessagePtr> reply =
       teller.Ask(ref, ReportRequest(), timeout).get();

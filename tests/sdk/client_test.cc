@@ -52,9 +52,9 @@ v1::CounterAdd Add(int64_t delta) {
   return add;
 }
 
-// Written once against Teller and ActorRef: it cannot tell whether the
+// Written once against Requester and ActorRef: it cannot tell whether the
 // counter is local or on a node across the network.
-int64_t AddAndRead(Teller& teller, const ActorRef& counter) {
+int64_t AddAndRead(Requester& teller, const ActorRef& counter) {
   for (int i = 1; i <= 10; ++i) {
     teller.Tell(counter, Add(i));
   }

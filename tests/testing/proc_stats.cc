@@ -13,20 +13,31 @@
 
 namespace troupe::testing {
 
-int64_t RssKb(pid_t pid) {
+namespace {
+
+// The number after `field` in /proc/<pid>/status; 0 when unreadable.
+int64_t StatusField(pid_t pid, absl::string_view field) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
-    if (absl::StartsWith(line, "VmRSS:")) {
+    if (absl::StartsWith(line, field)) {
       std::vector<std::string> words =
-          absl::StrSplit(line, ' ', absl::SkipEmpty());
-      int64_t kb = 0;
-      if (words.size() >= 2 && absl::SimpleAtoi(words[1], &kb)) {
-        return kb;
+          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      int64_t value = 0;
+      if (words.size() >= 2 && absl::SimpleAtoi(words[1], &value)) {
+        return value;
       }
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int64_t RssKb(pid_t pid) { return StatusField(pid, "VmRSS:"); }
+
+int Threads(pid_t pid) {
+  return static_cast<int>(StatusField(pid, "Threads:"));
 }
 
 int OpenFds(pid_t pid) {

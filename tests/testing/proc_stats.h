@@ -1,5 +1,5 @@
-// What /proc says of another process: for tests that check a node
-// process's memory and file descriptors.
+// What /proc says of a process (getpid() for this one): for tests and
+// benchmarks that check memory, threads and file descriptors.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +10,9 @@ namespace troupe::testing {
 
 // The resident set of process `pid`, in kB; 0 when unreadable.
 int64_t RssKb(pid_t pid);
+
+// How many threads process `pid` has now; 0 when unreadable.
+int Threads(pid_t pid);
 
 // How many file descriptors process `pid` has open; -1 when unreadable.
 int OpenFds(pid_t pid);

@@ -147,7 +147,7 @@ TEST_P(SlowLinkTest, ALinkComesBackAfterAPartitionIsHealed) {
 // While the path is cut, every ask to a live actor of the far node fails
 // with UNAVAILABLE (its node cannot be reached) or DEADLINE_EXCEEDED,
 // never NOT_FOUND; a spawn or lookup through the near node says the same,
-// not that the far node has no troupe.node actor. Before, up to 37 % of
+// not that the far node has no troupe.activator actor. Before, up to 37 % of
 // such asks said NOT_FOUND, racing the ask's own watch.
 TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
   ProxiedNode a = ProxiedNode::Start(absl::ZeroDuration());
@@ -183,7 +183,7 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
         absl::MutexLock lock(&mu);
         ++codes[status.error_code()];
         if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-            absl::StrContains(status.error_message(), "troupe.node actor")) {
+            absl::StrContains(status.error_message(), "troupe.activator actor")) {
           not_found.push_back(status.error_message());
         }
       }
@@ -201,7 +201,7 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
   std::printf("partition: %d calls to a live actor's node:%s\n",
               kThreads * kAsksEach, summary.c_str());
   EXPECT_TRUE(not_found.empty())
-      << not_found.size() << " said NOT_FOUND or blamed troupe.node, e.g. "
+      << not_found.size() << " said NOT_FOUND or blamed troupe.activator, e.g. "
       << not_found.front();
   for (const auto& [code, count] : codes) {
     EXPECT_TRUE(code == grpc::StatusCode::OK ||

@@ -65,39 +65,5 @@ TEST(AskTest, FailsFastWhenTheTargetDiesWithTheMessageQueued) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
-TEST(AskTest, ActorCanAskAndGetTheReplyAsAMessage) {
-  ActorSystem system;
-  Inbox probe(system);
-  auto echo = system.Spawn(Echo());
-  auto silent = system.Spawn(
-      Lambda([](ActorContext&, const Message&) { return absl::OkStatus(); }));
-  ASSERT_TRUE(echo.ok() && silent.ok());
-  auto asker = system.Spawn(Lambda([&](ActorContext& ctx, const Message& m) {
-    if (IsText(m, "go")) {
-      ctx.PipeToSelf(ctx.Ask(*echo, "pong?", kWait));
-      ctx.PipeToSelf(ctx.Ask(*silent, "never", absl::Milliseconds(50)));
-    } else {
-      ctx.Tell(probe.ref(), CloneMessage(m));
-    }
-    return absl::OkStatus();
-  }));
-  ASSERT_TRUE(asker.ok());
-  system.Tell(*asker, "go");
-  bool got_reply = false, got_failure = false;
-  for (int i = 0; i < 2; ++i) {
-    auto received = probe.Receive(kWait);
-    ASSERT_TRUE(received.ok()) << received.status();
-    if (IsText(*received->message, "pong?")) {
-      got_reply = true;
-    } else if (const auto* f = As<AskFailure>(*received->message)) {
-      EXPECT_EQ(f->code(),
-                static_cast<int>(absl::StatusCode::kDeadlineExceeded));
-      got_failure = true;
-    }
-  }
-  EXPECT_TRUE(got_reply);
-  EXPECT_TRUE(got_failure);
-}
-
 }  // namespace
 }  // namespace troupe

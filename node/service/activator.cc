@@ -1,0 +1,126 @@
+#include "node/service/activator.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "node/runtime/system_messages.h"
+
+namespace troupe {
+namespace {
+
+// The Pid a spawn (exact: with the actor's uid) or a lookup (name-only:
+// uid 0, "whichever actor has the name now") answers with.
+absl::StatusOr<v1::Pid> RunHere(ActorSystem& system, const KindRegistry& kinds,
+                                const SpawnOptions& options,
+                                const Message& request) {
+  if (const auto* spawn = As<v1::SpawnRequest>(request)) {
+    absl::StatusOr<ActorRef> ref = SpawnKind(system, kinds, *spawn, options);
+    if (!ref.ok()) {
+      return ref.status();
+    }
+    return PidOf(*ref);
+  }
+  if (const auto* lookup = As<v1::LookupRequest>(request)) {
+    absl::StatusOr<ActorRef> ref = LookupName(system, lookup->name());
+    if (!ref.ok()) {
+      return ref.status();
+    }
+    v1::Pid pid = PidOf(*ref);
+    pid.clear_uid();
+    return pid;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("an activator takes a SpawnRequest or a LookupRequest, not "
+                   "a ",
+                   TypeName(request)));
+}
+
+// Answers other nodes' SpawnRequest and LookupRequest with a Pid, or an
+// AskFailure carrying the error.
+class Activator final : public Actor {
+ public:
+  Activator(const KindRegistry* kinds, SpawnOptions options)
+      : kinds_(kinds), options_(options) {}
+
+  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+    if (!ctx.Sender()) {
+      return absl::OkStatus();  // nobody to answer
+    }
+    absl::StatusOr<v1::Pid> pid =
+        RunHere(ctx.System(), *kinds_, options_, message);
+    if (pid.ok()) {
+      ctx.Reply(*std::move(pid));
+    } else {
+      AskFailure failure;
+      failure.set_code(static_cast<int32_t>(pid.status().code()));
+      failure.set_message(std::string(pid.status().message()));
+      ctx.Reply(std::move(failure));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const KindRegistry* const kinds_;
+  const SpawnOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
+                                   const KindRegistry& kinds,
+                                   const v1::SpawnRequest& request,
+                                   const SpawnOptions& options) {
+  const Kind* kind = kinds.Find(request.kind());
+  if (kind == nullptr) {
+    return kinds.UnknownKind(request.kind());
+  }
+  absl::StatusOr<ActorFactory> factory =
+      kind->make(request.has_init() ? &request.init() : nullptr);
+  if (!factory.ok()) {
+    return factory.status();
+  }
+  return system.Spawn(std::move(*factory), request.name(), options);
+}
+
+absl::StatusOr<ActorRef> LookupName(ActorSystem& system,
+                                    absl::string_view name) {
+  absl::StatusOr<ActorRef> ref = system.Lookup(name);
+  if (!ref.ok()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no actor named '", name, "' is alive on ", system.address()));
+  }
+  return ref;
+}
+
+absl::Status StartActivator(ActorSystem& system, const KindRegistry& kinds,
+                            const SpawnOptions& options) {
+  return system
+      .Spawn([&kinds,
+              options] { return std::make_unique<Activator>(&kinds, options); },
+             kActivatorName)
+      .status();
+}
+
+void Activate(ActorSystem& system, const KindRegistry& kinds,
+              const SpawnOptions& options, const Message& request,
+              absl::Duration timeout, PidCallback done) {
+  const std::string node(RequestNode(request));
+  if (node.empty() || node == system.address()) {
+    done(RunHere(system, kinds, options, request));
+    return;
+  }
+  if (!IsNodeAddress(node)) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("node '", node, "' is not host:port")));
+    return;
+  }
+  system.AskAsync(
+      system.Resolve(Pid{node, std::string(kActivatorName), 0, 0}),
+      MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+      [done = std::move(done), node](absl::StatusOr<MessagePtr> reply) {
+        done(ActivatorReply(std::move(reply), node));
+      });
+}
+
+}  // namespace troupe
