@@ -1,7 +1,10 @@
 #include "node/runtime/timed_tell.h"
 
+#include <atomic>
 #include <memory>
 #include <utility>
+
+#include "node/runtime/envelope_observer.h"
 
 namespace troupe {
 namespace {
@@ -15,6 +18,22 @@ void SendNow(const ActorRef& to, EnvelopePtr envelope,
   }
 }
 
+// A periodic tell's copy in flight: set when a tick sends one, cleared when
+// that copy is gone (handled, dead-lettered, or put on a link).
+class TickInFlight final : public EnvelopeObserver {
+ public:
+  // True when no copy is in flight; then one is, until EnvelopeGone.
+  bool TryStart() {
+    return !in_flight_.exchange(true, std::memory_order_acq_rel);
+  }
+  void EnvelopeGone() override {
+    in_flight_.store(false, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<bool> in_flight_{false};
+};
+
 }  // namespace
 
 TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
@@ -27,18 +46,28 @@ TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
           SendNow(to, std::move(envelope), dead_letter);
         });
   }
-  // Periodic: each tick sends a copy; the first tick that finds the target
-  // dead turns that copy into a dead letter and ends the timer.
+  // Periodic: each tick sends a copy, unless the last copy is still queued
+  // (coalesced: a busy target finds one copy waiting, not one per period).
+  // The first tick that finds the target dead turns its copy into a dead
+  // letter and ends the timer.
   std::shared_ptr<Envelope> prototype(std::move(envelope));
+  auto tick = std::make_shared<TickInFlight>();
   return timers.SchedulePeriodic(
       options.delay, options.period,
-      [to, prototype, dead_letter = std::move(dead_letter)]() {
-        EnvelopePtr copy =
-            MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
+      [to, prototype, tick, dead_letter = std::move(dead_letter)]() {
         if (!to || to.process()->IsTerminated()) {
-          dead_letter(to, std::move(copy), kActorStopped);
+          dead_letter(to,
+                      MakeEnvelope(CloneMessage(prototype->message()),
+                                   prototype->sender),
+                      kActorStopped);
           return false;
         }
+        if (!tick->TryStart()) {
+          return true;  // the last copy has not been taken yet
+        }
+        EnvelopePtr copy =
+            MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
+        copy->observer = tick;
         to.process()->SendUser(std::move(copy));
         return true;
       });

@@ -3,14 +3,18 @@
 //   troupe local_pingpong roundtrips_per_s=<n>
 //   troupe local_fanin msgs_per_s=<n>
 //   troupe spawn actors_per_s=<n> bytes_per_actor=<n>
+//   troupe local_ask asks_per_s=<n> threads=<n>
 // Each workload checks that its work really happened (exact counts) and the
-// program exits non-zero if not. Run with: bazel run -c opt //tests/bench:local_bench
+// program exits non-zero if not. Run with: bazel run -c opt
+// //tests/bench:local_bench
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +32,10 @@ ABSL_FLAG(int64_t, roundtrips, 2'000'000, "local_pingpong: round trips");
 ABSL_FLAG(int64_t, fanin_per_producer, 1'000'000,
           "local_fanin: messages each of the 4 producers sends");
 ABSL_FLAG(int64_t, spawn_actors, 200'000, "spawn: actors spawned");
+ABSL_FLAG(int64_t, asks_in_flight, 100'000,
+          "local_ask: asks one actor has in flight at once");
+ABSL_FLAG(int, ask_targets, 1000, "local_ask: echo actors asked");
+ABSL_FLAG(int, ask_rounds, 5, "local_ask: rounds of asks_in_flight asks");
 ABSL_FLAG(int, repeat, 3, "runs per workload; the best is printed");
 
 namespace troupe {
@@ -74,19 +82,19 @@ bool PingPong(int64_t roundtrips, double* per_second) {
     ctx.Reply(*As<Int64Value>(m));
     return absl::OkStatus();
   }));
-  auto ping = system.Spawn(Fn([&, pong = *pong](ActorContext& ctx,
-                                                  const Message& m) {
-    const int64_t n = As<Int64Value>(m)->value();
-    if (n == roundtrips) {
-      completed = n;
-      done.Notify();
-      return absl::OkStatus();
-    }
-    Int64Value next;
-    next.set_value(n + 1);
-    ctx.Tell(pong, next);
-    return absl::OkStatus();
-  }));
+  auto ping =
+      system.Spawn(Fn([&, pong = *pong](ActorContext& ctx, const Message& m) {
+        const int64_t n = As<Int64Value>(m)->value();
+        if (n == roundtrips) {
+          completed = n;
+          done.Notify();
+          return absl::OkStatus();
+        }
+        Int64Value next;
+        next.set_value(n + 1);
+        ctx.Tell(pong, next);
+        return absl::OkStatus();
+      }));
   if (!pong.ok() || !ping.ok()) {
     return Fail("spawn failed");
   }
@@ -124,9 +132,9 @@ bool FanIn(int64_t per_producer, double* per_second) {
   }
   std::vector<ActorRef> producers;
   for (int p = 0; p < kProducers; ++p) {
-    auto producer = system.Spawn(
-        Fn([sent = int64_t{0}, per_producer, to = *consumer](
-               ActorContext& ctx, const Message&) mutable {
+    auto producer =
+        system.Spawn(Fn([sent = int64_t{0}, per_producer, to = *consumer](
+                            ActorContext& ctx, const Message&) mutable {
           Int64Value value;
           for (int64_t i = 0; i < kChunk && sent < per_producer; ++i) {
             value.set_value(sent++);
@@ -162,6 +170,82 @@ int64_t ResidentBytes() {
   int64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);
+}
+
+// The process's threads now (from /proc/self/status); 0 when unreadable.
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string word;
+  while (status >> word) {
+    if (word == "Threads:") {
+      int threads = 0;
+      status >> threads;
+      return threads;
+    }
+  }
+  return 0;
+}
+
+// One actor asks `targets` echo actors `in_flight` times at once (the
+// answers run as continuations: no thread waits), `rounds` times over.
+// Timed from the first ask to the last answer; the thread count is read
+// before, and in each round while every ask is in flight (its peak).
+bool LocalAsk(int64_t in_flight, int targets, int rounds, double* per_second,
+              int* peak_threads) {
+  ActorSystem system(Options());
+  std::vector<ActorRef> echoes;
+  for (int i = 0; i < targets; ++i) {
+    auto echo = system.Spawn(Fn([](ActorContext& ctx, const Message& m) {
+      ctx.Reply(*As<Int64Value>(m));
+      return absl::OkStatus();
+    }));
+    if (!echo.ok()) {
+      return Fail("spawn failed");
+    }
+    echoes.push_back(*echo);
+  }
+  Notification done;
+  int64_t answered = 0, failed = 0;  // the asker's own state
+  int round = 0;
+  int peak = ThreadCount();
+  std::function<void(ActorContext&)> ask_round;
+  ask_round = [&](ActorContext& ctx) {
+    Int64Value question;
+    for (int64_t i = 0; i < in_flight; ++i) {
+      question.set_value(i);
+      ctx.Ask(echoes[i % targets], question, kGiveUp,
+              [&](ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
+                (reply.ok() ? answered : failed) += 1;
+                if (answered + failed == in_flight * (round + 1)) {
+                  if (++round == rounds) {
+                    done.Notify();
+                  } else {
+                    ask_round(ctx);
+                  }
+                }
+              });
+    }
+    peak = std::max(peak, ThreadCount());
+  };
+  auto asker = system.Spawn(Fn([&](ActorContext& ctx, const Message&) {
+    ask_round(ctx);
+    return absl::OkStatus();
+  }));
+  if (!asker.ok()) {
+    return Fail("spawn failed");
+  }
+  const absl::Time start = absl::Now();
+  system.Tell(*asker, Int64Value());
+  if (!done.WaitForNotificationWithTimeout(kGiveUp)) {
+    return Fail("local_ask did not finish");
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (failed != 0 || answered != in_flight * rounds) {
+    return Fail("local_ask: some asks failed");
+  }
+  *per_second = answered / seconds;
+  *peak_threads = peak;
+  return true;
 }
 
 // The spawn workload's run in progress (an actor class has no captures).
@@ -224,8 +308,8 @@ bool Spawn(int64_t count, double* per_second, double* bytes_per_actor) {
   *per_second = count / absl::ToDoubleSeconds(spawning + stopping);
   // The refs vector (16 bytes per actor) is the benchmark's, not the
   // runtime's: it is not counted.
-  *bytes_per_actor = static_cast<double>(rss_alive - rss_before) / count -
-                     sizeof(ActorRef);
+  *bytes_per_actor =
+      static_cast<double>(rss_alive - rss_before) / count - sizeof(ActorRef);
   return true;
 }
 
@@ -250,10 +334,22 @@ int Main() {
     if (!FanIn(absl::GetFlag(FLAGS_fanin_per_producer), &value)) return 1;
     fanin = std::max(fanin, value);
   }
+  double asks = 0;
+  int threads = 0, peak = 0;
+  for (int i = 0; i < repeat; ++i) {
+    if (!LocalAsk(absl::GetFlag(FLAGS_asks_in_flight),
+                  absl::GetFlag(FLAGS_ask_targets),
+                  absl::GetFlag(FLAGS_ask_rounds), &value, &peak)) {
+      return 1;
+    }
+    asks = std::max(asks, value);
+    threads = std::max(threads, peak);
+  }
   std::printf("troupe local_pingpong roundtrips_per_s=%.0f\n", pingpong);
   std::printf("troupe local_fanin msgs_per_s=%.0f\n", fanin);
   std::printf("troupe spawn actors_per_s=%.0f bytes_per_actor=%.0f\n",
               spawn_rate, bytes_per_actor);
+  std::printf("troupe local_ask asks_per_s=%.0f threads=%d\n", asks, threads);
   return 0;
 }
 
@@ -262,7 +358,8 @@ int Main() {
 
 int main(int argc, char** argv) {
   troupe::ParseCommandLine(
-      "measures the local runtime: ping-pong, fan-in and spawn throughput.\n"
+      "measures the local runtime: ping-pong, fan-in, spawn and ask\n"
+      "throughput (asks from inside an actor, with the peak thread count).\n"
       "  bazel run -c opt //tests/bench:local_bench",
       argc, argv);
   return troupe::Main();

@@ -3,6 +3,7 @@
 // code working with a local ref and a remote one.
 #include "sdk/client.h"
 
+#include <future>
 #include <memory>
 #include <string>
 
@@ -204,6 +205,37 @@ TEST(ClientTest, ErrorsAreStatusesAPersonCanActOn) {
   absl::StatusOr<Inbox::Received> after = client->Receive(kWait);
   EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable)
       << after.status();
+}
+
+// One connection reaches the cluster: SpawnOn and LookupOn name another
+// node, and the refs they give work through the connected node.
+TEST(ClientTest, SpawnOnAndLookupOnAnotherNodeAsFutures) {
+  std::unique_ptr<NodeServer> connected = StartNode();
+  std::unique_ptr<NodeServer> other = StartNode();
+  ASSERT_NE(connected, nullptr);
+  ASSERT_NE(other, nullptr);
+  std::unique_ptr<Client> client = ConnectTo(*connected);
+  ASSERT_NE(client, nullptr);
+  std::future<absl::StatusOr<ActorRef>> spawning =
+      client->SpawnOn(other->address(), "counter", "c", nullptr, kWait);
+  absl::StatusOr<ActorRef> counter = spawning.get();
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  EXPECT_EQ(counter->address(), other->address());
+  EXPECT_NE(counter->uid(), 0u);
+  EXPECT_EQ(AddAndRead(*client, *counter), 55);
+  absl::StatusOr<ActorRef> found =
+      client->LookupOn(other->address(), "c", kWait).get();
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->uid(), 0u);
+  EXPECT_EQ(AddAndRead(*client, *found), 110);
+  EXPECT_EQ(client->SpawnOn(other->address(), "counter", "c", nullptr, kWait)
+                .get()
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      client->LookupOn(other->address(), "nobody", kWait).get().status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST(ClientTest, ConnectToNothingIsUnavailableInTime) {

@@ -1,8 +1,10 @@
 // Tell with delay and period; timers of a stopped actor.
 #include <atomic>
+#include <memory>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
@@ -124,6 +126,45 @@ TEST(TimersTest, PeriodicSendToADeadTargetEnds) {
   }
   EXPECT_TRUE(timer.done());
   EXPECT_GE(dead_letters, 1);
+}
+
+// A target blocked for a hundred periods finds one tick waiting, not a
+// hundred (README, "Periodic tells"), and the ticks go on afterwards.
+TEST(TimersTest, PeriodicTicksToABusyTargetCoalesce) {
+  ActorSystem system;
+  Inbox probe(system);
+  struct State {
+    int ticks = 0;
+    int ticks_before_marker = -1;  // ticks queued when the block ended
+  };
+  auto state = std::make_shared<State>();
+  auto target =
+      system.Spawn(Lambda([&probe, state](ActorContext& ctx, const Message& m) {
+        if (IsText(m, "tick")) {
+          if (++state->ticks == 1) {
+            absl::SleepFor(absl::Seconds(1));  // busy for 100 periods
+            // Behind every tick queued during the block.
+            ctx.Tell(ctx.Self(), "marker");
+          } else if (state->ticks_before_marker >= 0 &&
+                     state->ticks == state->ticks_before_marker + 6) {
+            ctx.Tell(probe.ref(), "ticking again");
+          }
+        } else if (IsText(m, "marker")) {
+          state->ticks_before_marker = state->ticks;
+          google::protobuf::Int32Value queued;
+          queued.set_value(state->ticks - 1);
+          ctx.Tell(probe.ref(), std::move(queued));
+        }
+        return absl::OkStatus();
+      }));
+  ASSERT_TRUE(target.ok());
+  TimerHandle timer = system.Tell(
+      *target, "tick", TellOptions{.period = absl::Milliseconds(10)});
+  auto queued = probe.ReceiveAs<google::protobuf::Int32Value>(kWait);
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  EXPECT_LE(queued->value(), 1) << "ticks queued during the block";
+  EXPECT_TRUE(NextIsText(probe, "ticking again"));
+  timer.Cancel();
 }
 
 TEST(TimersTest, TimersOfAStoppedActorNeverFire) {
