@@ -33,12 +33,13 @@ class ActorCell final : public Process,
                         public std::enable_shared_from_this<ActorCell> {
  public:
   // Use ActorSystem::CreateActor. The cell is inert until Start().
+  // `parent`: its supervisor (the guardian for a top-level actor).
   // `serial`: the registry key of a top-level generated id, else 0.
   // `uid`: the actor's own identity on this node run (never 0, never
   // reused; see pid.h).
   ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-            ActorRef parent, const SpawnOptions& options, uint64_t serial,
-            uint64_t uid);
+            ActorRef parent, bool top_level, const SpawnOptions& options,
+            uint64_t serial, uint64_t uid);
   ~ActorCell() override;
 
   // Gives the cell its first instance (made by the spawner, so a failing
@@ -65,15 +66,20 @@ class ActorCell final : public Process,
   // user messages. Dispatcher threads only.
   void Run() override;
 
-  // Records a restart decided by a supervisor with `strategy`; false when
-  // that exceeds the strategy's limit (the child should stop instead).
-  // Called on the supervisor's thread while this cell is suspended.
-  bool RecordRestart(const SupervisorStrategy& strategy);
+  // This actor's recent restarts, for its supervisor's Decide. Used on the
+  // supervisor's thread while this cell is suspended.
+  RestartWindow& restart_window() { return restart_window_; }
+
+  // Sends `directive` (from `supervisor`) to `child` as a system message:
+  // kResume, kRestart, or kStop with reason FAILED (kEscalate too: a child
+  // cannot escalate further down). Thread-safe.
+  static void SendDirective(const ActorRef& supervisor, const ActorRef& child,
+                            Directive directive, const absl::Status& error);
 
   // ActorContext: only from this actor's own Receive and hooks.
   const ActorRef& Self() const override { return self_; }
   const ActorRef& Sender() const override;
-  const ActorRef& Parent() const override { return parent_; }
+  const ActorRef& Parent() const override;
   std::vector<ActorRef> Children() const override;
   ActorSystem& System() override { return *system_; }
   ActorRef Ref(const v1::Pid& pid) override;
@@ -112,7 +118,6 @@ class ActorCell final : public Process,
     std::vector<TimerHandle> timers;
     std::vector<std::shared_ptr<InputSourceState>> sources;
     std::unique_ptr<Behavior> behavior;
-    std::deque<absl::Time> restarts;
     ActorRef escalated_child;  // failed child whose error this actor escalated
     // Ref(pid)'s cache; cleared when it reaches kRefCacheSize.
     absl::flat_hash_map<Pid, ActorRef> refs;
@@ -129,8 +134,6 @@ class ActorCell final : public Process,
   void HandleTerminated(const SystemMessage& message);
   void HandleChildFailed(const SystemMessage& message);
   void ApplyDirective(Directive directive, const absl::Status& error);
-  void SendDirective(const ActorRef& child, Directive directive,
-                     const absl::Status& error);
   void Fail(const absl::Status& error, bool during_start);
   void RunStarted(bool restart, const absl::Status& reason);
   void Restart(const absl::Status& reason);
@@ -150,7 +153,7 @@ class ActorCell final : public Process,
   const ActorFactory factory_;
   std::unique_ptr<Actor> actor_;
   ActorRef self_;    // keeps the cell alive until it terminates
-  ActorRef parent_;  // nobody for a top-level actor
+  ActorRef parent_;  // the supervisor: the guardian for a top-level actor
   MpscQueue system_queue_;
   MpscQueue user_queue_;
   // Created true: the spawner holds the token until Start().
@@ -160,13 +163,14 @@ class ActorCell final : public Process,
   // scheduled_ to true (see ScheduleIfIdle / ReleaseOrReschedule).
   std::shared_ptr<ActorCell> run_keepalive_;
   const size_t mailbox_capacity_;
-  const bool top_level_;
-  const uint64_t serial_;  // no parent: supervised by the system guardian
+  const bool top_level_;  // supervised by the system guardian
+  const uint64_t serial_;
   std::atomic<size_t> mailbox_size_{0};  // only maintained when bounded
   // Actor thread only:
-  bool suspended_ = false;       // failed; awaiting the supervisor's directive
-  bool stop_requested_ = false;  // ctx.Stop(): stop once the call returns
-  uint64_t generation_ = 0;      // the instance: +1 at each restart
+  bool suspended_ = false;        // failed; awaiting the supervisor's directive
+  bool stop_requested_ = false;   // ctx.Stop(): stop once the call returns
+  uint64_t generation_ = 0;       // the instance: +1 at each restart
+  RestartWindow restart_window_;  // see restart_window()
   TerminationReason stop_reason_ = v1::STOPPED;
   const Envelope* current_ = nullptr;
   std::unique_ptr<Extras> extras_;

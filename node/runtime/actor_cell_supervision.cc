@@ -1,6 +1,5 @@
 // ActorCell, part two: failure and supervision (Fail, the parent's decision,
 // directives, restart). See actor_cell.h.
-#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,32 +16,10 @@ namespace troupe {
 
 void ActorCell::Fail(const absl::Status& error, bool during_start) {
   suspended_ = true;
-  if (parent_) {
-    auto failed = MakeSystem(SystemKind::kFailed, self_);
-    failed->error = error;
-    failed->during_start = during_start;
-    parent_.process()->SendSystem(std::move(failed));
-    return;
-  }
-  ApplyDirective(
-      system_->SuperviseTopLevel(this, Failure{self_, error, during_start}),
-      error);
-}
-
-bool ActorCell::RecordRestart(const SupervisorStrategy& strategy) {
-  if (strategy.max_restarts < 0) {
-    return true;
-  }
-  std::deque<absl::Time>& restarts = extras().restarts;
-  const absl::Time now = absl::Now();
-  while (!restarts.empty() && now - restarts.front() > strategy.within) {
-    restarts.pop_front();
-  }
-  if (static_cast<int>(restarts.size()) >= strategy.max_restarts) {
-    return false;
-  }
-  restarts.push_back(now);
-  return true;
+  auto failed = MakeSystem(SystemKind::kFailed, self_);
+  failed->error = error;
+  failed->during_start = during_start;
+  parent_.process()->SendSystem(std::move(failed));
 }
 
 void ActorCell::HandleChildFailed(const SystemMessage& message) {
@@ -56,44 +33,31 @@ void ActorCell::HandleChildFailed(const SystemMessage& message) {
   const SupervisorStrategy strategy = actor_ != nullptr
                                           ? actor_->supervisor_strategy()
                                           : SupervisorStrategy::Default();
-  const Failure failure{message.ref, message.error, message.during_start};
-  Directive directive = Directive::kStop;
-  const absl::Status decided = GuardUserCode([&] {
-    directive = strategy.decider ? strategy.decider(failure) : Directive::kStop;
-    return absl::OkStatus();
-  });
-  if (!decided.ok()) {
-    directive = Directive::kEscalate;  // a throwing decider fails the parent
-  }
   auto* child = static_cast<ActorCell*>(message.ref.process());
-  if (directive == Directive::kRestart && !child->RecordRestart(strategy)) {
-    Log(LogSeverity::kWarning,
-        absl::StrCat(message.ref.ToString(), " restarted more than ",
-                     strategy.max_restarts, " times within ",
-                     absl::FormatDuration(strategy.within), "; stopping it"));
-    directive = Directive::kStop;
-  }
+  const Directive directive = Decide(
+      strategy, Failure{message.ref, message.error, message.during_start},
+      child->restart_window());
   if (directive == Directive::kEscalate) {
     extras_->escalated_child = message.ref;
     Fail(message.error, /*during_start=*/false);
     return;
   }
-  SendDirective(message.ref, directive, message.error);
+  SendDirective(self_, message.ref, directive, message.error);
 }
 
-void ActorCell::SendDirective(const ActorRef& child, Directive directive,
-                              const absl::Status& error) {
+void ActorCell::SendDirective(const ActorRef& supervisor, const ActorRef& child,
+                              Directive directive, const absl::Status& error) {
   SystemMessagePtr order;
   switch (directive) {
     case Directive::kResume:
-      order = MakeSystem(SystemKind::kResume, self_);
+      order = MakeSystem(SystemKind::kResume, supervisor);
       break;
     case Directive::kRestart:
-      order = MakeSystem(SystemKind::kRestart, self_);
+      order = MakeSystem(SystemKind::kRestart, supervisor);
       break;
     case Directive::kStop:
     case Directive::kEscalate:  // a child cannot escalate further down
-      order = MakeSystem(SystemKind::kStop, self_);
+      order = MakeSystem(SystemKind::kStop, supervisor);
       order->reason = kFailed;
       break;
   }
@@ -107,7 +71,7 @@ void ActorCell::ApplyDirective(Directive directive, const absl::Status& error) {
   if (extras_ != nullptr && extras_->escalated_child) {
     const ActorRef child = std::exchange(extras_->escalated_child, ActorRef());
     if (directive == Directive::kResume || directive == Directive::kRestart) {
-      SendDirective(child, directive, error);
+      SendDirective(self_, child, directive, error);
     }
   }
   switch (directive) {
@@ -118,7 +82,7 @@ void ActorCell::ApplyDirective(Directive directive, const absl::Status& error) {
       Restart(error);
       break;
     case Directive::kStop:
-    case Directive::kEscalate:  // only the guardian answers Escalate here
+    case Directive::kEscalate:  // never sent: a supervisor decides it
       suspended_ = false;
       BeginStop(kFailed);
       break;

@@ -13,6 +13,7 @@
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/ask_process.h"
 #include "node/runtime/guard.h"
+#include "node/runtime/guardian.h"
 #include "node/runtime/incarnation.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/registry.h"
@@ -26,7 +27,8 @@ ActorSystem::ActorSystem(ActorSystemOptions options)
       incarnation_(options.incarnation != 0 ? options.incarnation
                                             : NewIncarnation()),
       throughput_(options.throughput > 0 ? options.throughput : 1),
-      guardian_strategy_(std::move(options.guardian_strategy)),
+      guardian_(std::make_shared<Guardian>(
+          address_, incarnation_, std::move(options.guardian_strategy))),
       dispatcher_(options.threads) {
 #ifdef NDEBUG
   // Debian's Abseil is built with mutex deadlock detection on, which updates
@@ -83,9 +85,11 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   }
   // Only a top-level generated id is the serial alone (a child's is
   // "parent/$serial"): only those are registered by serial.
-  auto cell =
-      std::make_shared<ActorCell>(this, std::move(id), std::move(factory),
-                                  parent, options, parent ? 0 : serial, uid);
+  const bool top_level = !parent;
+  auto cell = std::make_shared<ActorCell>(
+      this, std::move(id), std::move(factory),
+      top_level ? ActorRef(guardian_) : parent, top_level, options,
+      top_level ? serial : 0, uid);
   // Registered before Init: a cell refused here (id taken) does not yet hold
   // its own ref, so it is simply freed. Until Start nothing runs it, so a ref
   // found through the registry meanwhile only queues messages.
@@ -139,30 +143,6 @@ void ActorSystem::OnActorTerminated(ActorCell* cell) {
   if (cell->top_level()) {
     TopLevelGone();
   }
-}
-
-Directive ActorSystem::SuperviseTopLevel(ActorCell* cell,
-                                         const Failure& failure) {
-  Directive directive = guardian_strategy_.decider
-                            ? guardian_strategy_.decider(failure)
-                            : Directive::kStop;
-  if (directive == Directive::kEscalate) {
-    Log(LogSeverity::kError,
-        absl::StrCat(failure.child.ToString(), " failed (",
-                     failure.error.ToString(),
-                     ") and escalated to the guardian; stopping it"));
-    directive = Directive::kStop;
-  }
-  if (directive == Directive::kRestart &&
-      !cell->RecordRestart(guardian_strategy_)) {
-    Log(LogSeverity::kWarning,
-        absl::StrCat(failure.child.ToString(), " restarted more than ",
-                     guardian_strategy_.max_restarts, " times within ",
-                     absl::FormatDuration(guardian_strategy_.within),
-                     "; stopping it"));
-    directive = Directive::kStop;
-  }
-  return directive;
 }
 
 absl::StatusOr<ActorRef> ActorSystem::Lookup(absl::string_view id) const {

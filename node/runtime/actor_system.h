@@ -34,6 +34,7 @@
 namespace troupe {
 
 class ActorCell;
+class Guardian;
 
 struct ActorSystemOptions {
   // Dispatcher worker threads; 0 = one per core.
@@ -184,8 +185,6 @@ class ActorSystem final : public Requester {
       const SpawnOptions& options);
   // Called by a cell once, when it has terminated.
   void OnActorTerminated(ActorCell* cell);
-  // Decides for a failed top-level actor (with the restart limit).
-  Directive SuperviseTopLevel(ActorCell* cell, const Failure& failure);
   // Publishes a dead letter with the envelope's message and sender (a
   // PoisonPill is dropped instead: stopping twice is harmless). `detail`
   // says what happened, for a person; `reason` is what a program acts on.
@@ -212,7 +211,8 @@ class ActorSystem final : public Requester {
   const NodeAddress address_;
   const uint64_t incarnation_;
   const int throughput_;
-  const SupervisorStrategy guardian_strategy_;
+  // Supervises the top-level actors (their parent).
+  const std::shared_ptr<Guardian> guardian_;
 
   DeadLetters dead_letters_;
   Registry registry_;

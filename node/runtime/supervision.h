@@ -1,7 +1,11 @@
-// Supervision: what a parent decides when a child fails. One-for-one: the
-// directive applies to the failing child only.
+// Supervision: what a supervisor decides when a child fails. One-for-one:
+// the directive applies to the failing child only. Every supervisor (a
+// parent actor, and the system guardian for top-level actors) decides
+// through Decide, the one place that applies a strategy and its restart
+// limit (protoactor's strategy_one_for_one.go).
 #pragma once
 
+#include <deque>
 #include <functional>
 
 #include "absl/status/status.h"
@@ -42,5 +46,28 @@ struct SupervisorStrategy {
   // Always the same directive (restart limits still apply to kRestart).
   static SupervisorStrategy Always(Directive directive);
 };
+
+// A child's recent restarts, checked against its supervisor's limit. Owned
+// by the child's cell; used by its supervisor while the child is suspended
+// (so by one thread at a time; not thread-safe).
+class RestartWindow {
+ public:
+  // Records a restart at `now` and returns true; false, recording nothing,
+  // when that would be more than strategy.max_restarts within
+  // strategy.within (always true for a negative max_restarts).
+  bool Allow(const SupervisorStrategy& strategy, absl::Time now);
+
+ private:
+  std::deque<absl::Time> restarts_;
+};
+
+// The directive for `failure`: the strategy's decider (kStop when it has
+// none; kEscalate when it fails, by status or exception), then the restart
+// limit (a kRestart beyond it becomes kStop, and a warning says so).
+// Whether kEscalate can be carried out is the supervisor's business: the
+// guardian, having no parent, stops the child. Runs on the supervisor's
+// thread.
+Directive Decide(const SupervisorStrategy& strategy, const Failure& failure,
+                 RestartWindow& window);
 
 }  // namespace troupe

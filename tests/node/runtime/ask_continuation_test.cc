@@ -151,6 +151,8 @@ TEST(AskContinuationTest, IsDroppedWhenTheAskingInstanceWasRestarted) {
   system.Tell(*asker, "fail");
   // The restarted instance asks too: only its own continuation runs.
   system.Tell(*asker, "ask");
+  // Once this is answered, the asker has made both asks.
+  ASSERT_TRUE(system.Ask(*asker, "count?", kWait).get().ok());
   replier.Release();
   // The replier answers in order: once this ask is answered, both earlier
   // replies have been delivered to the asker's mailbox.

@@ -21,7 +21,8 @@ using testing::kWait;
 using testing::Lambda;
 using testing::LambdaActor;
 
-// A child that counts "inc", replies its count to "get", fails on "fail",
+// A child that counts "inc", replies its count to "get", fails on "fail"
+// (INTERNAL), "bad" (INVALID_ARGUMENT) and "throw",
 // and reports its hooks to `probe`.
 class Counter : public Actor {
  public:
@@ -35,6 +36,8 @@ class Counter : public Actor {
       ctx.Reply(v);
     } else if (IsText(m, "fail")) {
       return absl::InternalError("told to fail");
+    } else if (IsText(m, "bad")) {
+      return absl::InvalidArgumentError("bad input");
     } else if (IsText(m, "throw")) {
       throw std::runtime_error("told to throw");
     }
@@ -209,6 +212,67 @@ TEST(SupervisionTest, RestartLimitWithinTheWindowThenStop) {
   auto t = probe.ReceiveAs<Terminated>(kWait);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->reason(), kFailed);
+}
+
+// The guardian is an ordinary supervisor: a top-level actor under a
+// guardian strategy gets what a child under the same parent strategy gets
+// (one Decide, one restart limit). Only escalation differs: the guardian
+// has no parent, so it stops the actor.
+TEST(SupervisionTest, TheGuardianSupervisesTopLevelActorsAsAParentDoes) {
+  SupervisorStrategy strategy;
+  strategy.decider = [](const Failure& failure) {
+    return failure.error.code() == absl::StatusCode::kInternal
+               ? Directive::kRestart
+               : Directive::kResume;
+  };
+  strategy.max_restarts = 1;
+  ActorSystemOptions options;
+  options.guardian_strategy = strategy;
+  ActorSystem system(options);
+  Inbox probe(system);
+  auto top =
+      system.Spawn([&probe] { return std::make_unique<Counter>(probe.ref()); });
+  ASSERT_TRUE(top.ok());
+  probe.Watch(*top);
+  system.Tell(*top, "inc");
+  system.Tell(*top, "bad");  // not INTERNAL: resumed, the count kept
+  EXPECT_EQ(CountOf(system, *top), 1);
+  system.Tell(*top, "throw");  // an exception is INTERNAL: restart
+  EXPECT_TRUE(testing::NextIsText(probe, "pre-restart"));
+  EXPECT_TRUE(testing::NextIsText(probe, "post-restart"));
+  EXPECT_EQ(CountOf(system, *top), 0) << "a restart is a fresh instance";
+  system.Tell(*top, "inc");
+  system.Tell(*top, "fail");  // INTERNAL again: over the limit of 1, stop
+  auto t = probe.ReceiveAs<Terminated>(kWait);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->reason(), kFailed);
+}
+
+TEST(SupervisionTest, TheGuardianStopsAnActorThatEscalates) {
+  ActorSystemOptions options;
+  options.guardian_strategy = SupervisorStrategy::Always(Directive::kEscalate);
+  ActorSystem system(options);
+  Inbox probe(system);
+  auto top =
+      system.Spawn([&probe] { return std::make_unique<Counter>(probe.ref()); });
+  ASSERT_TRUE(top.ok());
+  probe.Watch(*top);
+  system.Tell(*top, "fail");
+  auto t = probe.ReceiveAs<Terminated>(kWait);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->reason(), kFailed);
+}
+
+TEST(SupervisionTest, ATopLevelActorHasNoParentToSee) {
+  ActorSystem system;
+  auto top = system.Spawn(Lambda([](ActorContext& ctx, const Message&) {
+    ctx.Reply(ctx.Parent() ? "a parent" : "nobody");
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(top.ok());
+  auto reply = system.Ask(*top, "parent?", kWait).get();
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(TextOf(**reply), "nobody");
 }
 
 TEST(SupervisionTest, AThrowingStartedIsAFailure) {
