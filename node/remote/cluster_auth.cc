@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace troupe {
 
@@ -48,8 +48,7 @@ absl::Status ClusterAuth::Check(const grpc::ServerContextBase& context) {
   const absl::string_view given(it->second.data(), it->second.size());
   if (!ConstantTimeEquals(given, secret_)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
-    return absl::UnauthenticatedError(
-        "wrong cluster secret (x-troupe-secret)");
+    return absl::UnauthenticatedError("wrong cluster secret (x-troupe-secret)");
   }
   return absl::OkStatus();
 }
@@ -90,8 +89,7 @@ std::shared_ptr<grpc::ServerCredentials> NodeServerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ClusterAuth::LinkCredentials()
-    const {
+std::shared_ptr<grpc::ChannelCredentials> ClusterAuth::LinkCredentials() const {
   return ClientCredentials(tls_);
 }
 

@@ -10,6 +10,7 @@
 #include "node/remote/outbound_call.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
 
@@ -294,8 +295,9 @@ void Endpoint::DeadLetter(OutItem& item, DeadLetterReason cause,
     return;
   }
   dead_letters_.fetch_add(1, std::memory_order_relaxed);
-  remoting_->system().DeadLetter(ActorRef(std::move(item.target)),
-                                 std::move(item.envelope), cause, why);
+  runtime_internal::SystemInternals::DeadLetter(
+      remoting_->system(), ActorRef(std::move(item.target)),
+      std::move(item.envelope), cause, why);
 }
 
 // --- The call's events -------------------------------------------------------

@@ -16,6 +16,7 @@
 #include "node/remote/outbound_call.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
 
@@ -30,7 +31,8 @@ class AliasWatcher final : public Process {
  public:
   AliasWatcher(ActorSystem& system, std::string id,
                std::weak_ptr<Endpoint> alias, ActorRef watcher, ActorRef named)
-      : Process(system.shared_address(), std::move(id), system.incarnation()),
+      : Process(runtime_internal::SystemInternals::SharedAddress(system),
+                std::move(id), system.incarnation()),
         alias_(std::move(alias)),
         watcher_(std::move(watcher)),
         named_(std::move(named)) {}

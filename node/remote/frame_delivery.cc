@@ -11,6 +11,7 @@
 #include "node/remote/endpoint.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/system_messages.h"
 
@@ -188,8 +189,8 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
           any->set_type_url(
               absl::StrCat(kTypeUrlPrefix, frame.types(type - 1)));
           any->set_value(envelope.payload());
-          system.DeadLetter(
-              target, MakeEnvelope(std::move(any), std::move(sender)),
+          runtime_internal::SystemInternals::DeadLetter(
+              system, target, MakeEnvelope(std::move(any), std::move(sender)),
               kUnknownType,
               prototype == nullptr
                   ? absl::StrCat("message type '", frame.types(type - 1),

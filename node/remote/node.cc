@@ -9,6 +9,7 @@
 #include "node/remote/cluster_auth.h"
 #include "node/remote/grpc_lifetime.h"
 #include "node/remote/wire_codec.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/incarnation.h"
 
 namespace troupe {
@@ -65,9 +66,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(MaxFrameBytes(options.link)));
   builder.AddListeningPort(
-      options.listen,
-      NodeServerCredentials(options.link.tls),
-      &bound_port);
+      options.listen, NodeServerCredentials(options.link.tls), &bound_port);
   builder.RegisterService(node->link_service_.get());
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
@@ -92,12 +91,13 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   node->system_ = std::make_unique<ActorSystem>(std::move(system_options));
   node->remoting_ =
       std::make_unique<Remoting>(node->system_.get(), std::move(options.link));
-  node->system_->set_remote_resolver(node->remoting_.get());
+  runtime_internal::SystemInternals::SetRemoteResolver(*node->system_,
+                                                       node->remoting_.get());
   // The address this node is bound to names it for sure; every other
   // spelling is known by its handshake.
   if (const std::string bound = absl::StrCat(host, ":", bound_port);
-      bound != node->system_->address() && host != "0.0.0.0" &&
-      host != "::" && host != "[::]") {
+      bound != node->system_->address() && host != "0.0.0.0" && host != "::" &&
+      host != "[::]") {
     node->remoting_->AddAlias(bound, "");
   }
   Remoting::Attach(node->link_service_.get(), node->remoting_.get());

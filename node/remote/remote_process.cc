@@ -7,9 +7,8 @@
 
 namespace troupe {
 
-RemoteProcess::RemoteProcess(std::shared_ptr<Endpoint> endpoint,
-                             std::string id, uint64_t incarnation,
-                             uint64_t uid)
+RemoteProcess::RemoteProcess(std::shared_ptr<Endpoint> endpoint, std::string id,
+                             uint64_t incarnation, uint64_t uid)
     : Process(endpoint->shared_address(), std::move(id), incarnation, uid),
       endpoint_(std::move(endpoint)) {}
 

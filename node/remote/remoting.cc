@@ -11,6 +11,7 @@
 #include "node/remote/inbound_link.h"
 #include "node/remote/remote_process.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/ask_process.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/version.h"
@@ -82,11 +83,12 @@ void Remoting::Start() {
   if (stopped_ || ticker_) {
     return;
   }
-  ticker_ = system_->timers().SchedulePeriodic(
-      options_.heartbeat_interval, options_.heartbeat_interval, [this] {
-        Tick();
-        return true;
-      });
+  ticker_ =
+      runtime_internal::SystemInternals::Timers(*system_).SchedulePeriodic(
+          options_.heartbeat_interval, options_.heartbeat_interval, [this] {
+            Tick();
+            return true;
+          });
 }
 
 ActorRef Remoting::ResolveRemote(const Pid& pid) {
@@ -109,8 +111,8 @@ ActorRef Remoting::ResolveRemote(const Pid& pid) {
   if (endpoint == nullptr) {  // an alias of this node
     return system_->ResolveLocal(pid.id, pid.incarnation, pid.uid);
   }
-  return ActorRef(std::make_shared<RemoteProcess>(
-      std::move(endpoint), pid.id, pid.incarnation, pid.uid));
+  return ActorRef(std::make_shared<RemoteProcess>(std::move(endpoint), pid.id,
+                                                  pid.incarnation, pid.uid));
 }
 
 void Remoting::AddAlias(const std::string& alias,

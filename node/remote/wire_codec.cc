@@ -11,9 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "node/runtime/logging.h"
-#include "google/protobuf/descriptor.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 
@@ -167,8 +167,7 @@ void RateLimitedProtobufLog(google::protobuf::LogLevel level,
     Log(LogSeverity::kError, absl::StrCat("protobuf: ", message));
     return;
   }
-  static LogLimiter* const limiter =
-      new LogLimiter(1, absl::Seconds(1));
+  static LogLimiter* const limiter = new LogLimiter(1, absl::Seconds(1));
   limiter->Log(LogSeverity::kWarning, absl::StrCat("protobuf: ", message));
 }
 

@@ -34,7 +34,12 @@
 namespace troupe {
 
 class ActorCell;
+class AskProcess;
+class DeadProcess;
 class Guardian;
+namespace runtime_internal {
+class SystemInternals;
+}  // namespace runtime_internal
 
 struct ActorSystemOptions {
   // Dispatcher worker threads; 0 = one per core.
@@ -152,7 +157,15 @@ class ActorSystem final : public Requester {
   void AskAsync(const ActorRef& to, EnvelopePtr envelope,
                 absl::Duration timeout, AskCallback done);
 
-  // --- For the runtime (ActorCell) and remoting; not for programs. ---
+ private:
+  // The runtime's own classes, and remoting and the node's services through
+  // runtime_internal::SystemInternals (actor_system_internal.h), call what
+  // follows; programs cannot.
+  friend class ActorCell;
+  friend class AskProcess;
+  friend class DeadProcess;
+  friend class runtime_internal::SystemInternals;
+
   // Installs how refs to other nodes are made. Call once, before the system
   // is used; `resolver` must outlive every use of the system.
   void set_remote_resolver(RemoteResolver* resolver) {
@@ -198,7 +211,6 @@ class ActorSystem final : public Requester {
     mailbox_overflows_.fetch_add(1, std::memory_order_relaxed);
   }
 
- private:
   ActorRef DefaultSender() const override { return ActorRef(); }
   // Asks the activator of the node `request` names; for SpawnOn, LookupOn.
   std::future<absl::StatusOr<ActorRef>> Activate(const Message& request,

@@ -1,26 +1,53 @@
 #include "node/runtime/inbox.h"
 
+#include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
 
+// The Process behind an Inbox: a queue a thread waits on, and the refs the
+// inbox watches. Thread-safe.
+class InboxProcess final : public Process {
+ public:
+  using Process::Process;
+  void SendUser(EnvelopePtr envelope) override;
+  void SendSystem(SystemMessagePtr message) override;
+  bool IsTerminated() const override;
+
+  absl::StatusOr<Inbox::Received> Receive(absl::Duration timeout);
+  // Returns false when already watching `ref`.
+  bool AddWatch(const ActorRef& ref);
+  bool RemoveWatch(const ActorRef& ref);
+  // Drops what is queued and refuses more; returns what it was watching.
+  std::vector<ActorRef> Close();
+
+ private:
+  mutable Mutex mu_;
+  std::deque<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<ActorRef> watching_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 Inbox::Inbox(ActorSystem& system)
     : system_(system),
-      process_(std::make_shared<InboxProcess>(system.shared_address(),
-                                              system.NewReplyId("$inbox"),
-                                              system.incarnation())),
+      process_(std::make_shared<InboxProcess>(
+          runtime_internal::SystemInternals::SharedAddress(system),
+          runtime_internal::SystemInternals::NewReplyId(system, "$inbox"),
+          system.incarnation())),
       ref_(process_) {
-  system_.RegisterReply(process_);
+  runtime_internal::SystemInternals::RegisterReply(system_, process_);
 }
 
 Inbox::~Inbox() {
-  system_.UnregisterReply(process_->id());
+  runtime_internal::SystemInternals::UnregisterReply(system_, process_->id());
   // Watches end with the inbox (a remote node's table must not keep it).
   for (const ActorRef& watched : process_->Close()) {
     watched.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, ref_));

@@ -19,7 +19,7 @@
 namespace troupe {
 
 class ActorSystem;
-class InboxProcess;
+class InboxProcess;  // the inbox's Process (inbox.cc)
 
 class Inbox final : public Requester {
  public:
@@ -62,27 +62,6 @@ class Inbox final : public Requester {
   ActorSystem& system_;
   std::shared_ptr<InboxProcess> process_;
   ActorRef ref_;
-};
-
-class InboxProcess final : public Process {
- public:
-  using Process::Process;
-  void SendUser(EnvelopePtr envelope) override;
-  void SendSystem(SystemMessagePtr message) override;
-  bool IsTerminated() const override;
-
-  absl::StatusOr<Inbox::Received> Receive(absl::Duration timeout);
-  // Returns false when already watching `ref`.
-  bool AddWatch(const ActorRef& ref);
-  bool RemoveWatch(const ActorRef& ref);
-  // Drops what is queued and refuses more; returns what it was watching.
-  std::vector<ActorRef> Close();
-
- private:
-  mutable Mutex mu_;
-  std::deque<EnvelopePtr> queue_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<ActorRef> watching_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 template <typename T>

@@ -3,12 +3,14 @@
 #include <utility>
 
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 
 namespace troupe {
 
 TerminationWaiter::TerminationWaiter(ActorSystem& system, ActorRef target,
                                      Callback done)
-    : Process(system.shared_address(), system.NewReplyId("$wait"),
+    : Process(runtime_internal::SystemInternals::SharedAddress(system),
+              runtime_internal::SystemInternals::NewReplyId(system, "$wait"),
               system.incarnation()),
       target_(std::move(target)),
       done_(std::move(done)) {}

@@ -11,14 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "node/runtime/termination_waiter.h"
+#include "node/service/activator.h"
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
-#include "node/service/activator.h"
 
 namespace troupe {
 namespace {
@@ -52,7 +53,8 @@ absl::StatusOr<ActorRef> RefOf(ActorSystem& system, bool has_pid,
 // NOT_FOUND when `ref` is an actor of this node that is not alive (a remote
 // one is only known dead by a watch or a reply).
 absl::Status CheckAlive(ActorSystem& system, const ActorRef& ref) {
-  if (system.IsLocal(ref) && ref.process()->IsTerminated()) {
+  if (runtime_internal::SystemInternals::IsLocal(system, ref) &&
+      ref.process()->IsTerminated()) {
     return absl::NotFoundError(
         absl::StrCat("no actor ", ref.ToString(), " is alive"));
   }
@@ -203,7 +205,8 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
       return Done(context, alive);
     }
-    if (system.IsLocal(*target) && !ActorSystem::IsLocalActor(*target)) {
+    if (runtime_internal::SystemInternals::IsLocal(system, *target) &&
+        !runtime_internal::SystemInternals::IsLocalActor(*target)) {
       return Done(context, absl::FailedPreconditionError(absl::StrCat(
                                target->ToString(),
                                " is an inbox or an ask's reply ref, not an "
@@ -224,14 +227,15 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (context->deadline() != std::chrono::system_clock::time_point::max()) {
       wait = absl::FromChrono(context->deadline()) - absl::Now();
     }
-    system.timers().ScheduleOnce(wait, [pending = pending_, reactor,
-                                        name = target->ToString(), wait] {
-      if (pending->Claim(reactor)) {
-        reactor->Finish(ToGrpcStatus(absl::DeadlineExceededError(
-            absl::StrCat(name, " had not terminated within ",
-                         absl::FormatDuration(wait), "; the stop goes on"))));
-      }
-    });
+    runtime_internal::SystemInternals::Timers(system).ScheduleOnce(
+        wait, [pending = pending_, reactor, name = target->ToString(), wait] {
+          if (pending->Claim(reactor)) {
+            reactor->Finish(
+                ToGrpcStatus(absl::DeadlineExceededError(absl::StrCat(
+                    name, " had not terminated within ",
+                    absl::FormatDuration(wait), "; the stop goes on"))));
+          }
+        });
     TerminationWaiter::Watch(
         system, *target,
         [pending = pending_, reactor,
@@ -448,18 +452,17 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       reactor->Finish(ToGrpcStatus(NotServing()));
       return reactor;
     }
-    Activate(
-        node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
-        request, options_.forward_timeout,
-        [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {
-          if (!pending->Claim(reactor)) {
-            return;
-          }
-          if (pid.ok()) {
-            *reply = *std::move(pid);
-          }
-          reactor->Finish(ToGrpcStatus(pid.status()));
-        });
+    Activate(node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
+             request, options_.forward_timeout,
+             [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {
+               if (!pending->Claim(reactor)) {
+                 return;
+               }
+               if (pid.ok()) {
+                 *reply = *std::move(pid);
+               }
+               reactor->Finish(ToGrpcStatus(pid.status()));
+             });
     return reactor;
   }
 

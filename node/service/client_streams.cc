@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/process.h"
@@ -27,7 +28,8 @@ class WatchProcess final : public Process,
                            public std::enable_shared_from_this<WatchProcess> {
  public:
   WatchProcess(ActorSystem& system, ActorRef target, WatchReactor* reactor)
-      : Process(system.shared_address(), system.NewReplyId("$watch"),
+      : Process(runtime_internal::SystemInternals::SharedAddress(system),
+                runtime_internal::SystemInternals::NewReplyId(system, "$watch"),
                 system.incarnation()),
         target_(std::move(target)),
         reactor_(reactor) {}
@@ -67,13 +69,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
       : system_(system),
         counters_(std::move(counters)),
         process_(std::make_shared<WatchProcess>(system, target, this)) {
-    system_.RegisterReply(process_);
+    runtime_internal::SystemInternals::RegisterReply(system_, process_);
     // The response headers tell the client the watch is in place: for an
     // actor of this node once the watch is queued ahead of anything sent
     // to it later; for one of another node once that node has said so
     // (kWatchInPlace), so a stop sent to it after the headers, by any
     // path, is always seen as STOPPED.
-    const bool local = system.IsLocal(target);
+    const bool local =
+        runtime_internal::SystemInternals::IsLocal(system, target);
     target.process()->SendSystem(
         MakeSystem(SystemKind::kWatch, ActorRef(process_)));
     if (local) {
@@ -101,7 +104,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
 
   void OnDone() override {
     process_->Detach();
-    system_.UnregisterReply(process_->id());
+    runtime_internal::SystemInternals::UnregisterReply(system_, process_->id());
     if (!notified_) {
       process_->target().process()->SendSystem(
           MakeSystem(SystemKind::kUnwatch, ActorRef(process_)));
@@ -165,8 +168,10 @@ class InboxStreamProcess final
       public std::enable_shared_from_this<InboxStreamProcess> {
  public:
   InboxStreamProcess(ActorSystem& system, InboxReactor* reactor)
-      : Process(system.shared_address(), system.NewReplyId("$client"),
-                system.incarnation()),
+      : Process(
+            runtime_internal::SystemInternals::SharedAddress(system),
+            runtime_internal::SystemInternals::NewReplyId(system, "$client"),
+            system.incarnation()),
         system_(system),
         reactor_(reactor) {}
 
@@ -200,7 +205,7 @@ class InboxReactor final
         max_queued_(max_queued),
         process_(std::make_shared<InboxStreamProcess>(system, this)),
         ref_(process_) {
-    system_.RegisterReply(process_);
+    runtime_internal::SystemInternals::RegisterReply(system_, process_);
     v1::InboxEvent hello;
     *hello.mutable_inbox() = ToProto(ref_.pid());
     Enqueue(std::move(hello));
@@ -274,7 +279,7 @@ class InboxReactor final
 
   void OnDone() override {
     process_->Detach();
-    system_.UnregisterReply(process_->id());
+    runtime_internal::SystemInternals::UnregisterReply(system_, process_->id());
     delete this;
   }
 
@@ -356,11 +361,10 @@ void InboxStreamProcess::SendUser(EnvelopePtr envelope) {
   if (Post(std::move(event), &refused)) {
     return;
   }
-  system_.DeadLetter(ActorRef(shared_from_this()), std::move(envelope),
-                     refused,
-                     refused == kMailboxFull
-                         ? "the client's inbox queue is full"
-                         : "the client's inbox stream has ended");
+  runtime_internal::SystemInternals::DeadLetter(
+      system_, ActorRef(shared_from_this()), std::move(envelope), refused,
+      refused == kMailboxFull ? "the client's inbox queue is full"
+                              : "the client's inbox stream has ended");
 }
 
 bool InboxStreamProcess::Post(v1::InboxEvent event, DeadLetterReason* why) {
@@ -404,8 +408,8 @@ grpc::ServerWriteReactor<v1::Terminated>* StartWatch(
 }
 
 grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* StartInbox(
-    ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
-    TellFn tell, AskFn ask, size_t max_queued) {
+    ActorSystem& system, std::shared_ptr<ServiceCounters> counters, TellFn tell,
+    AskFn ask, size_t max_queued) {
   return new InboxReactor(system, std::move(counters), std::move(tell),
                           std::move(ask), max_queued);
 }

@@ -57,9 +57,9 @@ absl::Status KindRegistry::UnknownKind(absl::string_view name) const {
   for (const Kind* kind : All()) {
     names.push_back(kind->name);
   }
-  return absl::NotFoundError(absl::StrCat(
-      "no kind '", name, "' in this node; known kinds: ",
-      names.empty() ? "(none)" : absl::StrJoin(names, ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("no kind '", name, "' in this node; known kinds: ",
+                   names.empty() ? "(none)" : absl::StrJoin(names, ", ")));
 }
 
 bool RegisterKindOrDie(std::string name, std::string description,

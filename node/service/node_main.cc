@@ -9,13 +9,13 @@
 #include <utility>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/any.pb.h"
 #include "absl/time/time.h"
+#include "google/protobuf/any.pb.h"
 #include "node/remote/cluster_auth.h"
 #include "node/runtime/dead_letters.h"
 #include "node/runtime/message.h"
@@ -119,7 +119,8 @@ std::string Usage() {
       "serving the public ActorService and the node links.\n"
       "  troupe_node --listen=127.0.0.1:7420 [--peers=host:port,...]\n"
       "Prints one line when ready; on SIGINT/SIGTERM it tells its peers it\n"
-      "is leaving, stops its actors and exits 0.\n\nKinds (ActorService.Spawn):\n";
+      "is leaving, stops its actors and exits 0.\n\nKinds "
+      "(ActorService.Spawn):\n";
   for (const Kind* kind : KindRegistry::Global().All()) {
     absl::StrAppend(&usage, "  ", kind->name, ": ", kind->description, "\n");
   }
@@ -203,10 +204,11 @@ int NodeMain(int argc, char** argv) {
                                : "--run_for elapsed");
   (*node)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   const SystemStats stats = (*node)->node().system().stats();
-  std::printf("troupe node stopped: %llu messages handled, %llu dead letters%s\n",
-              static_cast<unsigned long long>(stats.messages_processed),
-              static_cast<unsigned long long>(stats.dead_letters),
-              tally.Summary().c_str());
+  std::printf(
+      "troupe node stopped: %llu messages handled, %llu dead letters%s\n",
+      static_cast<unsigned long long>(stats.messages_processed),
+      static_cast<unsigned long long>(stats.dead_letters),
+      tally.Summary().c_str());
   return 0;
 }
 

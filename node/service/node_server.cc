@@ -118,18 +118,18 @@ void NodeServer::ConnectPeers(const std::vector<std::string>& peers) {
     v1::LookupRequest request;
     request.set_name(std::string(kActivatorName));
     request.set_node(peer);
-    Activate(
-        node_->system(), *kinds_, SpawnOptions(), request, absl::Seconds(5),
-        [peer](absl::StatusOr<v1::Pid> pid) {
-          if (pid.ok()) {
-            Log(LogSeverity::kInfo, absl::StrCat("peer ", peer, " answered"));
-          } else {
-            Log(LogSeverity::kWarning,
-                absl::StrCat("peer ", peer, " did not answer (",
-                             pid.status().message(),
-                             "); it will be linked on first use"));
-          }
-        });
+    Activate(node_->system(), *kinds_, SpawnOptions(), request,
+             absl::Seconds(5), [peer](absl::StatusOr<v1::Pid> pid) {
+               if (pid.ok()) {
+                 Log(LogSeverity::kInfo,
+                     absl::StrCat("peer ", peer, " answered"));
+               } else {
+                 Log(LogSeverity::kWarning,
+                     absl::StrCat("peer ", peer, " did not answer (",
+                                  pid.status().message(),
+                                  "); it will be linked on first use"));
+               }
+             });
   }
 }
 

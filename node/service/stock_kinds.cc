@@ -93,8 +93,8 @@ class Topic final : public Actor {
   absl::Status Receive(ActorContext& ctx, const Message& message) override {
     int delivered = 0;
     if (const auto* subscribe = As<v1::Subscribe>(message)) {
-      const ActorRef who = Subscriber(ctx, subscribe->has_subscriber(),
-                                      subscribe->subscriber());
+      const ActorRef who =
+          Subscriber(ctx, subscribe->has_subscriber(), subscribe->subscriber());
       if (who && subscribers_.insert(who).second) {
         ctx.Watch(who);
       }
