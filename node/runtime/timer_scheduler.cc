@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,15 +14,10 @@ namespace troupe {
 namespace timer_internal {
 namespace {
 
-// Monotonic "now": time since the steady clock's epoch. Due times are kept on
-// this clock so that wall-clock steps neither fire timers early nor hold them
-// back indefinitely.
-absl::Duration MonotonicNow() {
-  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
-}
-
-// Orders the queue: due time first, then scheduling order for equal due times.
-using Key = std::pair<absl::Duration, uint64_t>;
+// Orders the queue: due time (on the scheduler's monotonic clock, so
+// wall-clock steps neither fire timers early nor hold them back), then
+// scheduling order for equal due times.
+using Key = std::pair<absl::Time, uint64_t>;
 
 // The core whose timer thread is the current thread, if any (so Shutdown()
 // from a callback can be caught instead of deadlocking).
@@ -39,7 +33,7 @@ class TimerCore : public std::enable_shared_from_this<TimerCore> {
   struct Entry;
   using Queue = std::map<Key, Entry>;
 
-  TimerCore() = default;
+  explicit TimerCore(const Clock* clock) : clock_(clock) {}
   TimerCore(const TimerCore&) = delete;
   TimerCore& operator=(const TimerCore&) = delete;
 
@@ -58,6 +52,10 @@ class TimerCore : public std::enable_shared_from_this<TimerCore> {
   // a running callback).
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Runs every timer due by now on the calling thread (a scheduler without
+  // a thread); how many ran.
+  size_t RunDue() ABSL_LOCKS_EXCLUDED(mu_);
+
   // Makes Run() return and later Schedule() calls return done handles.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -75,6 +73,7 @@ class TimerCore : public std::enable_shared_from_this<TimerCore> {
 
   void MarkDoneLocked(TimerState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const Clock* const clock_;
   mutable Mutex mu_;
   // Signalled when a new timer becomes the head of the queue, or on Stop().
   CondVar cv_;
@@ -111,8 +110,7 @@ struct TimerCore::Entry {
 
 TimerHandle TimerCore::Schedule(absl::Duration delay, Entry entry) {
   auto state = std::make_shared<TimerState>(shared_from_this());
-  const absl::Duration due =
-      MonotonicNow() + std::max(delay, absl::ZeroDuration());
+  const absl::Time due = clock_->Now() + std::max(delay, absl::ZeroDuration());
   {
     MutexLock lock(&mu_);
     if (!stopped_) {
@@ -165,8 +163,8 @@ void TimerCore::Run() {
       cv_.Wait(&mu_);
       continue;
     }
-    const absl::Duration now = MonotonicNow();
-    const absl::Duration due = queue_.begin()->first.first;
+    const absl::Time now = clock_->Now();
+    const absl::Time due = queue_.begin()->first.first;
     if (due > now) {
       // Returns on timeout, on a new head or Stop(), or spuriously; every
       // case re-examines the queue.
@@ -177,6 +175,20 @@ void TimerCore::Run() {
   }
   mu_.Unlock();
   current_timer_core = nullptr;
+}
+
+size_t TimerCore::RunDue() {
+  const TimerCore* outer = std::exchange(current_timer_core, this);
+  size_t ran = 0;
+  mu_.Lock();
+  const absl::Time now = clock_->Now();
+  while (!stopped_ && !queue_.empty() && queue_.begin()->first.first <= now) {
+    RunEntry(queue_.extract(queue_.begin()));
+    ++ran;
+  }
+  mu_.Unlock();
+  current_timer_core = outer;
+  return ran;
 }
 
 void TimerCore::RunEntry(Queue::node_type node) {
@@ -200,9 +212,9 @@ void TimerCore::RunEntry(Queue::node_type node) {
     if (again) {
       // Fixed rate from the first due time; if the callback (or the thread)
       // fell behind, skip to the first slot after now instead of bursting.
-      const absl::Duration due = node.key().first;
-      const absl::Duration now = MonotonicNow();
-      absl::Duration next = due + entry.period;
+      const absl::Time due = node.key().first;
+      const absl::Time now = clock_->Now();
+      absl::Time next = due + entry.period;
       if (next <= now) {
         absl::Duration remainder;
         const int64_t behind =
@@ -251,8 +263,13 @@ bool TimerHandle::done() const {
 }
 
 TimerScheduler::TimerScheduler()
-    : core_(std::make_shared<timer_internal::TimerCore>()),
+    : core_(std::make_shared<timer_internal::TimerCore>(&Clock::Real())),
       thread_([core = core_.get()] { core->Run(); }) {}
+
+TimerScheduler::TimerScheduler(const ManualClock* clock)
+    : core_(std::make_shared<timer_internal::TimerCore>(clock)) {}
+
+size_t TimerScheduler::RunDue() { return core_->RunDue(); }
 
 TimerScheduler::~TimerScheduler() { Shutdown(); }
 
@@ -282,9 +299,10 @@ void TimerScheduler::Shutdown() {
     std::abort();
   }
   MutexLock lock(&shutdown_mu_);
-  if (!thread_.joinable()) return;
+  if (shut_down_) return;
+  shut_down_ = true;
   core_->Stop();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   core_->DropAll();
 }
 

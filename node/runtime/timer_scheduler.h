@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "node/runtime/clock.h"
 #include "node/runtime/sync.h"
 
 namespace troupe {
@@ -60,15 +61,21 @@ class TimerHandle {
 // lock, so they may schedule and cancel timers; they must be short (they
 // typically enqueue a message) and must not block. Timers run in order of due
 // time; timers due at the same time run in the order they were scheduled.
-// Due times are measured on a monotonic clock, so wall-clock adjustments do
-// not make timers fire early.
+// Due times are measured on a monotonic clock (Clock::Real()), so wall-clock
+// adjustments do not make timers fire early. For tests on simulated time, a
+// scheduler built on a ManualClock has no thread: the test advances the
+// clock and calls RunDue().
 //
 // All methods are thread-safe. Scheduling and cancelling cost O(log n) in the
 // number of pending timers.
 class TimerScheduler {
  public:
-  // Starts the timer thread.
+  // Starts the timer thread, on the real monotonic clock.
   TimerScheduler();
+  // A scheduler on simulated time: no thread; timers run only in RunDue(),
+  // on its caller's thread, when `clock` (which must outlive the scheduler)
+  // says they are due.
+  explicit TimerScheduler(const ManualClock* clock);
   // Shutdown(). Must not run on the timer thread (i.e. a callback, or the
   // destructor of something a callback captured, must not own the scheduler).
   ~TimerScheduler();
@@ -97,6 +104,12 @@ class TimerScheduler {
                                absl::Duration period,
                                absl::AnyInvocable<bool()> fn);
 
+  // A scheduler on a ManualClock: runs every timer due by the clock's now,
+  // in due order (a periodic timer once, then due again at its next slot
+  // after now), on the calling thread; returns how many ran. On a
+  // scheduler with a thread it races with that thread: don't.
+  size_t RunDue();
+
   // Number of timers scheduled and not yet done() (cancelled ones are removed
   // eagerly, not when their time comes). A periodic timer whose callback is
   // running counts; a one-shot whose callback is running does not.
@@ -114,7 +127,8 @@ class TimerScheduler {
   const std::shared_ptr<timer_internal::TimerCore> core_;
   // Serialises Shutdown() so that exactly one caller joins the thread.
   Mutex shutdown_mu_;
-  std::thread thread_ ABSL_GUARDED_BY(shutdown_mu_);
+  std::thread thread_ ABSL_GUARDED_BY(shutdown_mu_);  // none on a ManualClock
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
 }  // namespace troupe

@@ -228,47 +228,88 @@ TEST(TimerSchedulerTest, NonPositivePeriodIsTreatedAsOneMillisecond) {
   EXPECT_EQ(scheduler.pending(), 0u);
 }
 
-TEST(TimerSchedulerTest, PeriodicThatFallsBehindDoesNotBurst) {
-  constexpr absl::Duration kPeriod = absl::Milliseconds(20);
-  std::mutex mu;
-  std::vector<absl::Duration> starts;  // guarded by mu
-  absl::Duration first_end;            // guarded by mu
-  Counter runs;
-  TimerScheduler scheduler;
+// --- On simulated time: the timing rules, exactly --------------------------
 
-  TimerHandle handle =
-      scheduler.SchedulePeriodic(absl::ZeroDuration(), kPeriod, [&] {
-        const absl::Duration start = SteadyNow();
-        bool first = false;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          starts.push_back(start);
-          first = starts.size() == 1;
-        }
-        if (first) {
-          // Simulate a callback that overruns five periods: the wait is the
-          // point here, not a way to let something else happen.
-          Event never;
-          const absl::Duration until = start + 5 * kPeriod;
-          while (SteadyNow() < until) {
-            never.WaitFor(until - SteadyNow());
-          }
-          std::lock_guard<std::mutex> lock(mu);
-          first_end = SteadyNow();
-        }
-        runs.Increment();
-        return true;
-      });
-  ASSERT_TRUE(runs.AwaitAtLeast(3));
-  handle.Cancel();
+TEST(TimerSchedulerSimulatedTest, AOneShotRunsWhenItsDelayHasPassedNotBefore) {
+  ManualClock clock;
+  TimerScheduler timers(&clock);
+  int runs = 0;
+  TimerHandle timer =
+      timers.ScheduleOnce(absl::Milliseconds(100), [&runs] { ++runs; });
+  clock.Advance(absl::Milliseconds(99));
+  EXPECT_EQ(timers.RunDue(), 0u);
+  EXPECT_FALSE(timer.done());
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(timers.RunDue(), 1u);
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(timer.done());
+  clock.Advance(absl::Hours(1));
+  EXPECT_EQ(timers.RunDue(), 0u) << "once";
+}
 
-  // The missed due times are skipped, not run back to back: the second run
-  // is due on the first slot after the overrun, and the third one period
-  // later. (A catch-up burst would start both right after first_end.)
-  std::lock_guard<std::mutex> lock(mu);
-  ASSERT_GE(starts.size(), 3u);
-  EXPECT_GT(starts[1], first_end);
-  EXPECT_GE(starts[2] - first_end, kPeriod);
+TEST(TimerSchedulerSimulatedTest, APeriodicTimerKeepsItsGridWithoutDrift) {
+  ManualClock clock;
+  TimerScheduler timers(&clock);
+  std::vector<absl::Time> runs;
+  const absl::Time start = clock.Now();
+  TimerHandle timer = timers.SchedulePeriodic(absl::Milliseconds(5),
+                                              absl::Milliseconds(10), [&] {
+                                                runs.push_back(clock.Now());
+                                                return true;
+                                              });
+  // Run late each time (3 ms after the slot): the next slot stays on the
+  // grid start+5, +15, +25, ... (fixed rate, no drift).
+  clock.Advance(absl::Milliseconds(8));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(timers.RunDue(), 1u);
+    clock.Advance(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(runs.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(runs[i] - start, absl::Milliseconds(8 + 10 * i));
+  }
+  timer.Cancel();
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+TEST(TimerSchedulerSimulatedTest,
+     APeriodicTimerThatFellBehindRunsOnceNotInABurst) {
+  ManualClock clock;
+  TimerScheduler timers(&clock);
+  int runs = 0;
+  const absl::Time start = clock.Now();
+  timers.SchedulePeriodic(absl::ZeroDuration(), absl::Milliseconds(10), [&] {
+    ++runs;
+    return true;
+  });
+  EXPECT_EQ(timers.RunDue(), 1u);  // at start
+  // Ten periods pass unserved (the thread was busy): one run, not ten.
+  clock.Advance(absl::Milliseconds(95));
+  EXPECT_EQ(timers.RunDue(), 1u);
+  EXPECT_EQ(runs, 2);
+  // The next slot is the first on the grid after now: start + 100 ms.
+  clock.Advance(start + absl::Milliseconds(99) - clock.Now());
+  EXPECT_EQ(timers.RunDue(), 0u);
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(timers.RunDue(), 1u);
+  EXPECT_EQ(runs, 3);
+}
+
+TEST(TimerSchedulerSimulatedTest, TimersRunInDueOrderThenSchedulingOrder) {
+  ManualClock clock;
+  TimerScheduler timers(&clock);
+  std::vector<int> order;
+  timers.ScheduleOnce(absl::Milliseconds(20), [&] { order.push_back(3); });
+  timers.ScheduleOnce(absl::Milliseconds(10), [&] { order.push_back(1); });
+  timers.ScheduleOnce(absl::Milliseconds(10), [&] { order.push_back(2); });
+  timers.ScheduleOnce(absl::Milliseconds(30), [&] { order.push_back(4); });
+  clock.Advance(absl::Milliseconds(25));
+  EXPECT_EQ(timers.RunDue(), 3u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  timers.Shutdown();  // the one at 30 ms is dropped, not run
+  clock.Advance(absl::Hours(1));
+  EXPECT_EQ(timers.RunDue(), 0u);
+  EXPECT_EQ(order.size(), 3u);
 }
 
 TEST(TimerSchedulerTest, CancelBeforeDueNeverRunsAndRemovesEntryAtOnce) {

@@ -1,0 +1,165 @@
+// Dispatcher: every scheduled runnable runs once; an idle pool wakes for
+// work from outside (no lost wake-up, over many idle periods); work left in
+// a blocked worker's queue is stolen; a runnable scheduled from a worker runs
+// next on that worker; Yield lets waiting work go first (modelled on CAF's
+// scheduler tests). Waits are notifications with a timeout.
+#include "node/runtime/dispatcher.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "node/runtime/sync.h"
+
+namespace troupe {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+
+// A runnable that runs `fn`.
+class Task final : public Runnable {
+ public:
+  explicit Task(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void Run() override { fn_(); }
+
+ private:
+  std::function<void()> fn_;
+};
+
+// Counts runs and notifies when `target` is reached. Thread-safe.
+class RunCount {
+ public:
+  explicit RunCount(int target) : target_(target) {}
+  void Add() {
+    if (count_.fetch_add(1) + 1 == target_) {
+      reached_.Notify();
+    }
+  }
+  bool AwaitTarget() { return reached_.WaitForNotificationWithTimeout(kWait); }
+  int count() const { return count_.load(); }
+
+ private:
+  const int target_;
+  std::atomic<int> count_{0};
+  Notification reached_;
+};
+
+TEST(DispatcherTest, EveryRunnableScheduledFromOutsideRunsOnce) {
+  constexpr int kTasks = 10'000;
+  RunCount runs(kTasks);
+  std::vector<std::atomic<int>> each(kTasks);
+  std::vector<std::unique_ptr<Task>> tasks;
+  for (int i = 0; i < kTasks; ++i) {
+    tasks.push_back(std::make_unique<Task>([&, i] {
+      each[i].fetch_add(1);
+      runs.Add();
+    }));
+  }
+  Dispatcher dispatcher(3);
+  for (auto& task : tasks) {
+    dispatcher.Schedule(task.get());
+  }
+  ASSERT_TRUE(runs.AwaitTarget());
+  dispatcher.Shutdown();
+  for (int i = 0; i < kTasks; ++i) {
+    ASSERT_EQ(each[i].load(), 1) << "task " << i;
+  }
+}
+
+// Each round the pool has gone idle (the last run finished and nothing
+// else is queued) before the next Schedule: a lost wake-up would hang a
+// round.
+TEST(DispatcherTest, AnIdlePoolWakesForWorkFromOutsideEveryTime) {
+  Dispatcher dispatcher(2);
+  for (int round = 0; round < 200; ++round) {
+    Notification ran;
+    Task task([&ran] { ran.Notify(); });
+    dispatcher.Schedule(&task);
+    ASSERT_TRUE(ran.WaitForNotificationWithTimeout(kWait))
+        << "round " << round << " was never run";
+  }
+}
+
+// A task blocks its worker after scheduling others from it: all but the
+// last sit in that worker's queue (the last is in its LIFO slot), and the
+// other worker must steal them while the first is blocked.
+TEST(DispatcherTest, AnotherWorkerStealsWhatABlockedWorkerQueued) {
+  constexpr int kChildren = 20;
+  Dispatcher dispatcher(2);
+  RunCount stolen(kChildren - 1);
+  RunCount all(kChildren);
+  Notification release;
+  std::atomic<int> blocked_worker{-1};
+  std::atomic<int> ran_elsewhere{0};
+  std::vector<std::unique_ptr<Task>> children;
+  for (int i = 0; i < kChildren; ++i) {
+    children.push_back(std::make_unique<Task>([&] {
+      if (Dispatcher::CurrentWorkerIndex() != blocked_worker.load()) {
+        ran_elsewhere.fetch_add(1);
+        stolen.Add();
+      }
+      all.Add();
+    }));
+  }
+  Task parent([&] {
+    blocked_worker.store(Dispatcher::CurrentWorkerIndex());
+    for (auto& child : children) {
+      dispatcher.Schedule(child.get());
+    }
+    release.WaitForNotificationWithTimeout(kWait);
+  });
+  dispatcher.Schedule(&parent);
+  EXPECT_TRUE(stolen.AwaitTarget())
+      << ran_elsewhere.load() << " of " << kChildren - 1 << " were stolen";
+  release.Notify();
+  EXPECT_TRUE(all.AwaitTarget());
+}
+
+TEST(DispatcherTest, ARunnableScheduledFromAWorkerRunsNextOnIt) {
+  Dispatcher dispatcher(2);
+  Notification done;
+  int parent_worker = -2;
+  int child_worker = -3;
+  Task child([&] {
+    child_worker = Dispatcher::CurrentWorkerIndex();
+    done.Notify();
+  });
+  Task parent([&] {
+    parent_worker = Dispatcher::CurrentWorkerIndex();
+    dispatcher.Schedule(&child);  // the LIFO slot: nobody else takes it
+  });
+  dispatcher.Schedule(&parent);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_EQ(child_worker, parent_worker);
+  EXPECT_GE(parent_worker, 0);
+}
+
+// One worker: a runnable that yields runs again only after the work that
+// was waiting.
+TEST(DispatcherTest, YieldLetsWaitingWorkRunFirst) {
+  Dispatcher dispatcher(1);
+  std::vector<int> order;  // one worker: no race
+  Notification done;
+  int yields = 0;
+  std::unique_ptr<Task> waiting;
+  std::unique_ptr<Task> yielder;
+  waiting = std::make_unique<Task>([&] { order.push_back(2); });
+  yielder = std::make_unique<Task>([&] {
+    order.push_back(1);
+    if (yields++ == 0) {
+      dispatcher.Schedule(waiting.get());  // into the LIFO slot...
+      dispatcher.Yield(yielder.get());     // ...and this behind it
+    } else {
+      done.Notify();
+    }
+  });
+  dispatcher.Schedule(yielder.get());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 1}));
+}
+
+}  // namespace
+}  // namespace troupe
