@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/any.pb.h"
 #include "node/remote/endpoint.h"
+#include "node/remote/frame_codec.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
@@ -126,85 +127,51 @@ FrameDelivery::~FrameDelivery() {
 
 void FrameDelivery::Deliver(const v1::Frame& frame) {
   ActorSystem& system = remoting_->system();
-  const int ref_count = frame.refs_size();
-  // Each ref and type is resolved once per frame, when first used.
-  std::vector<ActorRef> locals(ref_count);
-  std::vector<ActorRef> senders(ref_count);
-  std::vector<const google::protobuf::Message*> prototypes(frame.types_size());
-  std::vector<bool> looked_up(frame.types_size());
-  auto local = [&](uint32_t index) -> const ActorRef* {
-    if (index == 0 || index > static_cast<uint32_t>(ref_count)) {
-      return nullptr;
-    }
+  FrameDecoder decoder(frame);
+  // Each ref is resolved once per frame, when first used.
+  std::vector<ActorRef> locals(frame.refs_size());
+  std::vector<ActorRef> senders(frame.refs_size());
+  auto local = [&](uint32_t index) -> const ActorRef& {
     ActorRef& ref = locals[index - 1];
     if (!ref) {
       const v1::Pid& pid = frame.refs(index - 1);
       ref = system.ResolveLocal(pid.id(), pid.incarnation(), pid.uid());
     }
-    return &ref;
+    return ref;
   };
 
-  for (const v1::Envelope& envelope : frame.envelopes()) {
-    const uint32_t index = envelope.ref();
-    if (index == 0 || index > static_cast<uint32_t>(ref_count)) {
+  for (int i = 0; i < decoder.size(); ++i) {
+    absl::StatusOr<FrameDecoder::Decoded> decoded = decoder.Decode(i);
+    if (!decoded.ok()) {
       remoting_->ReportMalformed(
-          peer_address_, absl::StrCat("skipped an envelope naming ref ", index,
-                                      " of a frame with ", ref_count));
+          peer_address_,
+          absl::StrCat("skipped an envelope: ", decoded.status().message()));
       continue;
     }
-    switch (envelope.control()) {
+    const uint32_t index = decoded->target_index;
+    switch (decoded->control) {
       case v1::USER: {
         ActorRef sender;
-        if (const uint32_t s = envelope.sender();
-            s != 0 && s <= static_cast<uint32_t>(ref_count)) {
+        if (const uint32_t s = decoded->sender_index; s != 0) {
           if (!senders[s - 1]) {
-            senders[s - 1] = system.Resolve(FromProto(frame.refs(s - 1)));
+            senders[s - 1] = system.Resolve(FromProto(*decoded->sender));
           }
           sender = senders[s - 1];
         }
-        const uint32_t type = envelope.type();
-        if (type == 0 || type > static_cast<uint32_t>(frame.types_size())) {
-          remoting_->ReportMalformed(
-              peer_address_,
-              absl::StrCat("skipped a message naming type ", type,
-                           " of a frame with ", frame.types_size()));
-          continue;
-        }
-        if (!looked_up[type - 1]) {
-          looked_up[type - 1] = true;
-          prototypes[type - 1] = FindPrototype(frame.types(type - 1));
-        }
-        const ActorRef& target = *local(index);
-        const google::protobuf::Message* prototype = prototypes[type - 1];
-        MessagePtr message;
-        if (prototype != nullptr) {
-          message.reset(prototype->New());
-          if (!message->ParseFromString(envelope.payload())) {
-            message = nullptr;
-          }
-        }
-        if (message == nullptr) {
-          // Kept as an Any, so the dead letter still says what it was.
-          auto any = std::make_unique<google::protobuf::Any>();
-          any->set_type_url(
-              absl::StrCat(kTypeUrlPrefix, frame.types(type - 1)));
-          any->set_value(envelope.payload());
+        const ActorRef& target = local(index);
+        if (!decoded->problem.empty()) {
           runtime_internal::SystemInternals::DeadLetter(
-              system, target, MakeEnvelope(std::move(any), std::move(sender)),
-              kUnknownType,
-              prototype == nullptr
-                  ? absl::StrCat("message type '", frame.types(type - 1),
-                                 "' is not linked into this node")
-                  : absl::StrCat("payload does not parse as ",
-                                 frame.types(type - 1)));
+              system, target,
+              MakeEnvelope(std::move(decoded->message), std::move(sender)),
+              kUnknownType, decoded->problem);
           continue;
         }
         target.process()->SendUser(
-            MakeEnvelope(std::move(message), std::move(sender)));
+            MakeEnvelope(std::move(decoded->message), std::move(sender)));
         break;
       }
       case v1::STOP:
-        local(index)->process()->SendSystem(
+        local(index).process()->SendSystem(
             MakeSystem(SystemKind::kStop, ActorRef()));
         break;
       case v1::WATCH: {
@@ -215,7 +182,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
           ActorRef watcher(std::make_shared<RemoteWatcher>(
               peer, remoting_->NewWatcherId(), peer_incarnation_, named,
               watches_, key));
-          const ActorRef& target = *local(index);
+          const ActorRef& target = local(index);
           if (watches_->Insert(std::move(key), {target, watcher})) {
             target.process()->SendSystem(
                 MakeSystem(SystemKind::kWatch, watcher));
@@ -240,7 +207,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
       }
       case v1::TERMINATED:
         remoting_->EndpointFor(peer_address_)
-            ->OnTerminated(frame.refs(index - 1), envelope.reason());
+            ->OnTerminated(frame.refs(index - 1), decoded->reason);
         break;
       case v1::WATCHED:
         remoting_->EndpointFor(peer_address_)->OnWatched(frame.refs(index - 1));
@@ -249,7 +216,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
         remoting_->ReportMalformed(
             peer_address_,
             absl::StrCat("skipped an envelope of unknown control ",
-                         static_cast<int>(envelope.control())));
+                         static_cast<int>(decoded->control)));
         break;
     }
   }

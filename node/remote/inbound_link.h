@@ -72,7 +72,7 @@ class InboundLink final
   Remoting* const remoting_;
   std::string peer_address_;  // set by the reading thread before Register
   std::unique_ptr<FrameDelivery> delivery_;  // set with peer_address_
-  bool registered_ = false;  // read side only
+  bool registered_ = false;                  // read side only
   grpc::ByteBuffer read_buffer_;
   v1::Frame read_frame_;
 

@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "node/remote/cluster_auth.h"
+#include "node/remote/frame_codec.h"
 #include "node/remote/grpc_lifetime.h"
-#include "node/remote/wire_codec.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/incarnation.h"
 

@@ -4,13 +4,13 @@
 // port.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/service_type.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/remote/endpoint.h"
-#include "node/remote/wire_codec.h"
+#include "node/remote/grpc_frames.h"
 #include "node/runtime/logging.h"
 
 namespace troupe {

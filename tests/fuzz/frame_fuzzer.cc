@@ -12,7 +12,8 @@
 
 #include "node/remote/frame_delivery.h"
 #include "node/remote/node.h"
-#include "node/remote/wire_codec.h"
+#include "node/remote/frame_codec.h"
+#include "node/remote/grpc_frames.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
 #include "google/protobuf/stubs/logging.h"

@@ -1,23 +1,24 @@
-// The wire form of a batch: FrameEncoder builds one Frame from queued sends,
-// naming each ref and message type once per frame; the helpers below turn
-// frames into gRPC byte buffers and back, and find a message type by name.
+// The wire form of a batch (proto/troupe.proto, Frame): FrameEncoder builds
+// one frame from queued sends, naming each ref and message type once per
+// frame; FrameDecoder reads one back, checking every index a peer sent.
+// Protobuf only (no gRPC): grpc_frames.h moves frames in and out of gRPC's
+// byte buffers.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "node/remote/link_options.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/message.h"
 #include "node/runtime/process.h"
 #include "proto/troupe.pb.h"
-
-namespace grpc {
-class ByteBuffer;
-}  // namespace grpc
 
 namespace troupe {
 
@@ -70,8 +71,8 @@ class FrameEncoder {
   v1::Envelope* NewEnvelope(v1::Control control, uint32_t ref);
 
   const LinkOptions options_;
-  size_t message_limit_;  // the smaller of ours and the peer's
-  size_t batch_limit_;    // keeps a frame under the peer's frame limit
+  size_t message_limit_;      // the smaller of ours and the peer's
+  size_t batch_limit_;        // keeps a frame under the peer's frame limit
   bool peer_limits_ = false;  // message_limit_ is the peer's
   v1::Frame frame_;
   absl::flat_hash_map<const Process*, uint32_t> refs_;
@@ -80,16 +81,50 @@ class FrameEncoder {
   bool control_ = false;  // hello, leave or heartbeat set
 };
 
-// Serializes `frame` into `buffer` (replacing its contents).
-void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer);
-// Parses `buffer` into `frame`; false when the bytes are not a Frame.
-bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame);
+// Reads one frame as a FrameEncoder wrote it, envelope by envelope. A peer
+// wrote it, so nothing in it is trusted: an envelope naming a ref or type
+// the frame does not carry is reported as malformed (and should be
+// skipped); a payload of a type not linked into this process, or that does
+// not parse, still decodes (as an Any with the bytes, and `problem` saying
+// which), so whoever delivers it can return it as a dead letter. Types are
+// looked up once per frame. Not thread-safe; the frame must outlive it.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(const v1::Frame& frame);
+
+  struct Decoded {
+    v1::Control control = v1::USER;
+    // The envelope's ref: its 1-based index into frame.refs() (so a reader
+    // can resolve each ref once per frame), and that Pid.
+    uint32_t target_index = 0;
+    const v1::Pid* target = nullptr;
+    // USER: the sender (index 0 and nullptr when none or out of range: a
+    // sender is optional, so a bad one is dropped, not fatal).
+    uint32_t sender_index = 0;
+    const v1::Pid* sender = nullptr;
+    // USER: the message (an Any carrying the type and bytes when it could
+    // not be decoded; then `problem` says why, for a dead letter).
+    MessagePtr message;
+    std::string problem;
+    // TERMINATED: why the watched actor ended.
+    v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
+  };
+
+  int size() const { return frame_.envelopes_size(); }
+  // Envelope `i` (0 <= i < size()); INVALID_ARGUMENT, naming the bad
+  // index, when it is malformed.
+  absl::StatusOr<Decoded> Decode(int i);
+
+ private:
+  const v1::Frame& frame_;
+  std::vector<const Message*> prototypes_;  // by type index - 1
+  std::vector<bool> looked_up_;
+};
 
 // protobuf's parser logs an error line for each string field with invalid
 // UTF-8, so a peer or client could flood a node's log. Routes protobuf's
 // log lines through troupe's log, at most one a second (the count of the
 // ones dropped goes with the next). Idempotent; process-wide.
 void LimitProtobufLogs();
-
 
 }  // namespace troupe

@@ -1,9 +1,4 @@
-#include "node/remote/wire_codec.h"
-
-#include <grpcpp/impl/codegen/proto_utils.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/proto_buffer_reader.h>
-#include <grpcpp/support/proto_buffer_writer.h>
+#include "node/remote/frame_codec.h"
 
 #include <atomic>
 #include <string>
@@ -11,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "node/runtime/logging.h"
@@ -144,18 +140,58 @@ void FrameEncoder::SetHeartbeat() {
   control_ = true;
 }
 
-void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer) {
-  buffer->Clear();
-  bool own_buffer = false;
-  // Cannot fail for a message that is set up correctly (no required
-  // fields in proto3).
-  (void)grpc::SerializationTraits<v1::Frame>::Serialize(frame, buffer,
-                                                        &own_buffer);
-}
+FrameDecoder::FrameDecoder(const v1::Frame& frame)
+    : frame_(frame),
+      prototypes_(frame.types_size()),
+      looked_up_(frame.types_size()) {}
 
-bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame) {
-  grpc::ProtoBufferReader reader(buffer);
-  return frame->ParseFromZeroCopyStream(&reader);
+absl::StatusOr<FrameDecoder::Decoded> FrameDecoder::Decode(int i) {
+  const v1::Envelope& envelope = frame_.envelopes(i);
+  const uint32_t refs = static_cast<uint32_t>(frame_.refs_size());
+  Decoded decoded;
+  decoded.control = envelope.control();
+  decoded.target_index = envelope.ref();
+  if (decoded.target_index == 0 || decoded.target_index > refs) {
+    return absl::InvalidArgumentError(absl::StrCat("an envelope names ref ",
+                                                   decoded.target_index,
+                                                   " of a frame with ", refs));
+  }
+  decoded.target = &frame_.refs(decoded.target_index - 1);
+  decoded.reason = envelope.reason();
+  if (decoded.control != v1::USER) {
+    return decoded;
+  }
+  if (const uint32_t s = envelope.sender(); s != 0 && s <= refs) {
+    decoded.sender_index = s;
+    decoded.sender = &frame_.refs(s - 1);
+  }
+  const uint32_t type = envelope.type();
+  if (type == 0 || type > static_cast<uint32_t>(frame_.types_size())) {
+    return absl::InvalidArgumentError(absl::StrCat("a message names type ",
+                                                   type, " of a frame with ",
+                                                   frame_.types_size()));
+  }
+  const std::string& type_name = frame_.types(type - 1);
+  if (!looked_up_[type - 1]) {
+    looked_up_[type - 1] = true;
+    prototypes_[type - 1] = FindPrototype(type_name);
+  }
+  if (const Message* prototype = prototypes_[type - 1]) {
+    decoded.message.reset(prototype->New());
+    if (decoded.message->ParseFromString(envelope.payload())) {
+      return decoded;
+    }
+    decoded.problem = absl::StrCat("payload does not parse as ", type_name);
+  } else {
+    decoded.problem = absl::StrCat("message type '", type_name,
+                                   "' is not linked into this node");
+  }
+  // Kept as an Any, so a dead letter still says what it was.
+  auto any = std::make_unique<google::protobuf::Any>();
+  any->set_type_url(absl::StrCat(kTypeUrlPrefix, type_name));
+  any->set_value(envelope.payload());
+  decoded.message = std::move(any);
+  return decoded;
 }
 
 namespace {
