@@ -426,7 +426,7 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
 
 void Endpoint::Down(absl::string_view why, bool left) {
   std::shared_ptr<OutboundCall> call;
-  WatchTable fired;
+  absl::flat_hash_map<WatchKey, Watchers> fired;
   bool was_linked = false;
   bool was_connecting = false;
   {
@@ -450,8 +450,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
       state_ = LinkState::kDown;
       drain_pending_ = true;
       down_reason_ = absl::StrCat("node ", address(), " is down: ", why);
-      fired.swap(watches_);
-      stale_watched_.clear();  // what was on the link will not come
+      fired = watches_.TakeAll();
       ++downs_;
     }
   }
@@ -474,7 +473,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
                                                   " watched actors reported "
                                                   "NODE_DOWN")));
   }
-  NotifyDown(std::move(fired));
+  NotifyAllDown(fired);
   if (!left) {
     remoting_->CloseInbound(address(), why);
   }
@@ -483,14 +482,13 @@ void Endpoint::Down(absl::string_view why, bool left) {
 
 void Endpoint::Close() {
   std::shared_ptr<OutboundCall> call;
-  WatchTable dropped;
+  absl::flat_hash_map<WatchKey, Watchers> dropped;
   {
     MutexLock lock(&mu_);
     closed_ = true;
     call = call_;  // kept, for Abort
     state_ = LinkState::kDown;
-    dropped.swap(watches_);  // the node is going away with its watchers
-    stale_watched_.clear();
+    dropped = watches_.TakeAll();  // the node goes away with its watchers
   }
   if (call != nullptr) {
     call->CloseWrites();

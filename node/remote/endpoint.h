@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "node/remote/frame_codec.h"
 #include "node/remote/liveness.h"
+#include "node/remote/remote_watches.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/mpsc_queue.h"
@@ -70,13 +71,6 @@ struct EndpointStats {
 
 class Endpoint final : public std::enable_shared_from_this<Endpoint> {
  public:
-  // A watched actor of the peer, keyed by its id, incarnation and uid as
-  // watched.
-  using WatchKey = std::tuple<std::string, uint64_t, uint64_t>;
-  static WatchKey WatchKeyOf(const Process& watchee) {
-    return WatchKey{watchee.id(), watchee.incarnation(), watchee.uid()};
-  }
-
   // `remoting` must outlive the endpoint's use.
   Endpoint(Remoting* remoting, std::string address);
   ~Endpoint();
@@ -169,16 +163,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
     bool retried = false;  // kTerminated, kWatched: kept once through a down
   };
   enum class WriteResult { kWriting, kIdle, kBlocked };
-  // Each watcher, with the watched actor as that watcher named it (one
-  // actor may be named by several spellings of its node's address): each
-  // notice names the actor as its watcher knows it.
-  using Watchers = absl::flat_hash_map<ActorRef, std::shared_ptr<Process>>;
-  struct WatchEntry {
-    std::shared_ptr<Process> watchee;  // the one the WATCH named
-    Watchers watchers;
-    bool in_place = false;  // the peer acknowledged the WATCH
-  };
-  using WatchTable = absl::flat_hash_map<WatchKey, WatchEntry>;
 
   void Enqueue(std::unique_ptr<OutItem> item);
   // Takes the write token unless another thread holds it, then writes.
@@ -192,7 +176,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // Turns every queued item into a dead letter (user messages) or drops it.
   void DrainQueue(DeadLetterReason cause, absl::string_view why);
   void DeadLetter(OutItem& item, DeadLetterReason cause, absl::string_view why);
-  static void NotifyDown(WatchTable watches);
 
   // Aliases (endpoint_alias.cc). A Hello that names another node than this
   // spelling's, or this node itself.
@@ -266,10 +249,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // watcher set, by watcher and watched actor, so an unwatch finds it.
   absl::flat_hash_map<std::pair<ActorRef, WatchKey>, ActorRef> local_watches_
       ABSL_GUARDED_BY(mu_);
-  // WATCHEDs still to come for watches that ended before theirs came (an
-  // unwatch, or a TERMINATED first), so they do not mark a later watch of
-  // the same actor as in place.
-  absl::flat_hash_map<WatchKey, int> stale_watched_ ABSL_GUARDED_BY(mu_);
   // Used by the write token's holder only: Remoting has been told of the
   // alias (after the backlog was forwarded, so a ref made from then on
   // never overtakes what was sent through this one before).

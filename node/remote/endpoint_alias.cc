@@ -41,8 +41,7 @@ class AliasWatcher final : public Process {
   void SendSystem(SystemMessagePtr message) override {
     if (message->kind == SystemKind::kTerminated) {
       if (std::shared_ptr<Endpoint> alias = alias_.lock()) {
-        alias->ForgetLocalWatch(watcher_,
-                                Endpoint::WatchKeyOf(*named_.process()), this);
+        alias->ForgetLocalWatch(watcher_, WatchKeyOf(*named_.process()), this);
       }
     }
     message->ref = named_;
@@ -71,7 +70,7 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
   std::shared_ptr<Endpoint> canonical =
       self ? nullptr : remoting_->EndpointFor(hello.address());
   std::shared_ptr<OutboundCall> call;
-  WatchTable moved;
+  absl::flat_hash_map<WatchKey, Watchers> moved;
   {
     MutexLock lock(&mu_);
     // The call is taken before it is cancelled, so its end is not read
@@ -80,14 +79,13 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
     alias_of_ = std::move(canonical);
     alias_ready_ = true;
     moving_watches_ = true;
-    moved.swap(watches_);
-    stale_watched_.clear();
+    moved = watches_.TakeAll();
   }
   if (call != nullptr) {
     call->Cancel();
   }
-  for (const auto& [key, entry] : moved) {
-    for (const auto& [watcher, watchee] : entry.watchers) {
+  for (const auto& [key, watchers] : moved) {
+    for (const auto& [watcher, watchee] : watchers) {
       ForwardWatch(watchee, watcher, /*watch=*/true);
     }
   }

@@ -7,27 +7,9 @@
 
 #include "absl/time/clock.h"
 #include "node/remote/endpoint.h"
-#include "node/runtime/system_messages.h"
+#include "node/remote/remote_watches.h"
 
 namespace troupe {
-namespace {
-
-// Tells `watcher` that `watchee` (as the watcher named it) ended.
-void NotifyTerminated(const ActorRef& watcher,
-                      const std::shared_ptr<Process>& watchee,
-                      TerminationReason reason) {
-  auto notice = MakeSystem(SystemKind::kTerminated, ActorRef(watchee));
-  notice->reason = reason;
-  watcher.process()->SendSystem(std::move(notice));
-}
-
-void NotifyInPlace(const ActorRef& watcher,
-                   const std::shared_ptr<Process>& watchee) {
-  watcher.process()->SendSystem(
-      MakeSystem(SystemKind::kWatchInPlace, ActorRef(watchee)));
-}
-
-}  // namespace
 
 void Endpoint::Watch(std::shared_ptr<Process> watchee,
                      const ActorRef& watcher) {
@@ -35,29 +17,22 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
     return;
   }
   bool refused = false;
-  bool first = false;
-  bool in_place = false;
+  WatchTable::Added added = WatchTable::Added::kPending;
   {
     MutexLock lock(&mu_);
     if (closed_ || (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
       refused = true;  // known down: answer now, do not queue
     } else {
-      WatchEntry& entry = watches_[WatchKeyOf(*watchee)];
-      first = entry.watchers.empty();
-      if (first) {
-        entry.watchee = watchee;
-      }
-      entry.watchers[watcher] = watchee;
-      in_place = entry.in_place;
+      added = watches_.Add(watchee, watcher);
     }
   }
   if (refused) {
     NotifyTerminated(watcher, watchee, kNodeDown);
-  } else if (first) {
+  } else if (added == WatchTable::Added::kSendWatch) {
     auto item = std::make_unique<OutItem>(OutItem::Kind::kWatch);
     item->target = std::move(watchee);
     Enqueue(std::move(item));
-  } else if (in_place) {
+  } else if (added == WatchTable::Added::kInPlace) {
     NotifyInPlace(watcher, watchee);
   }
 }
@@ -70,17 +45,7 @@ void Endpoint::Unwatch(const std::shared_ptr<Process>& watchee,
   bool last = false;
   {
     MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKeyOf(*watchee));
-    if (it == watches_.end() || it->second.watchers.erase(watcher) == 0) {
-      return;
-    }
-    last = it->second.watchers.empty();
-    if (last) {
-      if (!it->second.in_place) {
-        ++stale_watched_[it->first];  // its WATCHED is still to come
-      }
-      watches_.erase(it);
-    }
+    last = watches_.Remove(*watchee, watcher);
   }
   if (last) {
     auto item = std::make_unique<OutItem>(OutItem::Kind::kUnwatch);
@@ -107,20 +72,7 @@ void Endpoint::OnWatched(const v1::Pid& pid) {
   Watchers watchers;
   {
     MutexLock lock(&mu_);
-    const WatchKey key{pid.id(), pid.incarnation(), pid.uid()};
-    if (auto stale = stale_watched_.find(key); stale != stale_watched_.end()) {
-      // The answer to a WATCH whose watch has ended, not to the current one.
-      if (--stale->second == 0) {
-        stale_watched_.erase(stale);
-      }
-      return;
-    }
-    auto it = watches_.find(key);
-    if (it == watches_.end() || it->second.in_place) {
-      return;  // unwatched meanwhile, or told already
-    }
-    it->second.in_place = true;
-    watchers = it->second.watchers;
+    watchers = watches_.OnWatched(WatchKeyOf(pid));
   }
   for (const auto& [watcher, watchee] : watchers) {
     NotifyInPlace(watcher, watchee);
@@ -128,29 +80,13 @@ void Endpoint::OnWatched(const v1::Pid& pid) {
 }
 
 void Endpoint::OnTerminated(const v1::Pid& pid, v1::TerminationReason reason) {
-  WatchEntry entry;
+  Watchers watchers;
   {
     MutexLock lock(&mu_);
-    auto it = watches_.find(WatchKey{pid.id(), pid.incarnation(), pid.uid()});
-    if (it == watches_.end()) {
-      return;  // unwatched meanwhile
-    }
-    if (!it->second.in_place) {
-      ++stale_watched_[it->first];  // an actor already gone: WATCHED follows
-    }
-    entry = std::move(it->second);
-    watches_.erase(it);
+    watchers = watches_.OnTerminated(WatchKeyOf(pid));
   }
-  for (const auto& [watcher, watchee] : entry.watchers) {
+  for (const auto& [watcher, watchee] : watchers) {
     NotifyTerminated(watcher, watchee, reason);
-  }
-}
-
-void Endpoint::NotifyDown(WatchTable watches) {
-  for (const auto& [key, entry] : watches) {
-    for (const auto& [watcher, watchee] : entry.watchers) {
-      NotifyTerminated(watcher, watchee, kNodeDown);
-    }
   }
 }
 

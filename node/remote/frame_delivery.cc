@@ -10,6 +10,7 @@
 #include "google/protobuf/any.pb.h"
 #include "node/remote/endpoint.h"
 #include "node/remote/frame_codec.h"
+#include "node/remote/remote_watches.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
@@ -17,61 +18,6 @@
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
-
-// The peer's watches of local actors, keyed by the pid as the peer named
-// it. Shared with the RemoteWatchers, which remove themselves when their
-// watch fires, even after the link is gone.
-class InboundWatches {
- public:
-  using Key = std::tuple<std::string, uint64_t, uint64_t>;
-  struct Entry {
-    ActorRef target;
-    ActorRef watcher;
-  };
-
-  bool Insert(Key key, Entry entry) {
-    MutexLock lock(&mu_);
-    return !closed_ &&
-           entries_.emplace(std::move(key), std::move(entry)).second;
-  }
-  bool Contains(const Key& key) {
-    MutexLock lock(&mu_);
-    return entries_.contains(key);
-  }
-  std::optional<Entry> Remove(const Key& key) {
-    MutexLock lock(&mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      return std::nullopt;
-    }
-    Entry entry = std::move(it->second);
-    entries_.erase(it);
-    return entry;
-  }
-  void RemoveIfWatcher(const Key& key, const Process* watcher) {
-    MutexLock lock(&mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second.watcher.process() == watcher) {
-      entries_.erase(it);
-    }
-  }
-  // Empties the table for good.
-  std::vector<Entry> Close() {
-    MutexLock lock(&mu_);
-    closed_ = true;
-    std::vector<Entry> all;
-    for (auto& [key, entry] : entries_) {
-      all.push_back(std::move(entry));
-    }
-    entries_.clear();
-    return all;
-  }
-
- private:
-  Mutex mu_;
-  absl::flat_hash_map<Key, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
 
 namespace {
 
@@ -82,7 +28,7 @@ class RemoteWatcher final : public Process {
  public:
   RemoteWatcher(std::shared_ptr<Endpoint> peer, std::string id,
                 uint64_t peer_incarnation, v1::Pid named,
-                std::weak_ptr<InboundWatches> table, InboundWatches::Key key)
+                std::weak_ptr<InboundWatches> table, WatchKey key)
       : Process(peer->shared_address(), std::move(id), peer_incarnation),
         peer_(std::move(peer)),
         named_(std::move(named)),
@@ -105,7 +51,7 @@ class RemoteWatcher final : public Process {
   const std::shared_ptr<Endpoint> peer_;
   const v1::Pid named_;
   const std::weak_ptr<InboundWatches> table_;
-  const InboundWatches::Key key_;
+  const WatchKey key_;
 };
 
 }  // namespace
@@ -176,7 +122,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
         break;
       case v1::WATCH: {
         const v1::Pid& named = frame.refs(index - 1);
-        InboundWatches::Key key(named.id(), named.incarnation(), named.uid());
+        WatchKey key = WatchKeyOf(named);
         std::shared_ptr<Endpoint> peer = remoting_->EndpointFor(peer_address_);
         if (!watches_->Contains(key)) {
           ActorRef watcher(std::make_shared<RemoteWatcher>(
@@ -198,8 +144,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
       case v1::UNWATCH: {
         const v1::Pid& named = frame.refs(index - 1);
         if (std::optional<InboundWatches::Entry> entry =
-                watches_->Remove(InboundWatches::Key(
-                    named.id(), named.incarnation(), named.uid()))) {
+                watches_->Remove(WatchKeyOf(named))) {
           entry->target.process()->SendSystem(
               MakeSystem(SystemKind::kUnwatch, entry->watcher));
         }

@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "node/remote/node.h"
 #include "node/remote/frame_codec.h"
 #include "node/remote/grpc_frames.h"
+#include "node/remote/node.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"

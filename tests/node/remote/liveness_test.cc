@@ -52,11 +52,10 @@ TEST(LivenessTest, OldGapsFade) {
   EXPECT_EQ(liveness.silence(At(1000)).recent_gap, absl::Seconds(1));
   // A half-life later it counts for half; much later, not at all.
   const absl::Time later = At(1000) + kGapHalfLife;
-  EXPECT_EQ(absl::ToInt64Milliseconds(liveness.silence(later).recent_gap),
-            500);
-  EXPECT_EQ(AllowedSilence(liveness.silence(At(1000) + 4 * kGapHalfLife),
-                           options),
-            options.failure_threshold);
+  EXPECT_EQ(absl::ToInt64Milliseconds(liveness.silence(later).recent_gap), 500);
+  EXPECT_EQ(
+      AllowedSilence(liveness.silence(At(1000) + 4 * kGapHalfLife), options),
+      options.failure_threshold);
   // A shorter gap does not replace a longer recent one.
   liveness.Heard(At(1300));
   EXPECT_GT(liveness.silence(At(1300)).recent_gap, absl::Milliseconds(900));

@@ -66,8 +66,7 @@ class NodeFailureTest : public ::testing::Test {
   }
 
   ActorRef Echo(uint64_t incarnation = 0) {
-    return local_->system().Resolve(
-        Pid{peer_.address, "echo", incarnation});
+    return local_->system().Resolve(Pid{peer_.address, "echo", incarnation});
   }
 
   // Watches the peer's echo from an inbox, with a round trip first so the
@@ -104,8 +103,7 @@ TEST_F(NodeFailureTest, KillNineIsReportedAsNodeDownWithinASecond) {
 TEST_F(NodeFailureTest, RestartedNodeIsANewIncarnation) {
   // A ref carrying the first incarnation (as a reply's sender would).
   const ActorRef old_echo = Echo(peer_.incarnation);
-  ASSERT_TRUE(
-      local_->system().Ask(old_echo, Text("hello"), kWait).get().ok());
+  ASSERT_TRUE(local_->system().Ask(old_echo, Text("hello"), kWait).get().ok());
   Inbox inbox(local_->system());
   WatchEcho(inbox);
   peer_.process->Signal(SIGKILL);
@@ -121,8 +119,7 @@ TEST_F(NodeFailureTest, RestartedNodeIsANewIncarnation) {
   EXPECT_NE(peer_.incarnation, old_incarnation);
 
   // The link comes back by itself: the old ref is a dead letter there...
-  auto old_answer =
-      local_->system().Ask(old_echo, Text("hello"), kWait).get();
+  auto old_answer = local_->system().Ask(old_echo, Text("hello"), kWait).get();
   EXPECT_EQ(old_answer.status().code(), absl::StatusCode::kNotFound)
       << old_answer.status();
   // ...and the new actor of the same name answers.
@@ -148,14 +145,15 @@ TEST_F(NodeFailureTest, FrozenNodeIsReportedDownAndComesBack) {
   // loaded machine; and not before the threshold, counted from the last
   // heartbeat heard, which came up to one interval before the SIGSTOP.
   EXPECT_LT(took, absl::Seconds(1));
-  EXPECT_GE(took, LinkOptions().failure_threshold -
-                      LinkOptions().heartbeat_interval);
+  EXPECT_GE(took,
+            LinkOptions().failure_threshold - LinkOptions().heartbeat_interval);
   // Thawed, it is reachable again without any restart; each ask is
   // bounded, and the first may still find the old link going down.
   absl::StatusOr<MessagePtr> answer;
   const absl::Time deadline = absl::Now() + kWait;
   do {
-    answer = local_->system().Ask(Echo(), Text("back?"), absl::Seconds(2)).get();
+    answer =
+        local_->system().Ask(Echo(), Text("back?"), absl::Seconds(2)).get();
   } while (!answer.ok() && absl::Now() < deadline);
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_TRUE(IsText(**answer, "back?"));

@@ -86,7 +86,8 @@ TEST_F(RemotingTest, RefsCarryTheNodeAddress) {
   auto echo = b_->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
   EXPECT_EQ(echo->address(), b_->address());
-  EXPECT_EQ(echo->ToString(), absl::StrCat("troupe://", b_->address(), "/echo"));
+  EXPECT_EQ(echo->ToString(),
+            absl::StrCat("troupe://", b_->address(), "/echo"));
   EXPECT_NE(a_->address(), b_->address());
   EXPECT_NE(a_->incarnation(), b_->incarnation());
 }
@@ -95,9 +96,9 @@ TEST_F(RemotingTest, TellKeepsOrderAcross100000Messages) {
   constexpr int64_t kCount = 100000;
   // Counts messages in order; answers the first sender with how many
   // arrived in order once kCount have arrived.
-  auto checker = b_->system().Spawn(Lambda(
-      [next = int64_t{0}, in_order = int64_t{0}](
-          ActorContext& ctx, const Message& message) mutable {
+  auto checker = b_->system().Spawn(
+      Lambda([next = int64_t{0}, in_order = int64_t{0}](
+                 ActorContext& ctx, const Message& message) mutable {
         if (const auto* seq = As<google::protobuf::Int64Value>(message)) {
           if (seq->value() == next) {
             ++in_order;
@@ -128,8 +129,7 @@ TEST_F(RemotingTest, TellKeepsOrderAcross100000Messages) {
 TEST_F(RemotingTest, AskGetsTheReplyFromAnotherNode) {
   auto echo = b_->system().Spawn(Echo(), "echo");
   ASSERT_TRUE(echo.ok());
-  AskFuture reply =
-      a_->system().Ask(RefOn(*a_, *echo), Text("hello"), kWait);
+  AskFuture reply = a_->system().Ask(RefOn(*a_, *echo), Text("hello"), kWait);
   absl::StatusOr<MessagePtr> answer = reply.get();
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_TRUE(IsText(**answer, "hello"));
@@ -232,9 +232,8 @@ TEST_F(RemotingTest, UnwatchPreventsDelivery) {
   inbox.Watch(RefOn(*a_, *unwatched));
   inbox.Unwatch(RefOn(*a_, *unwatched));
   inbox.Watch(RefOn(*a_, *watched));
-  ASSERT_TRUE(a_->system().Ask(RefOn(*a_, *watched), Text("sync"), kWait)
-                  .get()
-                  .ok());
+  ASSERT_TRUE(
+      a_->system().Ask(RefOn(*a_, *watched), Text("sync"), kWait).get().ok());
   // The unwatched one ends first (seen on B), then the watched one: only
   // the second may be reported.
   Inbox local(b_->system());

@@ -183,7 +183,8 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
         absl::MutexLock lock(&mu);
         ++codes[status.error_code()];
         if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-            absl::StrContains(status.error_message(), "troupe.activator actor")) {
+            absl::StrContains(status.error_message(),
+                              "troupe.activator actor")) {
           not_found.push_back(status.error_message());
         }
       }
