@@ -1,13 +1,10 @@
 #include "node/remote/endpoint.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "node/remote/outbound_call.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
@@ -39,38 +36,21 @@ constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
 
 }  // namespace
 
-Endpoint::Endpoint(Remoting* remoting, std::string address)
+Endpoint::Endpoint(Remoting* remoting, std::string address,
+                   std::unique_ptr<LinkDialer> dialer)
     : remoting_(remoting),
       address_(MakeNodeAddress(address)),
-      encoder_(remoting->options()) {}
+      dialer_(std::move(dialer)),
+      writer_(this, remoting->options(), address) {}
 
-Endpoint::~Endpoint() {
-  while (MpscNode* node = queue_.Pop()) {
-    delete static_cast<OutItem*>(node);
-  }
-}
+Endpoint::~Endpoint() = default;
 
 // --- Sending ---------------------------------------------------------------
-
-void Endpoint::Enqueue(std::unique_ptr<OutItem> item) {
-  queue_.Push(item.release());
-  Kick();
-}
 
 void Endpoint::SendUser(std::shared_ptr<Process> target, EnvelopePtr envelope) {
   auto item = std::make_unique<OutItem>(OutItem::Kind::kUser);
   item->target = std::move(target);
   item->envelope = std::move(envelope);
-  if (queued_user_.fetch_add(1, std::memory_order_relaxed) >=
-      remoting_->options().queue_capacity) {
-    queued_user_.fetch_sub(1, std::memory_order_relaxed);
-    overflows_.fetch_add(1, std::memory_order_relaxed);
-    DeadLetter(*item, kLinkQueueFull,
-               absl::StrCat("more than ", remoting_->options().queue_capacity,
-                            " messages queued for ", address(),
-                            " (it is not keeping up)"));
-    return;
-  }
   Enqueue(std::move(item));
 }
 
@@ -90,9 +70,7 @@ void Endpoint::SendLeave() {
   Enqueue(std::make_unique<OutItem>(OutItem::Kind::kLeave));
 }
 
-bool Endpoint::Flushed() const {
-  return !writing_.load(std::memory_order_acquire) && queue_.Empty();
-}
+bool Endpoint::Flushed() const { return writer_.Flushed(); }
 
 bool Endpoint::Unused() const {
   MutexLock lock(&mu_);
@@ -102,217 +80,74 @@ bool Endpoint::Unused() const {
          Flushed();
 }
 
-// --- The writer --------------------------------------------------------------
+// --- What the writer does next ----------------------------------------------
 
-// The token protocol: a producer pushes, then tries to take the token; the
-// holder releases it only after finding the queue empty, and then looks
-// once more (both sides seq_cst), so a push is never left unwritten.
-void Endpoint::Kick() {
-  if (!writing_.exchange(true, std::memory_order_seq_cst)) {
-    ContinueWriting();
+LinkWriter::Step Endpoint::NextStep(bool has_items) {
+  using Step = LinkWriter::Step;
+  MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  Step step;
+  if (state_ == LinkState::kAlias) {
+    // BecomeAlias kicks again once the canonical endpoint is known.
+    step.kind = alias_ready_ ? Step::Kind::kForward : Step::Kind::kBlocked;
+  } else if (closed_ || drain_pending_ ||
+             (state_ == LinkState::kDown && now < retry_at_)) {
+    drain_pending_ = false;
+    step.kind = Step::Kind::kDrain;
+    step.cause = closed_ ? kLinkClosed : kNodeUnreachable;
+    step.why = closed_ ? "this node is shutting down" : down_reason_;
+  } else if (state_ == LinkState::kIdle || state_ == LinkState::kDown) {
+    if (!has_items) {
+      return step;  // kIdle
+    }
+    // Connect: the Hello is the first write, under the writer's token.
+    state_ = LinkState::kConnecting;
+    call_broken_ = false;
+    liveness_ = Liveness(now);
+    connect_started_ = now;  // judged by connect_timeout until up
+    v1::Frame hello;
+    *hello.mutable_hello() = remoting_->hello();
+    remoting_->CallStarted();
+    call_ = dialer_->Dial(shared_from_this(), hello);
+    step.kind = Step::Kind::kStarted;
+  } else if (state_ == LinkState::kConnecting || call_broken_) {
+    step.kind = Step::Kind::kBlocked;  // the handshake's end kicks again
+  } else {
+    step.kind = Step::Kind::kWrite;
+    step.call = call_;
   }
+  return step;
 }
 
-void Endpoint::ContinueWriting() {
-  for (;;) {
-    const WriteResult result = WriteNext();
-    if (result == WriteResult::kWriting) {
-      return;  // OnCallWriteDone continues
-    }
-    writing_.store(false, std::memory_order_seq_cst);
-    if (result == WriteResult::kBlocked || !queue_.MaybeNonEmpty() ||
-        writing_.exchange(true, std::memory_order_seq_cst)) {
-      return;
-    }
+bool Endpoint::RetryNow() {
+  MutexLock lock(&mu_);
+  if (closed_) {
+    return false;
   }
+  retry_at_ = absl::InfinitePast();
+  return true;
 }
 
-Endpoint::WriteResult Endpoint::WriteNext() {
-  std::shared_ptr<OutboundCall> call;
-  std::string drain_reason;
-  DeadLetterReason drain_cause = kNodeUnreachable;
-  bool forward = false;
-  {
-    MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    if (state_ == LinkState::kAlias) {
-      if (!alias_ready_) {
-        return WriteResult::kBlocked;  // BecomeAlias kicks again
-      }
-      forward = true;
-    } else if (closed_ || drain_pending_ ||
-               (state_ == LinkState::kDown && now < retry_at_)) {
-      drain_pending_ = false;
-      drain_reason = closed_ ? "this node is shutting down" : down_reason_;
-      drain_cause = closed_ ? kLinkClosed : kNodeUnreachable;
-    } else if (state_ == LinkState::kIdle || state_ == LinkState::kDown) {
-      if (!queue_.MaybeNonEmpty()) {
-        return WriteResult::kIdle;
-      }
-      // Connect: the Hello is the first write, under this token.
-      state_ = LinkState::kConnecting;
-      call_broken_ = false;
-      liveness_ = Liveness(now);
-      connect_started_ = now;  // judged by connect_timeout until up
-      v1::Frame hello;
-      *hello.mutable_hello() = remoting_->hello();
-      remoting_->CallStarted();
-      if (channel_ == nullptr) {
-        channel_ = OutboundCall::NewChannel(address(), remoting_->options(),
-                                            remoting_->auth());
-      }
-      call_ = OutboundCall::Start(shared_from_this(), channel_, hello,
-                                  remoting_->auth());
-      return WriteResult::kWriting;
-    } else if (state_ == LinkState::kConnecting || call_broken_) {
-      return WriteResult::kBlocked;  // the handshake's end kicks again
-    } else {
-      call = call_;
-    }
-  }
-  if (forward) {
-    ForwardQueue();
-    return WriteResult::kIdle;
-  }
-  if (call == nullptr) {
-    DrainQueue(drain_cause, drain_reason);
-    return WriteResult::kIdle;
-  }
-  BuildFrame();
-  if (encoder_.empty()) {
-    return WriteResult::kIdle;
-  }
-  // Once StartWrite is issued the write may complete on another thread,
-  // which continues with the token: nothing shared (in_flight_, encoder_)
-  // may be touched after Write returns.
-  std::vector<OutItem*> taken;
-  taken.swap(in_flight_);
-  const bool written = call->Write(encoder_.frame());
-  for (OutItem* item : taken) {
-    if (!written) {
-      // The call ended under us: what was taken becomes dead letters.
-      DeadLetter(*item, kLinkClosed,
-                 absl::StrCat("the link to ", address(), " closed"));
-    }
-    delete item;
-  }
-  if (!written) {
-    // The call takes no more writes (it ended, or the peer left): look
-    // again at once, so what is queued is drained (once Down has run) or
-    // meets the same closed call, instead of waiting for a send to come.
-    return WriteResult::kIdle;
-  }
-  frames_sent_.fetch_add(1, std::memory_order_relaxed);
-  wrote_since_tick_.store(true, std::memory_order_relaxed);
-  return WriteResult::kWriting;
-}
-
-void Endpoint::BuildFrame() {
-  encoder_.Clear();
-  encoder_.SetPeerLimits(peer_max_message_.load(std::memory_order_relaxed),
-                         peer_max_frame_.load(std::memory_order_relaxed));
-  uint64_t users = 0;
-  while (!encoder_.full()) {
-    MpscNode* node = queue_.Pop();
-    if (node == nullptr) {
-      break;
-    }
-    std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
-    switch (item->kind) {
-      case OutItem::Kind::kUser: {
-        queued_user_.fetch_sub(1, std::memory_order_relaxed);
-        absl::Status added = encoder_.AddUser(*item->target, *item->envelope);
-        if (!added.ok()) {
-          DeadLetter(*item, kTooLarge, added.message());
-        } else {
-          ++users;
-        }
-        break;
-      }
-      case OutItem::Kind::kStop:
-        encoder_.AddControl(v1::STOP, *item->target);
-        break;
-      case OutItem::Kind::kWatch:
-        encoder_.AddControl(v1::WATCH, *item->target);
-        break;
-      case OutItem::Kind::kUnwatch:
-        encoder_.AddControl(v1::UNWATCH, *item->target);
-        break;
-      case OutItem::Kind::kTerminated:
-        encoder_.AddTerminated(*item->pid, item->reason);
-        break;
-      case OutItem::Kind::kWatched:
-        encoder_.AddNamed(v1::WATCHED, *item->pid);
-        break;
-      case OutItem::Kind::kHeartbeat:
-        encoder_.SetHeartbeat();
-        break;
-      case OutItem::Kind::kLeave:
-        encoder_.SetLeave();
-        break;
-    }
-    in_flight_.push_back(item.release());
-  }
-  messages_sent_.fetch_add(users, std::memory_order_relaxed);
-}
-
-void Endpoint::DrainQueue(DeadLetterReason cause, absl::string_view why) {
-  // The peer's watches of our actors (TERMINATED, WATCHED) may belong to a
-  // call it has opened again meanwhile: each gets one more attempt, on a
-  // link made at once, rather than leaving the peer's watcher waiting.
-  std::vector<std::unique_ptr<OutItem>> kept;
-  while (MpscNode* node = queue_.Pop()) {
-    std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
-    if (item->kind == OutItem::Kind::kUser) {
-      queued_user_.fetch_sub(1, std::memory_order_relaxed);
-      DeadLetter(*item, cause, why);
-    } else if ((item->kind == OutItem::Kind::kTerminated ||
-                item->kind == OutItem::Kind::kWatched) &&
-               !item->retried) {
-      item->retried = true;
-      kept.push_back(std::move(item));
-    }
-    // Other control items die with the link: its watches have all fired.
-  }
-  if (kept.empty()) {
-    return;
-  }
-  {
-    MutexLock lock(&mu_);
-    if (closed_) {
-      return;
-    }
-    retry_at_ = absl::InfinitePast();
-  }
-  for (std::unique_ptr<OutItem>& item : kept) {
-    queue_.Push(item.release());  // the token holder goes on with them
-  }
-}
-
-void Endpoint::DeadLetter(OutItem& item, DeadLetterReason cause,
-                          absl::string_view why) {
-  if (item.kind != OutItem::Kind::kUser || item.envelope == nullptr) {
-    return;
-  }
-  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+void Endpoint::DeadLetter(std::shared_ptr<Process> target, EnvelopePtr envelope,
+                          DeadLetterReason cause, absl::string_view why) {
   runtime_internal::SystemInternals::DeadLetter(
-      remoting_->system(), ActorRef(std::move(item.target)),
-      std::move(item.envelope), cause, why);
+      remoting_->system(), ActorRef(std::move(target)), std::move(envelope),
+      cause, why);
 }
 
 // --- The call's events -------------------------------------------------------
 
-void Endpoint::OnCallWriteDone(OutboundCall* call, bool ok) {
+void Endpoint::OnCallWriteDone(LinkCall* call, bool ok) {
   if (!ok) {
     MutexLock lock(&mu_);
     if (call == call_.get()) {
       call_broken_ = true;  // OnCallDone follows and declares the peer down
     }
   }
-  ContinueWriting();  // this write held the token
+  writer_.OnWriteDone();  // this write held the token
 }
 
-void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
+void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
   bool now_up = false;
   bool aliased = false;
   {
@@ -329,10 +164,8 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
       round_trip_ = absl::Now() - connect_started_;
-      peer_max_message_.store(frame.hello().max_message_bytes(),
-                              std::memory_order_relaxed);
-      peer_max_frame_.store(frame.hello().max_frame_bytes(),
-                            std::memory_order_relaxed);
+      writer_.SetPeerLimits(frame.hello().max_message_bytes(),
+                            frame.hello().max_frame_bytes());
       backoff_ = absl::ZeroDuration();
       now_up = true;
     }
@@ -353,7 +186,7 @@ void Endpoint::OnCallFrame(OutboundCall* call, const v1::Frame& frame) {
   }
 }
 
-void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
+void Endpoint::OnCallDone(LinkCall* call, const absl::Status& status) {
   bool current = false;
   {
     MutexLock lock(&mu_);
@@ -369,9 +202,8 @@ void Endpoint::OnCallDone(OutboundCall* call, const grpc::Status& status) {
   if (current) {
     Down(status.ok()
              ? std::string("the peer ended the link")
-             : absl::StrCat("the link failed: ", status.error_message(),
-                            " (gRPC code ",
-                            static_cast<int>(status.error_code()), ")"));
+             : absl::StrCat("the link failed: ", status.message(), " (",
+                            absl::StatusCodeToString(status.code()), ")"));
   }
   remoting_->CallEnded();
 }
@@ -419,13 +251,13 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
     Down(*why);
     return;
   }
-  if (up && !wrote_since_tick_.exchange(false, std::memory_order_relaxed)) {
+  if (up && !writer_.TakeWroteSinceTick()) {
     Enqueue(std::make_unique<OutItem>(OutItem::Kind::kHeartbeat));
   }
 }
 
 void Endpoint::Down(absl::string_view why, bool left) {
-  std::shared_ptr<OutboundCall> call;
+  std::shared_ptr<LinkCall> call;
   absl::flat_hash_map<WatchKey, Watchers> fired;
   bool was_linked = false;
   bool was_connecting = false;
@@ -481,7 +313,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
 }
 
 void Endpoint::Close() {
-  std::shared_ptr<OutboundCall> call;
+  std::shared_ptr<LinkCall> call;
   absl::flat_hash_map<WatchKey, Watchers> dropped;
   {
     MutexLock lock(&mu_);
@@ -497,13 +329,13 @@ void Endpoint::Close() {
 }
 
 void Endpoint::Abort() {
-  std::shared_ptr<OutboundCall> calls[2];
+  std::shared_ptr<LinkCall> calls[2];
   {
     MutexLock lock(&mu_);
     calls[0] = std::move(call_);
     calls[1] = std::move(leaving_call_);
   }
-  for (const std::shared_ptr<OutboundCall>& call : calls) {
+  for (const std::shared_ptr<LinkCall>& call : calls) {
     if (call != nullptr) {
       call->Cancel();
     }
@@ -523,10 +355,11 @@ EndpointStats Endpoint::stats() const {
       stats.alias_of = alias_of_->address();
     }
   }
-  stats.messages_sent = messages_sent_.load(std::memory_order_relaxed);
-  stats.frames_sent = frames_sent_.load(std::memory_order_relaxed);
-  stats.dead_letters = dead_letters_.load(std::memory_order_relaxed);
-  stats.overflows = overflows_.load(std::memory_order_relaxed);
+  const LinkWriter::Counters counters = writer_.counters();
+  stats.messages_sent = counters.messages_sent;
+  stats.frames_sent = counters.frames_sent;
+  stats.dead_letters = counters.dead_letters;
+  stats.overflows = counters.overflows;
   return stats;
 }
 

@@ -1,52 +1,41 @@
 // Endpoint: this node's side of its link to one peer node. Every send to an
-// actor of that peer goes through it:
-//   - one queue, drained by one writer at a time (FIFO per sender-receiver
-//     pair): a send finding no write in flight writes at once on its own
-//     thread; sends arriving meanwhile are batched into the next frame when
-//     the write completes (no timer, no extra thread);
-//   - connects on first use; reconnects on the next send after a failure
-//     (at once after a link that was up, with growing backoff after failed
-//     attempts);
-//   - bounded: user messages beyond LinkOptions::queue_capacity become dead
-//     letters, counted;
-//   - the watch table: which local watchers watch which actors of the peer
-//     (one WATCH on the wire per watched actor);
-//   - its half of the failure detector: a peer whose call stays silent past
-//     the threshold, ends, or leaves is declared down: every watcher gets
-//     Terminated{NODE_DOWN} once, queued messages become dead letters.
+// actor of that peer goes through it. It composes:
+//   - the writer (link_writer.h): one bounded queue and its write token;
+//   - the link's states: connects on first use through its dialer
+//     (link_transport.h), reconnects on the next send after a failure (at
+//     once after a link that was up, with growing backoff after failed
+//     attempts), and goes down or is left;
+//   - the watch table (remote_watches.h);
+//   - its call's part of the failure detector: a peer whose calls stay
+//     silent past the threshold, or whose call ends, or who leaves, is
+//     declared down: every watcher gets Terminated{NODE_DOWN} once, queued
+//     messages become dead letters;
+//   - aliases (endpoint_alias.cc).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "node/remote/frame_codec.h"
+#include "node/remote/link_transport.h"
+#include "node/remote/link_writer.h"
 #include "node/remote/liveness.h"
 #include "node/remote/remote_watches.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
-#include "node/runtime/mpsc_queue.h"
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "proto/troupe.pb.h"
 
-namespace grpc {
-class Channel;
-class Status;
-}  // namespace grpc
-
 namespace troupe {
 
-class OutboundCall;
 class Remoting;
 
 // kAlias: the handshake showed this spelling of an address reaches a node
@@ -69,10 +58,13 @@ struct EndpointStats {
   std::string alias_of;
 };
 
-class Endpoint final : public std::enable_shared_from_this<Endpoint> {
+class Endpoint final : public std::enable_shared_from_this<Endpoint>,
+                       public LinkWriter::Link,
+                       public LinkCallEvents {
  public:
-  // `remoting` must outlive the endpoint's use.
-  Endpoint(Remoting* remoting, std::string address);
+  // `remoting` must outlive the endpoint's use; `dialer` makes its calls.
+  Endpoint(Remoting* remoting, std::string address,
+           std::unique_ptr<LinkDialer> dialer);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
@@ -136,46 +128,21 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void ForgetLocalWatch(const ActorRef& watcher, const WatchKey& key,
                         const Process* stand_in);
 
-  // --- From OutboundCall. ---
-  void OnCallWriteDone(OutboundCall* call, bool ok);
-  void OnCallFrame(OutboundCall* call, const v1::Frame& frame);
-  void OnCallDone(OutboundCall* call, const grpc::Status& status);
+  // LinkCallEvents: from the call.
+  void OnCallWriteDone(LinkCall* call, bool ok) override;
+  void OnCallFrame(LinkCall* call, const v1::Frame& frame) override;
+  void OnCallDone(LinkCall* call, const absl::Status& status) override;
+
+  // LinkWriter::Link: from the writer's token holder.
+  LinkWriter::Step NextStep(bool has_items) override;
+  void Forward(std::vector<std::unique_ptr<OutItem>> items) override;
+  void DeadLetter(std::shared_ptr<Process> target, EnvelopePtr envelope,
+                  DeadLetterReason cause, absl::string_view why) override;
+  bool RetryNow() override;
 
  private:
-  // One queued send: what the writer turns into an envelope of a frame.
-  struct OutItem : MpscNode {
-    enum class Kind : uint8_t {
-      kUser,
-      kStop,
-      kWatch,
-      kUnwatch,
-      kTerminated,
-      kWatched,
-      kHeartbeat,
-      kLeave
-    };
-    explicit OutItem(Kind k) : kind(k) {}
-    Kind kind;
-    v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
-    std::shared_ptr<Process> target;  // kUser, kStop, kWatch, kUnwatch
-    EnvelopePtr envelope;             // kUser
-    std::unique_ptr<v1::Pid> pid;     // kTerminated, kWatched
-    bool retried = false;  // kTerminated, kWatched: kept once through a down
-  };
-  enum class WriteResult { kWriting, kIdle, kBlocked };
-
-  void Enqueue(std::unique_ptr<OutItem> item);
-  // Takes the write token unless another thread holds it, then writes.
-  void Kick();
-  // With the token held: writes until a write is in flight or there is
-  // nothing (or no way) to write, then releases the token.
-  void ContinueWriting();
-  WriteResult WriteNext();
-  // Encodes queued items into encoder_ (items kept in in_flight_).
-  void BuildFrame();
-  // Turns every queued item into a dead letter (user messages) or drops it.
-  void DrainQueue(DeadLetterReason cause, absl::string_view why);
-  void DeadLetter(OutItem& item, DeadLetterReason cause, absl::string_view why);
+  void Enqueue(std::unique_ptr<OutItem> item) { writer_.Send(std::move(item)); }
+  void Kick() { writer_.Kick(); }
 
   // Aliases (endpoint_alias.cc). A Hello that names another node than this
   // spelling's, or this node itself.
@@ -184,8 +151,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   void BecomeAlias(const v1::Hello& hello);
   void ForwardWatch(const std::shared_ptr<Process>& watchee,
                     const ActorRef& watcher, bool watch);
-  // Forwards everything queued, in order (the writer does, with the token).
-  void ForwardQueue();
   // This node's actor (or a dead ref) for a ref naming it by an alias.
   ActorRef LocalTarget(const Process& target) const;
   // Forwards (alias ready) or defers (while the table moves) a watch or
@@ -195,25 +160,14 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
 
   Remoting* const remoting_;
   const NodeAddress address_;
-
-  MpscQueue queue_;
-  std::atomic<size_t> queued_user_{0};
-  // The write token: held by the one thread building or writing a frame,
-  // from StartWrite until OnWriteDone. Handshake writes hold it too.
-  std::atomic<bool> writing_{false};
-  std::atomic<bool> wrote_since_tick_{false};
-  // The peer's limits, from its Hello (0 = not said); applied to each frame.
-  std::atomic<uint64_t> peer_max_message_{0};
-  std::atomic<uint64_t> peer_max_frame_{0};
-  // Used only by the token holder.
-  FrameEncoder encoder_;
-  std::vector<OutItem*> in_flight_;
+  const std::unique_ptr<LinkDialer> dialer_;
+  LinkWriter writer_;
 
   mutable Mutex mu_;
   LinkState state_ ABSL_GUARDED_BY(mu_) = LinkState::kIdle;
   // The call to a peer that left, while it reads what was written.
-  std::shared_ptr<OutboundCall> leaving_call_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<OutboundCall> call_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<LinkCall> leaving_call_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<LinkCall> call_ ABSL_GUARDED_BY(mu_);
   bool call_broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool drain_pending_ ABSL_GUARDED_BY(mu_) = false;
@@ -224,10 +178,6 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // round trip its handshake took, which the detector allows for.
   absl::Time connect_started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
-  // The channel every call to the peer uses: a new attempt reuses its
-  // connection when that is still there (no new TCP, TLS and HTTP/2
-  // handshakes on a long path). Made on the first attempt.
-  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;
@@ -249,15 +199,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint> {
   // watcher set, by watcher and watched actor, so an unwatch finds it.
   absl::flat_hash_map<std::pair<ActorRef, WatchKey>, ActorRef> local_watches_
       ABSL_GUARDED_BY(mu_);
-  // Used by the write token's holder only: Remoting has been told of the
-  // alias (after the backlog was forwarded, so a ref made from then on
-  // never overtakes what was sent through this one before).
+  // Used by the writer's token holder only (Forward): Remoting has been
+  // told of the alias (after the backlog was forwarded, so a ref made from then
+  // on never overtakes what was sent through this one before).
   bool alias_published_ = false;
-
-  std::atomic<uint64_t> messages_sent_{0};
-  std::atomic<uint64_t> frames_sent_{0};
-  std::atomic<uint64_t> dead_letters_{0};
-  std::atomic<uint64_t> overflows_{0};
 };
 
 }  // namespace troupe

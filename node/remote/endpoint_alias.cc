@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/remote/endpoint.h"
-#include "node/remote/outbound_call.h"
 #include "node/remote/remoting.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
@@ -69,7 +68,7 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
   const bool self = hello.incarnation() == remoting_->hello().incarnation();
   std::shared_ptr<Endpoint> canonical =
       self ? nullptr : remoting_->EndpointFor(hello.address());
-  std::shared_ptr<OutboundCall> call;
+  std::shared_ptr<LinkCall> call;
   absl::flat_hash_map<WatchKey, Watchers> moved;
   {
     MutexLock lock(&mu_);
@@ -105,7 +104,7 @@ void Endpoint::BecomeAlias(const v1::Hello& hello) {
       ForwardWatch(op.watchee, op.watcher, op.watch);
     }
   }
-  Kick();  // what was queued goes on, in order (ForwardQueue)
+  Kick();  // what was queued goes on, in order (Forward)
 }
 
 bool Endpoint::ForwardOrDeferWatch(const std::shared_ptr<Process>& watchee,
@@ -182,17 +181,15 @@ void Endpoint::ForgetLocalWatch(const ActorRef& watcher, const WatchKey& key,
   }
 }
 
-void Endpoint::ForwardQueue() {
+void Endpoint::Forward(std::vector<std::unique_ptr<OutItem>> items) {
   std::shared_ptr<Endpoint> canonical;
   {
     MutexLock lock(&mu_);
     canonical = alias_of_;
   }
-  while (MpscNode* node = queue_.Pop()) {
-    std::unique_ptr<OutItem> item(static_cast<OutItem*>(node));
+  for (std::unique_ptr<OutItem>& item : items) {
     switch (item->kind) {
       case OutItem::Kind::kUser:
-        queued_user_.fetch_sub(1, std::memory_order_relaxed);
         if (canonical != nullptr) {
           canonical->SendUser(std::move(item->target),
                               std::move(item->envelope));

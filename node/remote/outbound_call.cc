@@ -4,18 +4,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "node/remote/endpoint.h"
 #include "node/remote/grpc_frames.h"
 #include "node/runtime/logging.h"
 
 namespace troupe {
 
-OutboundCall::OutboundCall(std::shared_ptr<Endpoint> endpoint)
-    : endpoint_(std::move(endpoint)) {}
+namespace {
 
-std::shared_ptr<grpc::Channel> OutboundCall::NewChannel(
-    const std::string& address, const LinkOptions& options,
-    const ClusterAuth& auth) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address,
+                                          const LinkOptions& options,
+                                          const ClusterAuth& auth) {
   grpc::ChannelArguments args;
   // The channel's own subchannel: a pool shared across channels would
   // carry another channel's reconnect backoff over.
@@ -37,11 +35,37 @@ std::shared_ptr<grpc::Channel> OutboundCall::NewChannel(
   return grpc::CreateCustomChannel(address, auth.LinkCredentials(), args);
 }
 
+absl::Status ToAbsl(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace
+
+std::shared_ptr<LinkCall> GrpcDialer::Dial(
+    std::shared_ptr<LinkCallEvents> events, const v1::Frame& hello) {
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    MutexLock lock(&mu_);
+    if (channel_ == nullptr) {
+      channel_ = NewChannel(address_, options_, auth_);
+    }
+    channel = channel_;
+  }
+  return OutboundCall::Start(std::move(events), address_, channel, hello,
+                             auth_);
+}
+
+OutboundCall::OutboundCall(std::shared_ptr<LinkCallEvents> events,
+                           std::string address)
+    : events_(std::move(events)), address_(std::move(address)) {}
+
 std::shared_ptr<OutboundCall> OutboundCall::Start(
-    std::shared_ptr<Endpoint> endpoint,
+    std::shared_ptr<LinkCallEvents> events, std::string address,
     const std::shared_ptr<grpc::Channel>& channel, const v1::Frame& hello,
     const ClusterAuth& auth) {
-  std::shared_ptr<OutboundCall> call(new OutboundCall(std::move(endpoint)));
+  std::shared_ptr<OutboundCall> call(
+      new OutboundCall(std::move(events), std::move(address)));
   call->self_ = call;
   call->stub_ = std::make_unique<grpc::GenericStub>(channel);
   auth.AddTo(&call->context_);
@@ -92,7 +116,7 @@ void OutboundCall::OnWriteDone(bool ok) {
       StartWritesDone();
     }
   }
-  endpoint_->OnCallWriteDone(this, ok);
+  events_->OnCallWriteDone(this, ok);
 }
 
 void OutboundCall::OnReadDone(bool ok) {
@@ -105,18 +129,18 @@ void OutboundCall::OnReadDone(bool ok) {
     return;
   }
   if (ParseFrame(&read_buffer_, &read_frame_)) {
-    endpoint_->OnCallFrame(this, read_frame_);
+    events_->OnCallFrame(this, read_frame_);
   } else {
     Log(LogSeverity::kWarning,
-        absl::StrCat("link to ", endpoint_->address(),
+        absl::StrCat("link to ", address_,
                      ": skipped a frame that does not parse"));
   }
   StartRead(&read_buffer_);
 }
 
 void OutboundCall::OnDone(const grpc::Status& status) {
-  endpoint_->OnCallDone(this, status);
-  endpoint_.reset();
+  events_->OnCallDone(this, ToAbsl(status));
+  events_.reset();
   self_.reset();  // may delete this: nothing after it
 }
 

@@ -1,9 +1,10 @@
-// OutboundCall: one NodeLink.Connect call from this node to a peer, on a
-// channel of its own (so gRPC's own reconnect backoff never delays ours).
-// The transport under an Endpoint: it writes the frames the endpoint builds
-// (one at a time) and hands back what the peer answers (its Hello,
-// heartbeats, a leave). Frames travel as raw bytes, parsed here, so a frame
-// that does not parse is logged and skipped instead of ending the call.
+// The gRPC transport under a link (link_transport.h). GrpcDialer dials one
+// peer on a channel of its own (so gRPC's own reconnect backoff never delays
+// the link's); OutboundCall is one NodeLink.Connect call on it: it writes
+// the frames the link's writer builds (one at a time) and hands back what
+// the peer answers (its Hello, heartbeats, a leave). Frames travel as raw
+// bytes, parsed here, so a frame that does not parse is logged and skipped
+// instead of ending the call.
 #pragma once
 
 #include <grpcpp/generic/generic_stub.h>
@@ -16,47 +17,58 @@
 #include "absl/base/thread_annotations.h"
 #include "node/remote/cluster_auth.h"
 #include "node/remote/link_options.h"
+#include "node/remote/link_transport.h"
 #include "node/runtime/sync.h"
 #include "proto/troupe.pb.h"
 
 namespace troupe {
 
-class Endpoint;
+// Dials the node at one address. Every call uses one channel, made on the
+// first dial: a new attempt reuses its connection while that is up (no new
+// TCP, TLS and HTTP/2 handshakes on a long path). `auth` must outlive it.
+// Thread-safe.
+class GrpcDialer final : public LinkDialer {
+ public:
+  GrpcDialer(std::string address, const LinkOptions& options,
+             const ClusterAuth& auth)
+      : address_(std::move(address)), options_(options), auth_(auth) {}
+  std::shared_ptr<LinkCall> Dial(std::shared_ptr<LinkCallEvents> events,
+                                 const v1::Frame& hello) override;
+
+ private:
+  const std::string address_;
+  const LinkOptions options_;
+  const ClusterAuth& auth_;
+  Mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
+};
 
 class OutboundCall final
-    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+    : public LinkCall,
+      public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  // The channel to the node at `address` that every call of one endpoint
-  // uses (so a new call reuses its connection while that is up).
-  static std::shared_ptr<grpc::Channel> NewChannel(const std::string& address,
-                                                   const LinkOptions& options,
-                                                   const ClusterAuth& auth);
-  // Starts a call on `channel` with `hello` as its first write (the
-  // endpoint's write token is held for it: OnCallWriteDone follows). The
-  // call keeps itself alive until OnDone.
+  // Starts a call on `channel` with `hello` as its first write; `events`
+  // hears of it (see LinkDialer::Dial). The call keeps itself alive until
+  // OnDone. `address` names the peer in log lines.
   static std::shared_ptr<OutboundCall> Start(
-      std::shared_ptr<Endpoint> endpoint,
+      std::shared_ptr<LinkCallEvents> events, std::string address,
       const std::shared_ptr<grpc::Channel>& channel, const v1::Frame& hello,
       const ClusterAuth& auth);
 
-  // Writes `frame` (the caller holds the endpoint's write token, so writes
-  // never overlap). False, writing nothing, once the call has ended.
-  bool Write(const v1::Frame& frame);
-  // Ends the call (OnDone follows). Thread-safe, idempotent.
-  void Cancel() { context_.TryCancel(); }
-  // Closes the write side after the write in flight (later writes fail);
-  // the peer ends the call once it has read everything. Thread-safe,
-  // idempotent.
-  void CloseWrites();
+  // LinkCall.
+  bool Write(const v1::Frame& frame) override;
+  void CloseWrites() override;
+  void Cancel() override { context_.TryCancel(); }
 
   void OnWriteDone(bool ok) override;
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
  private:
-  explicit OutboundCall(std::shared_ptr<Endpoint> endpoint);
+  OutboundCall(std::shared_ptr<LinkCallEvents> events, std::string address);
 
-  std::shared_ptr<Endpoint> endpoint_;
+  std::shared_ptr<LinkCallEvents> events_;
+  const std::string address_;
   std::shared_ptr<OutboundCall> self_;  // reset in OnDone
   grpc::ClientContext context_;
   std::unique_ptr<grpc::GenericStub> stub_;

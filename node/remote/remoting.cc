@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/remote/inbound_link.h"
+#include "node/remote/outbound_call.h"
 #include "node/remote/remote_process.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
@@ -130,7 +131,9 @@ std::shared_ptr<Endpoint> Remoting::EndpointForLocked(
     absl::string_view address) {
   auto [it, added] = endpoints_.try_emplace(address, nullptr);
   if (added) {
-    it->second = std::make_shared<Endpoint>(this, std::string(address));
+    it->second = std::make_shared<Endpoint>(
+        this, std::string(address),
+        std::make_unique<GrpcDialer>(std::string(address), options_, auth_));
   }
   return it->second;
 }

@@ -195,7 +195,8 @@ TEST(FaultTest, KillNineUnderLoad) {
       a.Spawn(SourceFactory(Plan(*sink_b, "a->b", kEndless, 20000)));
   ASSERT_TRUE(a_to_b.ok());
   SourcePlan c_plan = Plan(*sink_b, "c->b", kEndless, 20000);
-  absl::StatusOr<ActorRef> c_to_b = nodes.SpawnOn(1, "load.source", "c->b", &c_plan);
+  absl::StatusOr<ActorRef> c_to_b =
+      nodes.SpawnOn(1, "load.source", "c->b", &c_plan);
   ASSERT_TRUE(c_to_b.ok()) << c_to_b.status();
   absl::StatusOr<ActorRef> a_to_c =
       a.Spawn(SourceFactory(Plan(*sink_c, "a->c", 300000, 20000)));
@@ -222,16 +223,17 @@ TEST(FaultTest, KillNineUnderLoad) {
       absl::StatusOr<Terminated> notice = watcher->ReceiveAs<Terminated>(kWait);
       ASSERT_TRUE(notice.ok()) << notice.status() << " after " << seen.size();
       EXPECT_EQ(notice->reason(), v1::NODE_DOWN);
-      EXPECT_TRUE(watched_ids.contains(notice->ref().id())) << notice->ref().id();
+      EXPECT_TRUE(watched_ids.contains(notice->ref().id()))
+          << notice->ref().id();
       EXPECT_TRUE(seen.insert(notice->ref().id()).second)
           << "a second notice for " << notice->ref().id();
     }
     EXPECT_TRUE(DrainTerminated(a, *watcher).empty());
   }
-  std::printf("kill -9: %zu watchers x %zu actors told NODE_DOWN in %lld ms\n",
-              watchers.size(), watched.size(),
-              static_cast<long long>(
-                  absl::ToInt64Milliseconds(absl::Now() - killed)));
+  std::printf(
+      "kill -9: %zu watchers x %zu actors told NODE_DOWN in %lld ms\n",
+      watchers.size(), watched.size(),
+      static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - killed)));
   // Pending asks fail as unavailable, long before their timeout.
   for (auto& ask : asks) {
     auto answered = ask.get_future();
@@ -260,8 +262,16 @@ TEST(FaultTest, KillNineUnderLoad) {
   const std::string old_incarnation = nodes.incarnation(0);
   ASSERT_TRUE(nodes.Restart(0).ok());
   EXPECT_NE(nodes.incarnation(0), old_incarnation);
-  absl::StatusOr<MessagePtr> old =
-      a.Ask(*sink_b, ReportRequest(), kWait).get();
+  // Sends that A made to B while B was dead failed and put A's link to B
+  // into backoff (at most LinkOptions::max_backoff): until it ends, an ask
+  // is refused as UNAVAILABLE (B was unreachable, as far as A knows). The
+  // first answer after that is the one that counts.
+  absl::StatusOr<MessagePtr> old = a.Ask(*sink_b, ReportRequest(), kWait).get();
+  const absl::Time rejoin_deadline = absl::Now() + kWait;
+  while (absl::IsUnavailable(old.status()) && absl::Now() < rejoin_deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    old = a.Ask(*sink_b, ReportRequest(), kWait).get();
+  }
   EXPECT_EQ(old.status().code(), absl::StatusCode::kNotFound) << old.status();
   absl::StatusOr<ActorRef> new_sink = nodes.SpawnOn(0, "load.sink", "sink");
   ASSERT_TRUE(new_sink.ok()) << new_sink.status();
@@ -366,9 +376,10 @@ TEST(FaultTest, GracefulShutdownUnderLoadLosesNothingUncounted) {
               1);
   }
   std::printf("%s\n", node_line->c_str());
-  std::printf("graceful shutdown: %lu sent = %lu handled + %lu dead letters "
-              "on B + %lu on A\n",
-              kCount, handled, dead_there, dead_here.count());
+  std::printf(
+      "graceful shutdown: %lu sent = %lu handled + %lu dead letters "
+      "on B + %lu on A\n",
+      kCount, handled, dead_there, dead_here.count());
   EXPECT_GT(handled, 0u);
   EXPECT_EQ(out_of_order, 0u);
   EXPECT_EQ(handled + dead_there + dead_here.count(), kCount);
@@ -379,11 +390,12 @@ TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
   // ASan holds freed memory in a quarantine (256 MB by default) that is not
   // the node's: B gets a small one, so its RSS means what it says.
   const char* asan = std::getenv("ASAN_OPTIONS");
-  setenv("ASAN_OPTIONS",
-         absl::StrCat(asan == nullptr ? "" : asan,
-                      ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64")
-             .c_str(),
-         1);
+  setenv(
+      "ASAN_OPTIONS",
+      absl::StrCat(asan == nullptr ? "" : asan,
+                   ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64")
+          .c_str(),
+      1);
 #endif
   auto cluster = StartCluster(1, {"--mailbox_capacity=2000"});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
