@@ -37,10 +37,12 @@ constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
 }  // namespace
 
 Endpoint::Endpoint(Remoting* remoting, std::string address,
-                   std::unique_ptr<LinkDialer> dialer)
+                   std::unique_ptr<LinkDialer> dialer,
+                   std::shared_ptr<PeerLiveness> peer)
     : remoting_(remoting),
       address_(MakeNodeAddress(address)),
       dialer_(std::move(dialer)),
+      peer_(std::move(peer)),
       writer_(this, remoting->options(), address) {}
 
 Endpoint::~Endpoint() = default;
@@ -85,7 +87,7 @@ bool Endpoint::Unused() const {
 LinkWriter::Step Endpoint::NextStep(bool has_items) {
   using Step = LinkWriter::Step;
   MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
+  const absl::Time now = remoting_->Now();
   Step step;
   if (state_ == LinkState::kAlias) {
     // BecomeAlias kicks again once the canonical endpoint is known.
@@ -103,7 +105,7 @@ LinkWriter::Step Endpoint::NextStep(bool has_items) {
     // Connect: the Hello is the first write, under the writer's token.
     state_ = LinkState::kConnecting;
     call_broken_ = false;
-    liveness_ = Liveness(now);
+    peer_->Restart(now);
     connect_started_ = now;  // judged by connect_timeout until up
     v1::Frame hello;
     *hello.mutable_hello() = remoting_->hello();
@@ -155,7 +157,8 @@ void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
     if (call != call_.get()) {
       return;  // a call already given up
     }
-    liveness_.Heard(absl::Now());
+    const absl::Time now = remoting_->Now();
+    peer_->Heard(now);
     if (frame.has_hello() && state_ == LinkState::kConnecting &&
         IsAliasHello(frame.hello())) {
       state_ = LinkState::kAlias;  // BecomeAlias, below, finishes it
@@ -163,7 +166,7 @@ void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
     } else if (frame.has_hello() && state_ == LinkState::kConnecting) {
       state_ = LinkState::kUp;
       peer_incarnation_ = frame.hello().incarnation();
-      round_trip_ = absl::Now() - connect_started_;
+      peer_->NoteRoundTrip(now - connect_started_);
       writer_.SetPeerLimits(frame.hello().max_message_bytes(),
                             frame.hello().max_frame_bytes());
       backoff_ = absl::ZeroDuration();
@@ -210,14 +213,7 @@ void Endpoint::OnCallDone(LinkCall* call, const absl::Status& status) {
 
 // --- Failure detection -------------------------------------------------------
 
-Silence Endpoint::silence(absl::Time now) const {
-  MutexLock lock(&mu_);
-  Silence silence = liveness_.silence(now);
-  silence.round_trip = round_trip_;
-  return silence;
-}
-
-void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
+void Endpoint::Tick(absl::Time now, bool judge) {
   std::optional<std::string> why;
   bool up = false;
   {
@@ -241,10 +237,7 @@ void Endpoint::Tick(absl::Time now, bool judge, const Silence& others) {
                          "node)");
       }
     } else if (judge) {
-      Silence silence = liveness_.silence(now);
-      silence.round_trip = round_trip_;
-      silence.Merge(others);
-      why = JudgeSilence(silence, now, remoting_->options());
+      why = peer_->Judge(now, remoting_->options());
     }
   }
   if (why.has_value()) {
@@ -278,7 +271,7 @@ void Endpoint::Down(absl::string_view why, bool left) {
       backoff_ = was_linked ? absl::ZeroDuration()
                             : std::min(remoting_->options().max_backoff,
                                        std::max(kFirstBackoff, backoff_ * 2));
-      retry_at_ = absl::Now() + backoff_;
+      retry_at_ = remoting_->Now() + backoff_;
       state_ = LinkState::kDown;
       drain_pending_ = true;
       down_reason_ = absl::StrCat("node ", address(), " is down: ", why);

@@ -62,9 +62,12 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
                        public LinkWriter::Link,
                        public LinkCallEvents {
  public:
-  // `remoting` must outlive the endpoint's use; `dialer` makes its calls.
+  // `remoting` must outlive the endpoint's use; `dialer` makes its calls;
+  // `peer` is the peer's liveness record, which its calls to this node
+  // report to as well.
   Endpoint(Remoting* remoting, std::string address,
-           std::unique_ptr<LinkDialer> dialer);
+           std::unique_ptr<LinkDialer> dialer,
+           std::shared_ptr<PeerLiveness> peer);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
@@ -101,12 +104,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   // more can then be forgotten (Remoting does).
   bool Unused() const;
   // Sends a heartbeat if nothing was written since the last tick; when
-  // `judge`, declares the peer down if it has been silent for too long (see
-  // liveness.h) on this call and, once the link is up, on its calls to this
-  // node (`others`). From Remoting's ticker.
-  void Tick(absl::Time now, bool judge, const Silence& others);
-  // What this call says of the peer's liveness.
-  Silence silence(absl::Time now) const;
+  // `judge`, declares the peer down if its handshake is overdue or, once
+  // the link is up, if the peer has been silent for too long on every
+  // call (its PeerLiveness, liveness.h). From Remoting's ticker.
+  void Tick(absl::Time now, bool judge);
   // Declares the peer down (see the banner). A failed peer's calls are
   // cut (this one cancelled, its calls to this node closed). A peer that
   // left (`left`) is taken at its word: this call's writes are closed after
@@ -161,6 +162,7 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   Remoting* const remoting_;
   const NodeAddress address_;
   const std::unique_ptr<LinkDialer> dialer_;
+  const std::shared_ptr<PeerLiveness> peer_;
   LinkWriter writer_;
 
   mutable Mutex mu_;
@@ -172,12 +174,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool drain_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::string down_reason_ ABSL_GUARDED_BY(mu_);
-  Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  // When the current connection attempt began (kConnecting), and the
-  // round trip its handshake took, which the detector allows for.
+  // When the current connection attempt began (kConnecting).
   absl::Time connect_started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
   absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
   uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;

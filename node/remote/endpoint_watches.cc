@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "node/remote/endpoint.h"
 #include "node/remote/remote_watches.h"
+#include "node/remote/remoting.h"
 
 namespace troupe {
 
@@ -20,7 +21,8 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
   WatchTable::Added added = WatchTable::Added::kPending;
   {
     MutexLock lock(&mu_);
-    if (closed_ || (state_ == LinkState::kDown && absl::Now() < retry_at_)) {
+    if (closed_ ||
+        (state_ == LinkState::kDown && remoting_->Now() < retry_at_)) {
       refused = true;  // known down: answer now, do not queue
     } else {
       added = watches_.Add(watchee, watcher);

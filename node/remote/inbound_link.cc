@@ -25,7 +25,6 @@ InboundLink::InboundLink(Remoting* remoting) : remoting_(remoting) {
                        "shutting down)"));
     return;
   }
-  liveness_ = Liveness(absl::Now());
   StartRead(&read_buffer_);
 }
 
@@ -37,13 +36,15 @@ void InboundLink::OnReadDone(bool ok) {
     return;
   }
   const bool parsed = ParseFrame(&read_buffer_, &read_frame_);
-  {
+  if (registered_) {
+    // Before the handshake the peer is unknown: its Hello starts the
+    // record (PeerLiveness::Restart).
+    const absl::Time now = remoting_->Now();
+    peer_->Heard(now);
     MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    liveness_.Heard(now);
-    if (hello_sent_ != absl::InfinitePast() && !answered_) {
+    if (!answered_) {
       answered_ = true;
-      round_trip_ = now - hello_sent_;
+      peer_->NoteRoundTrip(now - hello_sent_);
     }
   }
   if (!registered_) {
@@ -78,12 +79,15 @@ bool InboundLink::Handshake(const v1::Frame& frame) {
   peer_address_ = frame.hello().address();
   delivery_ = std::make_unique<FrameDelivery>(remoting_, peer_address_,
                                               frame.hello().incarnation());
+  peer_ = remoting_->LivenessOf(peer_address_);
   registered_ = true;
   {
     // Before the link is registered: the detector's tick, from then on,
     // judges the handshake from this time.
+    const absl::Time now = remoting_->Now();
+    peer_->Restart(now);
     MutexLock lock(&mu_);
-    hello_sent_ = absl::Now();
+    hello_sent_ = now;
   }
   remoting_->AddInbound(this);
   v1::Frame reply;
@@ -104,15 +108,7 @@ bool InboundLink::TryWrite(const v1::Frame& frame) {
   return true;
 }
 
-Silence InboundLink::silence(absl::Time now) const {
-  MutexLock lock(&mu_);
-  Silence silence = liveness_.silence(now);
-  silence.round_trip = round_trip_;
-  return silence;
-}
-
-std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
-                                             const Silence& others) {
+std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge) {
   MutexLock lock(&mu_);
   if (finishing_) {
     return std::nullopt;
@@ -128,11 +124,8 @@ std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge,
                           "node is frozen)");
     }
   } else if (judge) {
-    Silence silence = liveness_.silence(now);
-    silence.round_trip = round_trip_;
-    silence.Merge(others);
     if (std::optional<std::string> why =
-            JudgeSilence(silence, now, remoting_->options())) {
+            peer_->Judge(now, remoting_->options())) {
       return why;
     }
   }

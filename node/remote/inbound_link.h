@@ -43,13 +43,10 @@ class InboundLink final
   const std::string& peer_address() const { return peer_address_; }
 
   // Sends a heartbeat if nothing was written since the last tick; when
-  // `judge` and the peer has been silent for too long (see liveness.h) on
-  // this call and on its others (`others`), returns why it should be
-  // declared down (the caller does it, outside its locks).
-  std::optional<std::string> Tick(absl::Time now, bool judge,
-                                  const Silence& others);
-  // What this call says of the peer's liveness.
-  Silence silence(absl::Time now) const;
+  // `judge` and the handshake is overdue, or the peer has been silent for
+  // too long on every call (its PeerLiveness, liveness.h), returns why it
+  // should be declared down (the caller does it, outside its locks).
+  std::optional<std::string> Tick(absl::Time now, bool judge);
   // Writes a leave frame (after the write in flight, if any). The call
   // stays open for reading: the peer, told, closes its writes after what
   // it already wrote.
@@ -72,20 +69,19 @@ class InboundLink final
   Remoting* const remoting_;
   std::string peer_address_;  // set by the reading thread before Register
   std::unique_ptr<FrameDelivery> delivery_;  // set with peer_address_
+  std::shared_ptr<PeerLiveness> peer_;       // set with peer_address_
   bool registered_ = false;                  // read side only
   grpc::ByteBuffer read_buffer_;
   v1::Frame read_frame_;
 
   mutable Mutex mu_;
-  Liveness liveness_ ABSL_GUARDED_BY(mu_){absl::InfinitePast()};
   // The handshake, on this side: the Hello answered at hello_sent_; the
   // dialer's first frame after it (answered_) comes a round trip later at
   // the earliest. Until then the call is judged by the connect timeout,
-  // not by the failure threshold; then by the threshold plus that round
-  // trip.
+  // not by the failure threshold; then by the peer's liveness, which
+  // allows for that round trip.
   absl::Time hello_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool answered_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool leave_pending_ ABSL_GUARDED_BY(mu_) = false;

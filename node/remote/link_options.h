@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "node/runtime/clock.h"
 
 namespace troupe {
 
@@ -60,6 +61,10 @@ struct LinkOptions {
   // node's certificate and must meet one signed by the same CA); not
   // enabled = plaintext.
   TlsPem tls;
+  // The clock the failure detector, heartbeats and backoff read (null = the
+  // real monotonic clock); a ManualClock puts them on simulated time. Must
+  // outlive the node.
+  const Clock* clock = nullptr;
 };
 
 // The largest frame a node accepts with these options.

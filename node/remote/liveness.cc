@@ -37,6 +37,34 @@ Silence Liveness::silence(absl::Time now) const {
   return Silence{last_heard_, Decayed(longest_gap_, gap_at_, now)};
 }
 
+void PeerLiveness::Heard(absl::Time now) {
+  MutexLock lock(&mu_);
+  liveness_.Heard(now);
+}
+
+void PeerLiveness::Restart(absl::Time now) {
+  MutexLock lock(&mu_);
+  liveness_ = Liveness(now);
+  round_trip_ = absl::ZeroDuration();
+}
+
+void PeerLiveness::NoteRoundTrip(absl::Duration round_trip) {
+  MutexLock lock(&mu_);
+  round_trip_ = std::max(round_trip_, round_trip);
+}
+
+Silence PeerLiveness::silence(absl::Time now) const {
+  MutexLock lock(&mu_);
+  Silence silence = liveness_.silence(now);
+  silence.round_trip = round_trip_;
+  return silence;
+}
+
+std::optional<std::string> PeerLiveness::Judge(
+    absl::Time now, const LinkOptions& options) const {
+  return JudgeSilence(silence(now), now, options);
+}
+
 absl::Duration AllowedSilence(const Silence& silence,
                               const LinkOptions& options) {
   return std::min(

@@ -23,8 +23,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "node/remote/link_options.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
@@ -56,6 +58,34 @@ class Liveness {
   absl::Time last_heard_;
   absl::Duration longest_gap_ = absl::ZeroDuration();  // as of gap_at_
   absl::Time gap_at_ = absl::InfinitePast();
+};
+
+// One peer's evidence, in one place: every call to or from the peer (this
+// node's call to it and its calls to this node) reports each frame it reads
+// here, and the detector judges the peer once, as one. Thread-safe.
+class PeerLiveness {
+ public:
+  explicit PeerLiveness(absl::Time now) : liveness_(now) {}
+
+  // A frame came in on any call at `now`.
+  void Heard(absl::Time now);
+  // A call to or from the peer begins (its handshake): the record starts
+  // over, as if the peer had just been heard, so that the time between one
+  // call and the next is not taken for a gap in the peer's speech.
+  void Restart(absl::Time now);
+  // A call measured the path's round trip (its handshake's): the longest
+  // since the last Restart is allowed for.
+  void NoteRoundTrip(absl::Duration round_trip);
+
+  Silence silence(absl::Time now) const;
+  // Why the peer should be declared down at `now`, or nullopt.
+  std::optional<std::string> Judge(absl::Time now,
+                                   const LinkOptions& options) const;
+
+ private:
+  mutable Mutex mu_;
+  Liveness liveness_ ABSL_GUARDED_BY(mu_);
+  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
 };
 
 // How long `silence` may last before its peer is declared down (see the

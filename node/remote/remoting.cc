@@ -69,6 +69,7 @@ void Remoting::Attach(grpc::Service* service, Remoting* remoting) {
 Remoting::Remoting(ActorSystem* system, LinkOptions options)
     : system_(system),
       options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : &Clock::Real()),
       auth_(options_.secret, options_.tls) {
   hello_.set_address(system_->address());
   hello_.set_incarnation(system_->incarnation());
@@ -133,9 +134,26 @@ std::shared_ptr<Endpoint> Remoting::EndpointForLocked(
   if (added) {
     it->second = std::make_shared<Endpoint>(
         this, std::string(address),
-        std::make_unique<GrpcDialer>(std::string(address), options_, auth_));
+        std::make_unique<GrpcDialer>(std::string(address), options_, auth_),
+        LivenessOfLocked(address));
   }
   return it->second;
+}
+
+std::shared_ptr<PeerLiveness> Remoting::LivenessOf(absl::string_view address) {
+  MutexLock lock(&mu_);
+  return LivenessOfLocked(address);
+}
+
+std::shared_ptr<PeerLiveness> Remoting::LivenessOfLocked(
+    absl::string_view address) {
+  std::weak_ptr<PeerLiveness>& slot = liveness_[address];
+  std::shared_ptr<PeerLiveness> peer = slot.lock();
+  if (peer == nullptr) {
+    peer = std::make_shared<PeerLiveness>(Now());
+    slot = peer;
+  }
+  return peer;
 }
 
 std::vector<std::shared_ptr<Endpoint>> Remoting::Endpoints() const {
@@ -216,38 +234,23 @@ void Remoting::Tick() {
   if (stopped_) {
     return;
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = Now();
   // A tick much later than due means this process was paused (or starved):
   // silence measured across the pause says nothing about the peers, so the
   // detector waits one more tick for the readers to catch up.
   const bool judge = now - last_tick_ < options_.failure_threshold / 2;
   last_tick_ = now;
-  // Every call to or from a peer speaks for its liveness (liveness.h).
+  // Every call to or from a peer reports to the peer's one liveness
+  // record (liveness.h); each call judges it, with its own handshake.
   std::vector<std::shared_ptr<Endpoint>> endpoints = Endpoints();
-  absl::flat_hash_map<std::string, Silence> outbound;
   for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
-    outbound[endpoint->address()] = endpoint->silence(now);
-  }
-  absl::flat_hash_map<std::string, Silence> inbound;
-  {
-    MutexLock lock(&mu_);
-    for (InboundLink* link : inbound_) {
-      inbound[link->peer_address()].Merge(link->silence(now));
-    }
-  }
-  for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
-    auto it = inbound.find(endpoint->address());
-    endpoint->Tick(now, judge, it == inbound.end() ? Silence() : it->second);
+    endpoint->Tick(now, judge);
   }
   std::vector<std::pair<std::string, std::string>> downs;
   {
     MutexLock lock(&mu_);
     for (InboundLink* link : inbound_) {
-      Silence others = inbound[link->peer_address()];
-      if (auto it = outbound.find(link->peer_address()); it != outbound.end()) {
-        others.Merge(it->second);
-      }
-      if (std::optional<std::string> why = link->Tick(now, judge, others)) {
+      if (std::optional<std::string> why = link->Tick(now, judge)) {
         downs.emplace_back(link->peer_address(), std::move(*why));
       }
     }
@@ -259,6 +262,12 @@ void Remoting::Tick() {
 }
 
 void Remoting::ForgetUnused(std::vector<std::shared_ptr<Endpoint>> endpoints) {
+  {
+    // Records no call or endpoint holds any more.
+    MutexLock lock(&mu_);
+    absl::erase_if(liveness_,
+                   [](const auto& entry) { return entry.second.expired(); });
+  }
   std::vector<std::string> unused;
   for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
     if (endpoint->Unused()) {

@@ -73,6 +73,11 @@ class Remoting final : public RemoteResolver {
   // The endpoint for the peer at `address` (created on first use).
   // Thread-safe.
   std::shared_ptr<Endpoint> EndpointFor(absl::string_view address);
+  // The liveness record of the peer at `address`, shared by every call to
+  // and from it while any holds it (created on first use). Thread-safe.
+  std::shared_ptr<PeerLiveness> LivenessOf(absl::string_view address);
+  // Now, on the links' clock (LinkOptions::clock). Thread-safe.
+  absl::Time Now() const { return clock_->Now(); }
 
   // Declares the peer at `address` down, both directions (see the banner;
   // `left`: it left gracefully, see Endpoint::Down).
@@ -125,6 +130,8 @@ class Remoting final : public RemoteResolver {
  private:
   std::shared_ptr<Endpoint> EndpointForLocked(absl::string_view address)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<PeerLiveness> LivenessOfLocked(absl::string_view address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Tick();
   // Drops the endpoints among `endpoints` that are Unused and that no one
   // else refers to (no ref, no call): a node named once and gone is
@@ -135,6 +142,7 @@ class Remoting final : public RemoteResolver {
 
   ActorSystem* const system_;
   const LinkOptions options_;
+  const Clock* const clock_;
   ClusterAuth auth_;
   v1::Hello hello_;
   std::atomic<bool> closing_{false};
@@ -150,6 +158,8 @@ class Remoting final : public RemoteResolver {
   // Address spellings known to reach another node's advertised address, or
   // this node ("").
   absl::flat_hash_map<std::string, std::string> aliases_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::weak_ptr<PeerLiveness>> liveness_
+      ABSL_GUARDED_BY(mu_);
   int calls_alive_ ABSL_GUARDED_BY(mu_) = 0;
 
   // The tick runs under tick_mu_, so Shutdown can wait a running one out.

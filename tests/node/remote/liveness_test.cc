@@ -1,4 +1,4 @@
-// The failure detector's verdicts, on a made-up clock.
+// The failure detector's verdicts, on simulated time (made-up instants).
 #include "node/remote/liveness.h"
 
 #include "absl/time/time.h"
@@ -69,6 +69,40 @@ TEST(LivenessTest, MergeTakesTheLatestFrameAndTheLongestGap) {
   EXPECT_EQ(a.recent_gap, absl::Milliseconds(300));
   // A peer heard on any call is alive: the merged silence is the shortest.
   EXPECT_FALSE(JudgeSilence(a, At(700), LinkOptions()).has_value());
+}
+
+// One record per peer: the calls of both directions report to it, and the
+// peer is judged once, as one.
+TEST(PeerLivenessTest, AFrameOnEitherCallIsASignOfLifeForThePeer) {
+  const LinkOptions options;
+  PeerLiveness peer(kStart);
+  // This node's call to the peer hears a heartbeat at 100 ms; the peer's
+  // call to this node carries data at 500 and 900 ms.
+  peer.Heard(At(100));
+  peer.Heard(At(500));
+  peer.Heard(At(900));
+  EXPECT_FALSE(peer.Judge(At(1500), options).has_value())
+      << "heard at 900 ms on one of its calls";
+  // The longest gap between any two frames, whichever call: 400 ms.
+  EXPECT_EQ(peer.silence(At(900)).recent_gap, absl::Milliseconds(400));
+  // So it is allowed about three times that (decaying), not 600 ms.
+  EXPECT_FALSE(peer.Judge(At(900) + absl::Milliseconds(1000), options));
+  EXPECT_TRUE(peer.Judge(At(900) + absl::Milliseconds(1300), options));
+}
+
+TEST(PeerLivenessTest, ANewCallStartsTheRecordOverWithItsRoundTrip) {
+  const LinkOptions options;
+  PeerLiveness peer(kStart);
+  peer.Heard(At(4000));     // a long gap (the peer was away)
+  peer.Restart(At(10000));  // it is dialled again
+  EXPECT_EQ(peer.silence(At(10000)).recent_gap, absl::ZeroDuration())
+      << "the time between calls is not a gap in the peer's speech";
+  peer.NoteRoundTrip(absl::Milliseconds(300));
+  peer.NoteRoundTrip(absl::Milliseconds(100));  // a shorter one, later
+  EXPECT_EQ(AllowedSilence(peer.silence(At(10000)), options),
+            options.failure_threshold + absl::Milliseconds(300));
+  EXPECT_FALSE(peer.Judge(At(10900), options).has_value());
+  EXPECT_TRUE(peer.Judge(At(10901), options).has_value());
 }
 
 }  // namespace
