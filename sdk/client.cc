@@ -36,12 +36,25 @@ absl::StatusOr<ActorRef> Client::Spawn(absl::string_view kind,
                                        absl::string_view name,
                                        const Message* init,
                                        absl::string_view node) {
-  return SpawnOn(node, kind, name, init, core_->options().call_timeout).get();
+  v1::Pid pid;
+  if (absl::Status s =
+          core_->Call(&v1::ActorService::Stub::Spawn,
+                      SpawnRequestFor(node, kind, name, init), &pid);
+      !s.ok()) {
+    return s;
+  }
+  return core_->RefFor(FromProto(pid));
 }
 
 absl::StatusOr<ActorRef> Client::Lookup(absl::string_view name,
                                         absl::string_view node) {
-  return LookupOn(node, name, core_->options().call_timeout).get();
+  v1::Pid pid;
+  if (absl::Status s = core_->Call(&v1::ActorService::Stub::Lookup,
+                                   LookupRequestFor(node, name), &pid);
+      !s.ok()) {
+    return s;
+  }
+  return core_->RefFor(FromProto(pid));
 }
 
 std::future<absl::StatusOr<ActorRef>> Client::SpawnOn(absl::string_view node,
@@ -62,17 +75,16 @@ std::future<absl::StatusOr<ActorRef>> Client::Activate(const Message& request,
                                                        absl::Duration timeout) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();
   std::future<absl::StatusOr<ActorRef>> future = promise->get_future();
-  std::string node(RequestNode(request));
-  if (node.empty()) {
-    node = self_.address();  // the node connected to
-  } else if (!IsNodeAddress(node)) {
-    promise->set_value(absl::InvalidArgumentError(
-        absl::StrCat("node '", node, "' is not host:port")));
+  // "" is the node connected to (the inbox's).
+  absl::StatusOr<Pid> activator = ActivatorFor(request, self_.address());
+  if (!activator.ok()) {
+    promise->set_value(activator.status());
     return future;
   }
   std::weak_ptr<ClientCore> core = core_;
-  core_->Ask(Pid{node, std::string(kActivatorName), 0, 0}, request, timeout,
-             [core, promise, node](absl::StatusOr<MessagePtr> reply) {
+  core_->Ask(*activator, request, timeout,
+             [core, promise,
+              node = activator->address](absl::StatusOr<MessagePtr> reply) {
                absl::StatusOr<v1::Pid> pid =
                    ActivatorReply(std::move(reply), node);
                std::shared_ptr<ClientCore> alive = core.lock();

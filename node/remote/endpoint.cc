@@ -13,29 +13,6 @@
 
 namespace troupe {
 
-absl::string_view LinkStateName(LinkState state) {
-  switch (state) {
-    case LinkState::kIdle:
-      return "idle";
-    case LinkState::kConnecting:
-      return "connecting";
-    case LinkState::kUp:
-      return "up";
-    case LinkState::kDown:
-      return "down";
-    case LinkState::kAlias:
-      return "alias";
-  }
-  return "?";
-}
-
-namespace {
-
-// Backoff after a failed connection attempt: 50 ms, doubling, capped.
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
-
-}  // namespace
-
 Endpoint::Endpoint(Remoting* remoting, std::string address,
                    std::unique_ptr<LinkDialer> dialer,
                    std::shared_ptr<PeerLiveness> peer)
@@ -43,7 +20,8 @@ Endpoint::Endpoint(Remoting* remoting, std::string address,
       address_(MakeNodeAddress(address)),
       dialer_(std::move(dialer)),
       peer_(std::move(peer)),
-      writer_(this, remoting->options(), address) {}
+      writer_(this, remoting->options(), address),
+      link_(remoting->options()) {}
 
 Endpoint::~Endpoint() = default;
 
@@ -65,7 +43,7 @@ void Endpoint::SendStop(std::shared_ptr<Process> target) {
 void Endpoint::SendLeave() {
   {
     MutexLock lock(&mu_);
-    if (state_ != LinkState::kUp) {
+    if (link_.state() != LinkState::kUp) {
       return;
     }
   }
@@ -76,10 +54,9 @@ bool Endpoint::Flushed() const { return writer_.Flushed(); }
 
 bool Endpoint::Unused() const {
   MutexLock lock(&mu_);
-  return (state_ == LinkState::kIdle || state_ == LinkState::kDown ||
-          alias_ready_) &&
-         call_ == nullptr && leaving_call_ == nullptr && watches_.empty() &&
-         Flushed();
+  return link_.Unused() &&
+         (link_.state() != LinkState::kAlias || alias_ready_) &&
+         watches_.empty() && Flushed();
 }
 
 // --- What the writer does next ----------------------------------------------
@@ -87,47 +64,45 @@ bool Endpoint::Unused() const {
 LinkWriter::Step Endpoint::NextStep(bool has_items) {
   using Step = LinkWriter::Step;
   MutexLock lock(&mu_);
-  const absl::Time now = remoting_->Now();
   Step step;
-  if (state_ == LinkState::kAlias) {
+  if (link_.state() == LinkState::kAlias) {
     // BecomeAlias kicks again once the canonical endpoint is known.
     step.kind = alias_ready_ ? Step::Kind::kForward : Step::Kind::kBlocked;
-  } else if (closed_ || drain_pending_ ||
-             (state_ == LinkState::kDown && now < retry_at_)) {
-    drain_pending_ = false;
-    step.kind = Step::Kind::kDrain;
-    step.cause = closed_ ? kLinkClosed : kNodeUnreachable;
-    step.why = closed_ ? "this node is shutting down" : down_reason_;
-  } else if (state_ == LinkState::kIdle || state_ == LinkState::kDown) {
-    if (!has_items) {
-      return step;  // kIdle
+    return step;
+  }
+  const absl::Time now = remoting_->Now();
+  switch (link_.Decide(now, has_items)) {
+    case LinkStateMachine::Next::kIdle:
+      break;
+    case LinkStateMachine::Next::kDrain:
+      step.kind = Step::Kind::kDrain;
+      step.cause = link_.drain_cause();
+      step.why = link_.drain_why();
+      break;
+    case LinkStateMachine::Next::kConnect: {
+      // The Hello is the first write, under the writer's token.
+      peer_->Restart(now);
+      v1::Frame hello;
+      *hello.mutable_hello() = remoting_->hello();
+      remoting_->CallStarted();
+      link_.Connecting(dialer_->Dial(shared_from_this(), hello), now);
+      step.kind = Step::Kind::kStarted;
+      break;
     }
-    // Connect: the Hello is the first write, under the writer's token.
-    state_ = LinkState::kConnecting;
-    call_broken_ = false;
-    peer_->Restart(now);
-    connect_started_ = now;  // judged by connect_timeout until up
-    v1::Frame hello;
-    *hello.mutable_hello() = remoting_->hello();
-    remoting_->CallStarted();
-    call_ = dialer_->Dial(shared_from_this(), hello);
-    step.kind = Step::Kind::kStarted;
-  } else if (state_ == LinkState::kConnecting || call_broken_) {
-    step.kind = Step::Kind::kBlocked;  // the handshake's end kicks again
-  } else {
-    step.kind = Step::Kind::kWrite;
-    step.call = call_;
+    case LinkStateMachine::Next::kBlocked:
+      step.kind = Step::Kind::kBlocked;
+      break;
+    case LinkStateMachine::Next::kWrite:
+      step.kind = Step::Kind::kWrite;
+      step.call = link_.call();
+      break;
   }
   return step;
 }
 
 bool Endpoint::RetryNow() {
   MutexLock lock(&mu_);
-  if (closed_) {
-    return false;
-  }
-  retry_at_ = absl::InfinitePast();
-  return true;
+  return link_.RetryNow();
 }
 
 void Endpoint::DeadLetter(std::shared_ptr<Process> target, EnvelopePtr envelope,
@@ -142,9 +117,7 @@ void Endpoint::DeadLetter(std::shared_ptr<Process> target, EnvelopePtr envelope,
 void Endpoint::OnCallWriteDone(LinkCall* call, bool ok) {
   if (!ok) {
     MutexLock lock(&mu_);
-    if (call == call_.get()) {
-      call_broken_ = true;  // OnCallDone follows and declares the peer down
-    }
+    link_.WriteFailed(call);  // OnCallDone follows and declares it down
   }
   writer_.OnWriteDone();  // this write held the token
 }
@@ -152,33 +125,34 @@ void Endpoint::OnCallWriteDone(LinkCall* call, bool ok) {
 void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
   bool now_up = false;
   bool aliased = false;
+  std::shared_ptr<LinkCall> aliased_call;
   {
     MutexLock lock(&mu_);
-    if (call != call_.get()) {
+    if (!link_.IsCurrent(call)) {
       return;  // a call already given up
     }
     const absl::Time now = remoting_->Now();
     peer_->Heard(now);
-    if (frame.has_hello() && state_ == LinkState::kConnecting &&
+    if (frame.has_hello() && link_.state() == LinkState::kConnecting &&
         IsAliasHello(frame.hello())) {
-      state_ = LinkState::kAlias;  // BecomeAlias, below, finishes it
+      // An alias from now on (so no Down can take it for a link): the
+      // call is taken before it is cancelled, so its end is not read as
+      // the peer going down. BecomeAlias, below, finishes.
+      aliased_call = link_.BecomeAlias();
       aliased = true;
-    } else if (frame.has_hello() && state_ == LinkState::kConnecting) {
-      state_ = LinkState::kUp;
-      peer_incarnation_ = frame.hello().incarnation();
-      peer_->NoteRoundTrip(now - connect_started_);
+    } else if (frame.has_hello() && link_.state() == LinkState::kConnecting) {
+      peer_->NoteRoundTrip(link_.Up(frame.hello().incarnation(), now));
       writer_.SetPeerLimits(frame.hello().max_message_bytes(),
                             frame.hello().max_frame_bytes());
-      backoff_ = absl::ZeroDuration();
       now_up = true;
     }
   }
   if (aliased) {
-    BecomeAlias(frame.hello());
+    BecomeAlias(frame.hello(), std::move(aliased_call));
     return;
   }
   if (frame.leave()) {
-    Down("it left the cluster (shutting down)", /*left=*/true);
+    Left("it left the cluster (shutting down)");
     return;
   }
   if (now_up) {
@@ -193,14 +167,7 @@ void Endpoint::OnCallDone(LinkCall* call, const absl::Status& status) {
   bool current = false;
   {
     MutexLock lock(&mu_);
-    current = call == call_.get();  // else: already declared down for it
-    if (call == leaving_call_.get()) {
-      leaving_call_.reset();
-    }
-    if (current && closed_) {
-      call_.reset();  // shutting down: it ended as Close asked
-      current = false;
-    }
+    current = link_.CallEnded(call);
   }
   if (current) {
     Down(status.ok()
@@ -218,26 +185,10 @@ void Endpoint::Tick(absl::Time now, bool judge) {
   bool up = false;
   {
     MutexLock lock(&mu_);
-    if (closed_ ||
-        (state_ != LinkState::kUp && state_ != LinkState::kConnecting)) {
-      return;
-    }
-    up = state_ == LinkState::kUp;
-    if (!up) {
-      // A handshake has its own timeout: on a long path it takes several
-      // round trips, which the failure threshold of a link that is up
-      // does not allow for; and the peer's other calls say nothing about
-      // whether this one will come up.
-      const absl::Duration timeout = remoting_->options().connect_timeout;
-      if (judge && now - connect_started_ > timeout) {
-        why =
-            absl::StrCat("no handshake within ", absl::FormatDuration(timeout),
-                         " of dialling it (--connect_timeout; the path is "
-                         "slow, or the node is frozen or not a troupe "
-                         "node)");
-      }
-    } else if (judge) {
-      why = peer_->Judge(now, remoting_->options());
+    up = link_.state() == LinkState::kUp && !link_.closed();
+    if (judge) {
+      why = up ? peer_->Judge(now, remoting_->options())
+               : link_.HandshakeOverdue(now);
     }
   }
   if (why.has_value()) {
@@ -249,71 +200,65 @@ void Endpoint::Tick(absl::Time now, bool judge) {
   }
 }
 
-void Endpoint::Down(absl::string_view why, bool left) {
-  std::shared_ptr<LinkCall> call;
+void Endpoint::Down(absl::string_view why) {
+  LinkStateMachine::Ended ended;
   absl::flat_hash_map<WatchKey, Watchers> fired;
-  bool was_linked = false;
-  bool was_connecting = false;
   {
     MutexLock lock(&mu_);
-    if (state_ == LinkState::kAlias) {
-      return;  // not a link: the canonical endpoint's downs are its own
-    }
-    const bool nothing_to_end =
-        (state_ == LinkState::kIdle || state_ == LinkState::kDown) &&
-        call_ == nullptr && watches_.empty();
-    if (!nothing_to_end) {
-      call = std::move(call_);
-      was_linked = state_ == LinkState::kUp;
-      was_connecting = state_ == LinkState::kConnecting;
-      // A link that was up may come straight back (a restarted node); one
-      // that never came up waits longer each time.
-      backoff_ = was_linked ? absl::ZeroDuration()
-                            : std::min(remoting_->options().max_backoff,
-                                       std::max(kFirstBackoff, backoff_ * 2));
-      retry_at_ = remoting_->Now() + backoff_;
-      state_ = LinkState::kDown;
-      drain_pending_ = true;
-      down_reason_ = absl::StrCat("node ", address(), " is down: ", why);
+    ended = link_.Fail(absl::StrCat("node ", address(), " is down: ", why),
+                       !watches_.empty(), remoting_->Now());
+    if (ended.changed) {
       fired = watches_.TakeAll();
-      ++downs_;
     }
   }
-  if (call != nullptr) {
-    if (left) {
-      call->CloseWrites();
-      MutexLock lock(&mu_);
-      leaving_call_ = call;  // for Abort, until the peer ends it
-    } else {
-      call->Cancel();
+  if (ended.call != nullptr) {
+    ended.call->Cancel();
+  }
+  AfterEnd(ended, why, std::move(fired));
+  remoting_->CloseInbound(address(), why);
+  Kick();  // queued messages become dead letters
+}
+
+void Endpoint::Left(absl::string_view why) {
+  LinkStateMachine::Ended ended;
+  absl::flat_hash_map<WatchKey, Watchers> fired;
+  {
+    MutexLock lock(&mu_);
+    ended = link_.Leave(absl::StrCat("node ", address(), " is down: ", why),
+                        !watches_.empty(), remoting_->Now());
+    if (ended.changed) {
+      fired = watches_.TakeAll();
     }
   }
-  if (was_linked || was_connecting || !fired.empty()) {
+  if (ended.call != nullptr) {
+    ended.call->CloseWrites();  // kept by the link until the peer ends it
+  }
+  AfterEnd(ended, why, std::move(fired));
+  Kick();  // queued messages become dead letters
+}
+
+void Endpoint::AfterEnd(const LinkStateMachine::Ended& ended,
+                        absl::string_view why,
+                        absl::flat_hash_map<WatchKey, Watchers> fired) {
+  if (ended.was_up || ended.was_connecting || !fired.empty()) {
     remoting_->link_log().Log(
         LogSeverity::kWarning,
-        absl::StrCat(was_connecting ? "could not link to node " : "node ",
-                     address(), was_connecting ? ": " : " is down: ", why,
+        absl::StrCat(ended.was_connecting ? "could not link to node " : "node ",
+                     address(), ended.was_connecting ? ": " : " is down: ", why,
                      fired.empty() ? ""
                                    : absl::StrCat("; ", fired.size(),
                                                   " watched actors reported "
                                                   "NODE_DOWN")));
   }
   NotifyAllDown(fired);
-  if (!left) {
-    remoting_->CloseInbound(address(), why);
-  }
-  Kick();  // queued messages become dead letters
 }
 
 void Endpoint::Close() {
   std::shared_ptr<LinkCall> call;
-  absl::flat_hash_map<WatchKey, Watchers> dropped;
   {
     MutexLock lock(&mu_);
-    closed_ = true;
-    call = call_;  // kept, for Abort
-    state_ = LinkState::kDown;
-    dropped = watches_.TakeAll();  // the node goes away with its watchers
+    call = link_.Close();
+    watches_.TakeAll();  // the node goes away with its watchers
   }
   if (call != nullptr) {
     call->CloseWrites();
@@ -322,16 +267,13 @@ void Endpoint::Close() {
 }
 
 void Endpoint::Abort() {
-  std::shared_ptr<LinkCall> calls[2];
+  std::vector<std::shared_ptr<LinkCall>> calls;
   {
     MutexLock lock(&mu_);
-    calls[0] = std::move(call_);
-    calls[1] = std::move(leaving_call_);
+    calls = link_.TakeCalls();
   }
   for (const std::shared_ptr<LinkCall>& call : calls) {
-    if (call != nullptr) {
-      call->Cancel();
-    }
+    call->Cancel();
   }
 }
 
@@ -340,9 +282,9 @@ EndpointStats Endpoint::stats() const {
   stats.address = address();
   {
     MutexLock lock(&mu_);
-    stats.state = state_;
-    stats.peer_incarnation = peer_incarnation_;
-    stats.downs = downs_;
+    stats.state = link_.state();
+    stats.peer_incarnation = link_.peer_incarnation();
+    stats.downs = link_.downs();
     stats.watched = watches_.size();
     if (alias_ready_ && alias_of_ != nullptr) {
       stats.alias_of = alias_of_->address();

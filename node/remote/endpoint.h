@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "node/remote/link_state.h"
 #include "node/remote/link_transport.h"
 #include "node/remote/link_writer.h"
 #include "node/remote/liveness.h"
@@ -37,12 +38,6 @@
 namespace troupe {
 
 class Remoting;
-
-// kAlias: the handshake showed this spelling of an address reaches a node
-// known by another address, or this node: the endpoint forwards (see
-// endpoint_alias.cc).
-enum class LinkState : uint8_t { kIdle, kConnecting, kUp, kDown, kAlias };
-absl::string_view LinkStateName(LinkState state);
 
 struct EndpointStats {
   std::string address;
@@ -108,12 +103,14 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   // the link is up, if the peer has been silent for too long on every
   // call (its PeerLiveness, liveness.h). From Remoting's ticker.
   void Tick(absl::Time now, bool judge);
-  // Declares the peer down (see the banner). A failed peer's calls are
-  // cut (this one cancelled, its calls to this node closed). A peer that
-  // left (`left`) is taken at its word: this call's writes are closed after
-  // the one in flight, so everything already written reaches it, and its
-  // calls to this node end from its side, after everything it wrote.
-  void Down(absl::string_view why, bool left = false);
+  // Declares the peer down (see the banner): its calls are cut (this one
+  // cancelled, its calls to this node closed).
+  void Down(absl::string_view why);
+  // The peer said it is leaving, and is taken at its word: this call's
+  // writes are closed after the one in flight, so everything already
+  // written reaches it, and its calls to this node end from its side,
+  // after everything it wrote. Otherwise as Down.
+  void Left(absl::string_view why);
   // For shutdown: turns what is queued into dead letters, refuses to
   // connect again, and closes the call's writes after the one in flight
   // (the peer ends the call once it has read everything).
@@ -148,10 +145,14 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   // Aliases (endpoint_alias.cc). A Hello that names another node than this
   // spelling's, or this node itself.
   bool IsAliasHello(const v1::Hello& hello) const;
-  // Ends the call, and forwards the watches and what is queued.
-  void BecomeAlias(const v1::Hello& hello);
+  // Ends the call (taken from the link, which is an alias from then on),
+  // and forwards the watches and what is queued.
+  void BecomeAlias(const v1::Hello& hello, std::shared_ptr<LinkCall> call);
   void ForwardWatch(const std::shared_ptr<Process>& watchee,
                     const ActorRef& watcher, bool watch);
+  // Down and Left: logs, tells the watchers, drains.
+  void AfterEnd(const LinkStateMachine::Ended& ended, absl::string_view why,
+                absl::flat_hash_map<WatchKey, Watchers> fired);
   // This node's actor (or a dead ref) for a ref naming it by an alias.
   ActorRef LocalTarget(const Process& target) const;
   // Forwards (alias ready) or defers (while the table moves) a watch or
@@ -166,22 +167,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   LinkWriter writer_;
 
   mutable Mutex mu_;
-  LinkState state_ ABSL_GUARDED_BY(mu_) = LinkState::kIdle;
-  // The call to a peer that left, while it reads what was written.
-  std::shared_ptr<LinkCall> leaving_call_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<LinkCall> call_ ABSL_GUARDED_BY(mu_);
-  bool call_broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool drain_pending_ ABSL_GUARDED_BY(mu_) = false;
-  std::string down_reason_ ABSL_GUARDED_BY(mu_);
-  absl::Time retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  // When the current connection attempt began (kConnecting).
-  absl::Time connect_started_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Duration backoff_ ABSL_GUARDED_BY(mu_);
-  uint64_t peer_incarnation_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t downs_ ABSL_GUARDED_BY(mu_) = 0;
+  LinkStateMachine link_ ABSL_GUARDED_BY(mu_);
   WatchTable watches_ ABSL_GUARDED_BY(mu_);
-  // Set once, with state_ kAlias: the canonical endpoint (null when the
+  // Set once, with the link an alias: the canonical endpoint (null when the
   // alias is this node's).
   bool alias_ready_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<Endpoint> alias_of_ ABSL_GUARDED_BY(mu_);

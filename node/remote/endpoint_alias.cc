@@ -64,17 +64,14 @@ bool Endpoint::IsAliasHello(const v1::Hello& hello) const {
           hello.address() != address());
 }
 
-void Endpoint::BecomeAlias(const v1::Hello& hello) {
+void Endpoint::BecomeAlias(const v1::Hello& hello,
+                           std::shared_ptr<LinkCall> call) {
   const bool self = hello.incarnation() == remoting_->hello().incarnation();
   std::shared_ptr<Endpoint> canonical =
       self ? nullptr : remoting_->EndpointFor(hello.address());
-  std::shared_ptr<LinkCall> call;
   absl::flat_hash_map<WatchKey, Watchers> moved;
   {
     MutexLock lock(&mu_);
-    // The call is taken before it is cancelled, so its end is not read
-    // as the peer going down.
-    call = std::move(call_);
     alias_of_ = std::move(canonical);
     alias_ready_ = true;
     moving_watches_ = true;

@@ -21,8 +21,7 @@ void Endpoint::Watch(std::shared_ptr<Process> watchee,
   WatchTable::Added added = WatchTable::Added::kPending;
   {
     MutexLock lock(&mu_);
-    if (closed_ ||
-        (state_ == LinkState::kDown && remoting_->Now() < retry_at_)) {
+    if (link_.RefusesWatch(remoting_->Now())) {
       refused = true;  // known down: answer now, do not queue
     } else {
       added = watches_.Add(watchee, watcher);

@@ -61,9 +61,11 @@ struct LinkOptions {
   // node's certificate and must meet one signed by the same CA); not
   // enabled = plaintext.
   TlsPem tls;
-  // The clock the failure detector, heartbeats and backoff read (null = the
-  // real monotonic clock); a ManualClock puts them on simulated time. Must
-  // outlive the node.
+  // The clock the links read (null = the real monotonic clock): when a
+  // peer was last heard, handshake and backoff deadlines. A ManualClock
+  // puts those judgements on simulated time (the ticker that makes them
+  // still runs on the system's timer thread, every heartbeat_interval of
+  // real time). Must outlive the node.
   const Clock* clock = nullptr;
 };
 

@@ -39,7 +39,8 @@ void LinkWriter::SetPeerLimits(uint64_t max_message_bytes,
 }
 
 bool LinkWriter::Flushed() const {
-  return !writing_.load(std::memory_order_acquire) && queue_.Empty();
+  // MaybeNonEmpty reads the producers' end only: safe from any thread.
+  return !writing_.load(std::memory_order_acquire) && !queue_.MaybeNonEmpty();
 }
 
 LinkWriter::Counters LinkWriter::counters() const {
@@ -54,7 +55,14 @@ LinkWriter::Counters LinkWriter::counters() const {
 // The token protocol: a producer pushes, then tries to take the token; the
 // holder releases it only after finding the queue empty, and then looks
 // once more (both sides seq_cst), so a push is never left unwritten.
+//
+// A link that is blocked (its handshake under way) is retried only when it
+// kicks: a kick that finds the token held leaves kick_requested_ set, and
+// the holder, having released the token after a blocked step, looks at it
+// once more, so a state change (the link came up, went down, became an
+// alias) between the holder's decision and its release is never lost.
 void LinkWriter::Kick() {
+  kick_requested_.store(true, std::memory_order_seq_cst);
   if (!writing_.exchange(true, std::memory_order_seq_cst)) {
     ContinueWriting();
   }
@@ -64,13 +72,15 @@ void LinkWriter::OnWriteDone() { ContinueWriting(); }
 
 void LinkWriter::ContinueWriting() {
   for (;;) {
+    kick_requested_.store(false, std::memory_order_seq_cst);
     const Result result = WriteNext();
     if (result == Result::kWriting) {
       return;  // OnWriteDone continues
     }
     writing_.store(false, std::memory_order_seq_cst);
-    if (result == Result::kBlocked || !queue_.MaybeNonEmpty() ||
-        writing_.exchange(true, std::memory_order_seq_cst)) {
+    const bool again = kick_requested_.load(std::memory_order_seq_cst) ||
+                       (result != Result::kBlocked && queue_.MaybeNonEmpty());
+    if (!again || writing_.exchange(true, std::memory_order_seq_cst)) {
       return;
     }
   }

@@ -150,6 +150,8 @@ class LinkWriter {
   // The write token: held by the one thread building or writing a frame,
   // from Kick until the write's OnWriteDone. Handshake writes hold it too.
   std::atomic<bool> writing_{false};
+  // Set by every Kick; see Kick in link_writer.cc.
+  std::atomic<bool> kick_requested_{false};
   std::atomic<bool> wrote_since_tick_{false};
   std::atomic<uint64_t> peer_max_message_{0};
   std::atomic<uint64_t> peer_max_frame_{0};

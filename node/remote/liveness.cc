@@ -44,8 +44,7 @@ void PeerLiveness::Heard(absl::Time now) {
 
 void PeerLiveness::Restart(absl::Time now) {
   MutexLock lock(&mu_);
-  liveness_ = Liveness(now);
-  round_trip_ = absl::ZeroDuration();
+  liveness_.Restart(now);
 }
 
 void PeerLiveness::NoteRoundTrip(absl::Duration round_trip) {

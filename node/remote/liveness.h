@@ -20,6 +20,7 @@
 // gap counts for half as much after kGapHalfLife.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,9 @@ class Liveness {
 
   // A frame came in at `now`.
   void Heard(absl::Time now);
+  // As if heard at `now`, but without recording the silence before it as
+  // a gap (a new call begins).
+  void Restart(absl::Time now) { last_heard_ = std::max(last_heard_, now); }
   // The record as of `now` (older gaps decayed).
   Silence silence(absl::Time now) const;
 
@@ -69,12 +73,13 @@ class PeerLiveness {
 
   // A frame came in on any call at `now`.
   void Heard(absl::Time now);
-  // A call to or from the peer begins (its handshake): the record starts
-  // over, as if the peer had just been heard, so that the time between one
-  // call and the next is not taken for a gap in the peer's speech.
+  // A call to or from the peer begins (its handshake): the peer counts as
+  // heard at `now`, without the time since it was last heard counting as a
+  // gap in its speech (the time between calls is not one). What the other
+  // calls have shown (recent gaps, round trips) is kept.
   void Restart(absl::Time now);
   // A call measured the path's round trip (its handshake's): the longest
-  // since the last Restart is allowed for.
+  // is allowed for.
   void NoteRoundTrip(absl::Duration round_trip);
 
   Silence silence(absl::Time now) const;

@@ -176,7 +176,11 @@ void Remoting::PeerDown(const std::string& address, absl::string_view why,
     }
   }
   if (endpoint != nullptr) {
-    endpoint->Down(why, left);
+    if (left) {
+      endpoint->Left(why);
+    } else {
+      endpoint->Down(why);
+    }
   } else if (!left) {
     CloseInbound(address, why);
   }

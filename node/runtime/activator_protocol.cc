@@ -37,6 +37,19 @@ absl::string_view RequestNode(const Message& request) {
   return "";
 }
 
+absl::StatusOr<Pid> ActivatorFor(const Message& request,
+                                 absl::string_view self) {
+  absl::string_view node = RequestNode(request);
+  if (node.empty()) {
+    node = self;
+  }
+  if (node != self && !IsNodeAddress(node)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node '", node, "' is not host:port"));
+  }
+  return Pid{std::string(node), std::string(kActivatorName), 0, 0};
+}
+
 absl::StatusOr<v1::Pid> ActivatorReply(absl::StatusOr<MessagePtr> reply,
                                        absl::string_view node) {
   if (!reply.ok()) {

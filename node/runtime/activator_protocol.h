@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "node/runtime/message.h"
+#include "node/runtime/pid.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
@@ -26,6 +27,12 @@ v1::LookupRequest LookupRequestFor(absl::string_view node,
                                    absl::string_view name);
 // The node a SpawnRequest or LookupRequest names; "" for anything else.
 absl::string_view RequestNode(const Message& request);
+
+// The activator that serves `request` for a node whose own address is
+// `self`: the one of the node it names ("" = `self`), as a name-only Pid;
+// INVALID_ARGUMENT when that is neither `self` nor host:port.
+absl::StatusOr<Pid> ActivatorFor(const Message& request,
+                                 absl::string_view self);
 
 // What an ask of `node`'s activator came to: the Pid, or the error. The
 // activator's own AskFailure code is checked, not trusted (0 or unknown

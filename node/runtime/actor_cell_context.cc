@@ -182,9 +182,9 @@ ActorRef ActorCell::Ref(const v1::Pid& pid) {
   Pid key = FromProto(pid);
   auto& refs = extras().refs;
   if (auto it = refs.find(key); it != refs.end()) {
-    // A name-only ref of an actor that has ended may reach a later one of
-    // that name now: resolved again.
-    if (!it->second.process()->IsTerminated()) {
+    // A name-only ref (uid 0) of an actor that has ended may reach a later
+    // one of that name now: resolved again. An exact one stays what it is.
+    if (key.uid != 0 || !it->second.process()->IsTerminated()) {
       return it->second;
     }
     refs.erase(it);
@@ -204,34 +204,30 @@ void ActorCell::AskThen(const ActorRef& to, EnvelopePtr envelope,
   system_->AskAsync(
       to, std::move(envelope), timeout,
       [cell = weak_from_this(), generation = generation_,
-       then = std::move(then)](absl::StatusOr<MessagePtr> reply) {
+       then = std::move(then)](absl::StatusOr<MessagePtr> reply) mutable {
+        // Called once: the continuation moves on with the reply.
         if (std::shared_ptr<ActorCell> self = cell.lock()) {
           self->DeliverContinuation(
               std::make_unique<ContinuationOf<absl::StatusOr<MessagePtr>>>(
-                  generation, then, std::move(reply)));
+                  generation, std::move(then), std::move(reply)));
         }
       });
 }
 
 void ActorCell::ActivateThen(const Message& request, absl::Duration timeout,
                              RefContinuation then) {
-  std::string node(RequestNode(request));
-  if (node.empty()) {
-    node = system_->address();
-  }
-  if (node != system_->address() && !IsNodeAddress(node)) {
+  absl::StatusOr<Pid> activator = ActivatorFor(request, system_->address());
+  if (!activator.ok()) {
+    // Still a message to this actor, as every continuation is.
     DeliverContinuation(
         std::make_unique<ContinuationOf<absl::StatusOr<ActorRef>>>(
-            generation_, std::move(then),
-            absl::InvalidArgumentError(
-                absl::StrCat("node '", node, "' is not host:port"))));
+            generation_, std::move(then), activator.status()));
     return;
   }
-  const ActorRef activator =
-      system_->Resolve(Pid{node, std::string(kActivatorName), 0, 0});
-  AskThen(activator, MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
-          [then = std::move(then), node](ActorContext& ctx,
-                                         absl::StatusOr<MessagePtr> reply) {
+  AskThen(system_->Resolve(*activator),
+          MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+          [then = std::move(then), node = activator->address](
+              ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
             absl::StatusOr<v1::Pid> pid =
                 ActivatorReply(std::move(reply), node);
             if (!pid.ok()) {

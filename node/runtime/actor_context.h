@@ -89,9 +89,10 @@ class ActorContext : public Teller {
                        absl::Duration timeout, AskContinuation then) = 0;
 
   // Spawns an actor of `kind` named `name` ("" = generated) with the
-  // optional `init` on the node at `node` (host:port; this node's own
-  // address works too), through that node's activator (kActivatorName:
-  // every troupe node server runs one; protoactor's remote.SpawnNamed).
+  // optional `init` on the node at `node` (host:port; "" or this node's own
+  // address = this node), through that node's activator (kActivatorName:
+  // every troupe node server runs one, and a plain ActorSystem none, so
+  // there it fails UNAVAILABLE; protoactor's remote.SpawnNamed).
   // `then` gets the new actor's exact ref, or NOT_FOUND (unknown kind, with
   // the kinds that node knows), ALREADY_EXISTS (name taken),
   // INVALID_ARGUMENT (bad name or init), UNAVAILABLE (node down or not a

@@ -314,18 +314,15 @@ std::future<absl::StatusOr<ActorRef>> ActorSystem::Activate(
     const Message& request, absl::Duration timeout) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();
   std::future<absl::StatusOr<ActorRef>> future = promise->get_future();
-  std::string node(RequestNode(request));
-  if (node.empty()) {
-    node = address();
-  }
-  if (node != address() && !IsNodeAddress(node)) {
-    promise->set_value(absl::InvalidArgumentError(
-        absl::StrCat("node '", node, "' is not host:port")));
+  absl::StatusOr<Pid> activator = ActivatorFor(request, address());
+  if (!activator.ok()) {
+    promise->set_value(activator.status());
     return future;
   }
-  AskAsync(Resolve(Pid{node, std::string(kActivatorName), 0, 0}),
-           MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
-           [this, promise, node](absl::StatusOr<MessagePtr> reply) {
+  AskAsync(Resolve(*activator), MakeEnvelope(CloneMessage(request), ActorRef()),
+           timeout,
+           [this, promise,
+            node = activator->address](absl::StatusOr<MessagePtr> reply) {
              absl::StatusOr<v1::Pid> pid =
                  ActivatorReply(std::move(reply), node);
              if (!pid.ok()) {

@@ -52,7 +52,8 @@ struct ActorSystemOptions {
   // 0 = a fresh random incarnation.
   uint64_t incarnation = 0;
   // How the system guardian supervises top-level actors (it cannot
-  // escalate: Escalate stops the actor).
+  // escalate: Escalate stops the actor). Its decider runs on the failing
+  // actor's thread, so for two actors at once: it must be thread-safe.
   SupervisorStrategy guardian_strategy = SupervisorStrategy::Default();
 };
 

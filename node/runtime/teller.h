@@ -25,10 +25,11 @@ namespace troupe {
 // delay only: once, after the delay. period only: now, then every period.
 // both: after the delay, then every period. Neither: now, once.
 //
-// A periodic tell runs at a fixed rate and coalesces: a tick whose previous
-// copy the target has not yet taken from its mailbox is skipped, so a
-// target busy for ten periods finds one copy waiting, not ten (README,
-// "Periodic tells"). Later ticks stay on the original schedule.
+// A periodic tell runs at a fixed rate and coalesces: a tick is skipped
+// while its previous copy is still pending (not yet handled or dropped by a
+// local target; not yet written to the link for a remote one), so a target
+// busy for ten periods finds one copy waiting, not ten (README, "Periodic
+// tells"). Later ticks stay on the original schedule.
 struct TellOptions {
   absl::Duration delay = absl::ZeroDuration();
   absl::Duration period = absl::ZeroDuration();

@@ -105,22 +105,21 @@ absl::Status StartActivator(ActorSystem& system, const KindRegistry& kinds,
 void Activate(ActorSystem& system, const KindRegistry& kinds,
               const SpawnOptions& options, const Message& request,
               absl::Duration timeout, PidCallback done) {
-  const std::string node(RequestNode(request));
-  if (node.empty() || node == system.address()) {
-    done(RunHere(system, kinds, options, request));
+  absl::StatusOr<Pid> activator = ActivatorFor(request, system.address());
+  if (!activator.ok()) {
+    done(activator.status());
     return;
   }
-  if (!IsNodeAddress(node)) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("node '", node, "' is not host:port")));
+  if (activator->address == system.address()) {
+    done(RunHere(system, kinds, options, request));  // this node's own
     return;
   }
-  system.AskAsync(
-      system.Resolve(Pid{node, std::string(kActivatorName), 0, 0}),
-      MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
-      [done = std::move(done), node](absl::StatusOr<MessagePtr> reply) {
-        done(ActivatorReply(std::move(reply), node));
-      });
+  system.AskAsync(system.Resolve(*activator),
+                  MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+                  [done = std::move(done), node = activator->address](
+                      absl::StatusOr<MessagePtr> reply) {
+                    done(ActivatorReply(std::move(reply), node));
+                  });
 }
 
 }  // namespace troupe

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -53,14 +54,38 @@ class ScriptedLink final : public LinkWriter::Link {
     after_drain_call_ = std::move(call);
     drain_once_ = true;
   }
+  // The next NextStep answers kBlocked, but, as if the handshake ended on
+  // another thread at that moment, the link comes up and kicks the writer
+  // before the holder has released the token.
+  void ComeUpDuringNextDecision(LinkWriter* writer,
+                                std::shared_ptr<LinkCall> call) {
+    MutexLock lock(&mu_);
+    kind_ = Kind::kBlocked;
+    race_writer_ = writer;
+    race_call_ = std::move(call);
+  }
   void SetClosed(bool closed) {
     MutexLock lock(&mu_);
     closed_ = closed;
   }
 
   LinkWriter::Step NextStep(bool) override {
-    MutexLock lock(&mu_);
+    LinkWriter* race = nullptr;
     LinkWriter::Step step;
+    {
+      MutexLock lock(&mu_);
+      if (race_writer_ != nullptr) {
+        step.kind = Kind::kBlocked;
+        race = std::exchange(race_writer_, nullptr);
+        kind_ = Kind::kWrite;
+        call_ = std::move(race_call_);
+      }
+    }
+    if (race != nullptr) {
+      race->Kick();  // finds the token held: must not be lost
+      return step;
+    }
+    MutexLock lock(&mu_);
     step.kind = kind_;
     step.call = call_;
     step.cause = kNodeUnreachable;
@@ -102,6 +127,8 @@ class ScriptedLink final : public LinkWriter::Link {
   Mutex mu_;
   Kind kind_ = Kind::kIdle;
   std::shared_ptr<LinkCall> call_;
+  LinkWriter* race_writer_ = nullptr;
+  std::shared_ptr<LinkCall> race_call_;
   bool drain_once_ = false;
   Kind after_drain_ = Kind::kIdle;
   std::shared_ptr<LinkCall> after_drain_call_;
@@ -233,6 +260,21 @@ TEST(LinkWriterTest, BeyondTheBoundUserMessagesAreCountedDeadLetters) {
         return UserCount(frames) == 10;
       },
       kWait));
+}
+
+TEST(LinkWriterTest, AKickWhileTheHolderDecidesBlockedIsNotLost) {
+  Harness h;
+  auto target = std::make_shared<PeerActor>("sink");
+  h.link.Answer(ScriptedLink::Kind::kBlocked);
+  h.writer.Send(UserItem(target, "queued during the handshake"));
+  h.link.ComeUpDuringNextDecision(&h.writer, h.call);
+  h.writer.Kick();
+  // Nothing else kicks: the message goes only if the holder saw the kick.
+  EXPECT_TRUE(h.call->AwaitFrames(
+      [](const std::vector<v1::Frame>& frames) {
+        return UserCount(frames) == 1;
+      },
+      absl::Seconds(5)));
 }
 
 TEST(LinkWriterTest, AMessageTooLargeForThePeerIsADeadLetterTheRestGoes) {
