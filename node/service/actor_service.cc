@@ -7,7 +7,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "node/runtime/actor_system.h"
@@ -20,6 +19,7 @@
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
+#include "node/service/pending_calls.h"
 
 namespace troupe {
 namespace {
@@ -60,47 +60,6 @@ absl::Status CheckAlive(ActorSystem& system, const ActorRef& ref) {
   }
   return absl::OkStatus();
 }
-
-// Unary calls waiting for an ask. The ask's callback finishes a call, or
-// Close does (UNAVAILABLE) when the node stops first, whichever comes
-// first; the callbacks hold the table, so they may outlive the service.
-class PendingCalls {
- public:
-  // False once closed.
-  bool Add(ServerUnaryReactor* reactor) {
-    MutexLock lock(&mu_);
-    if (closed_) {
-      return false;
-    }
-    calls_.insert(reactor);
-    return true;
-  }
-  // True for the first of the ask and Close: that one finishes the call.
-  bool Claim(ServerUnaryReactor* reactor) {
-    MutexLock lock(&mu_);
-    return calls_.erase(reactor) > 0;
-  }
-  void Close(const absl::Status& status) {
-    absl::flat_hash_set<ServerUnaryReactor*> calls;
-    {
-      MutexLock lock(&mu_);
-      closed_ = true;
-      calls.swap(calls_);
-    }
-    for (ServerUnaryReactor* reactor : calls) {
-      reactor->Finish(ToGrpcStatus(status));
-    }
-  }
-  void Reopen() {
-    MutexLock lock(&mu_);
-    closed_ = false;
-  }
-
- private:
-  Mutex mu_;
-  absl::flat_hash_set<ServerUnaryReactor*> calls_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
 
 class ActorServiceImpl final : public v1::ActorService::CallbackService {
  public:

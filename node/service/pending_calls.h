@@ -1,0 +1,60 @@
+// PendingCalls: unary calls of the public service that wait for an ask.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "node/runtime/sync.h"
+#include "node/service/grpc_status.h"
+
+namespace troupe {
+
+// PendingCalls: the public service's unary calls waiting for an ask (Ask,
+// Stop, a Spawn or Lookup forwarded to another node). The ask's callback
+// finishes a call, or Close does (with its status) when the node stops
+// first, whichever comes first; the callbacks share the table, so they may
+// outlive the service. Thread-safe.
+class PendingCalls {
+ public:
+  // Records a call that will be finished later; false (the caller finishes
+  // it at once) once closed.
+  bool Add(grpc::ServerUnaryReactor* reactor) {
+    MutexLock lock(&mu_);
+    if (closed_) {
+      return false;
+    }
+    calls_.insert(reactor);
+    return true;
+  }
+  // True for the first of the ask and Close: that one finishes the call.
+  bool Claim(grpc::ServerUnaryReactor* reactor) {
+    MutexLock lock(&mu_);
+    return calls_.erase(reactor) > 0;
+  }
+  // Finishes every recorded call with `status`, and refuses new ones until
+  // Reopen.
+  void Close(const absl::Status& status) {
+    absl::flat_hash_set<grpc::ServerUnaryReactor*> calls;
+    {
+      MutexLock lock(&mu_);
+      closed_ = true;
+      calls.swap(calls_);
+    }
+    for (grpc::ServerUnaryReactor* reactor : calls) {
+      reactor->Finish(ToGrpcStatus(status));
+    }
+  }
+  void Reopen() {
+    MutexLock lock(&mu_);
+    closed_ = false;
+  }
+
+ private:
+  Mutex mu_;
+  absl::flat_hash_set<grpc::ServerUnaryReactor*> calls_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace troupe
