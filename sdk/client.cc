@@ -57,20 +57,6 @@ absl::StatusOr<ActorRef> Client::Lookup(absl::string_view name,
   return core_->RefFor(FromProto(pid));
 }
 
-std::future<absl::StatusOr<ActorRef>> Client::SpawnOn(absl::string_view node,
-                                                      absl::string_view kind,
-                                                      absl::string_view name,
-                                                      const Message* init,
-                                                      absl::Duration timeout) {
-  return Activate(SpawnRequestFor(node, kind, name, init), timeout);
-}
-
-std::future<absl::StatusOr<ActorRef>> Client::LookupOn(absl::string_view node,
-                                                       absl::string_view name,
-                                                       absl::Duration timeout) {
-  return Activate(LookupRequestFor(node, name), timeout);
-}
-
 std::future<absl::StatusOr<ActorRef>> Client::Activate(const Message& request,
                                                        absl::Duration timeout) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();

@@ -78,19 +78,6 @@ class Client final : public Requester {
   // no actor has the name; UNAVAILABLE when `node` is down or unreachable.
   absl::StatusOr<ActorRef> Lookup(absl::string_view name,
                                   absl::string_view node = "");
-  // Spawn and Lookup as futures, on any node of the cluster, through that
-  // node's activator over the client's stream (ActorSystem::SpawnOn and
-  // LookupOn, with the same errors). `node` "" = the node connected to.
-  // Thread-safe.
-  std::future<absl::StatusOr<ActorRef>> SpawnOn(absl::string_view node,
-                                                absl::string_view kind,
-                                                absl::string_view name,
-                                                const Message* init,
-                                                absl::Duration timeout);
-  std::future<absl::StatusOr<ActorRef>> LookupOn(absl::string_view node,
-                                                 absl::string_view name,
-                                                 absl::Duration timeout);
-
   // A ref for a pid (e.g. one received inside a message), or for
   // troupe://host:port/id. Thread-safe.
   ActorRef Ref(const Pid& pid);
@@ -143,11 +130,14 @@ class Client final : public Requester {
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                         absl::Duration timeout) override;
+  // SpawnOn and LookupOn (Requester) reach any node of the cluster through
+  // the node connected to ("" = that node), over the client's stream.
+  std::future<absl::StatusOr<ActorRef>> Activate(
+      const Message& request, absl::Duration timeout) override;
 
  private:
   Client(std::shared_ptr<ClientCore> core, ActorRef self);
-  std::future<absl::StatusOr<ActorRef>> Activate(const Message& request,
-                                                 absl::Duration timeout);
+
   ActorRef DefaultSender() const override { return self_; }
 
   std::shared_ptr<ClientCore> core_;

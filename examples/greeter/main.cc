@@ -1,5 +1,5 @@
 // greeter: actorio's hello world across two nodes. Node A spawns a Greeter
-// on node B (by kind, through B's node actor), asks it to greet "World",
+// on node B (by kind, through B's activator), asks it to greet "World",
 // and prints the answer.
 //
 //   bazel run //examples/greeter [-- --name=Ada]
@@ -43,7 +43,7 @@ int Run() {
     return Fail(cluster.status());
   }
   ActorSystem& system = (*cluster)->system();
-  // Spawn the Greeter on node B by kind: an ask to B's node actor.
+  // Spawn the Greeter on node B by kind, through B's activator.
   absl::StatusOr<ActorRef> spawned =
       (*cluster)->SpawnOn(0, "greeter", "Greeter");
   if (!spawned.ok()) {

@@ -201,45 +201,39 @@ void Endpoint::Tick(absl::Time now, bool judge) {
 }
 
 void Endpoint::Down(absl::string_view why) {
-  LinkStateMachine::Ended ended;
-  absl::flat_hash_map<WatchKey, Watchers> fired;
-  {
-    MutexLock lock(&mu_);
-    ended = link_.Fail(absl::StrCat("node ", address(), " is down: ", why),
-                       !watches_.empty(), remoting_->Now());
-    if (ended.changed) {
-      fired = watches_.TakeAll();
-    }
+  Ending ending = End(&LinkStateMachine::Fail, why);
+  if (ending.link.call != nullptr) {
+    ending.link.call->Cancel();
   }
-  if (ended.call != nullptr) {
-    ended.call->Cancel();
-  }
-  AfterEnd(ended, why, std::move(fired));
+  AfterEnd(ending, why);
   remoting_->CloseInbound(address(), why);
   Kick();  // queued messages become dead letters
 }
 
 void Endpoint::Left(absl::string_view why) {
-  LinkStateMachine::Ended ended;
-  absl::flat_hash_map<WatchKey, Watchers> fired;
-  {
-    MutexLock lock(&mu_);
-    ended = link_.Leave(absl::StrCat("node ", address(), " is down: ", why),
-                        !watches_.empty(), remoting_->Now());
-    if (ended.changed) {
-      fired = watches_.TakeAll();
-    }
+  Ending ending = End(&LinkStateMachine::Leave, why);
+  if (ending.link.call != nullptr) {
+    ending.link.call->CloseWrites();  // the link keeps it until it ends
   }
-  if (ended.call != nullptr) {
-    ended.call->CloseWrites();  // kept by the link until the peer ends it
-  }
-  AfterEnd(ended, why, std::move(fired));
+  AfterEnd(ending, why);
   Kick();  // queued messages become dead letters
 }
 
-void Endpoint::AfterEnd(const LinkStateMachine::Ended& ended,
-                        absl::string_view why,
-                        absl::flat_hash_map<WatchKey, Watchers> fired) {
+Endpoint::Ending Endpoint::End(EndFn end, absl::string_view why) {
+  Ending ending;
+  MutexLock lock(&mu_);
+  ending.link =
+      (link_.*end)(absl::StrCat("node ", address(), " is down: ", why),
+                   !watches_.empty(), remoting_->Now());
+  if (ending.link.changed) {
+    ending.fired = watches_.TakeAll();
+  }
+  return ending;
+}
+
+void Endpoint::AfterEnd(const Ending& ending, absl::string_view why) {
+  const LinkStateMachine::Ended& ended = ending.link;
+  const absl::flat_hash_map<WatchKey, Watchers>& fired = ending.fired;
   if (ended.was_up || ended.was_connecting || !fired.empty()) {
     remoting_->link_log().Log(
         LogSeverity::kWarning,

@@ -150,9 +150,16 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   void BecomeAlias(const v1::Hello& hello, std::shared_ptr<LinkCall> call);
   void ForwardWatch(const std::shared_ptr<Process>& watchee,
                     const ActorRef& watcher, bool watch);
-  // Down and Left: logs, tells the watchers, drains.
-  void AfterEnd(const LinkStateMachine::Ended& ended, absl::string_view why,
-                absl::flat_hash_map<WatchKey, Watchers> fired);
+  // Down and Left: the link's end (`end`: Fail or Leave) and the watches
+  // it fired; then, outside the lock, the log line and NODE_DOWN for each.
+  struct Ending {
+    LinkStateMachine::Ended link;
+    absl::flat_hash_map<WatchKey, Watchers> fired;
+  };
+  using EndFn = LinkStateMachine::Ended (LinkStateMachine::*)(absl::string_view,
+                                                              bool, absl::Time);
+  Ending End(EndFn end, absl::string_view why);
+  void AfterEnd(const Ending& ending, absl::string_view why);
   // This node's actor (or a dead ref) for a ref naming it by an alias.
   ActorRef LocalTarget(const Process& target) const;
   // Forwards (alias ready) or defers (while the table moves) a watch or

@@ -14,15 +14,15 @@
 namespace troupe {
 
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-                     ActorRef parent, bool top_level,
-                     const SpawnOptions& options, uint64_t serial, uint64_t uid)
+                     ActorRef parent, const SpawnOptions& options,
+                     uint64_t serial, uint64_t uid)
     : Process(system->shared_address(), std::move(id), system->incarnation(),
               uid),
       system_(system),
       factory_(std::move(factory)),
       parent_(std::move(parent)),
       mailbox_capacity_(options.mailbox_capacity),
-      top_level_(top_level),
+      top_level_(!parent_),
       serial_(serial) {}
 
 ActorCell::~ActorCell() {

@@ -33,13 +33,14 @@ class ActorCell final : public Process,
                         public std::enable_shared_from_this<ActorCell> {
  public:
   // Use ActorSystem::CreateActor. The cell is inert until Start().
-  // `parent`: its supervisor (the guardian for a top-level actor).
-  // `serial`: the registry key of a top-level generated id, else 0.
+  // `parent`: nobody for a top-level actor (supervised by the system's
+  // guardian). `serial`: the registry key of a top-level generated id,
+  // else 0.
   // `uid`: the actor's own identity on this node run (never 0, never
   // reused; see pid.h).
   ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
-            ActorRef parent, bool top_level, const SpawnOptions& options,
-            uint64_t serial, uint64_t uid);
+            ActorRef parent, const SpawnOptions& options, uint64_t serial,
+            uint64_t uid);
   ~ActorCell() override;
 
   // Gives the cell its first instance (made by the spawner, so a failing
@@ -68,7 +69,7 @@ class ActorCell final : public Process,
 
   // This actor's recent restarts, for its supervisor's Decide. Used on the
   // supervisor's thread while this cell is suspended.
-  RestartWindow& restart_window() { return restart_window_; }
+  RestartWindow& restart_window() { return extras().restarts; }
 
   // Sends `directive` (from `supervisor`) to `child` as a system message:
   // kResume, kRestart, or kStop with reason FAILED (kEscalate too: a child
@@ -79,7 +80,7 @@ class ActorCell final : public Process,
   // ActorContext: only from this actor's own Receive and hooks.
   const ActorRef& Self() const override { return self_; }
   const ActorRef& Sender() const override;
-  const ActorRef& Parent() const override;
+  const ActorRef& Parent() const override { return parent_; }
   std::vector<ActorRef> Children() const override;
   ActorSystem& System() override { return *system_; }
   ActorRef Ref(const v1::Pid& pid) override;
@@ -119,6 +120,7 @@ class ActorCell final : public Process,
     std::vector<std::shared_ptr<InputSourceState>> sources;
     std::unique_ptr<Behavior> behavior;
     ActorRef escalated_child;  // failed child whose error this actor escalated
+    RestartWindow restarts;    // see restart_window()
     // Ref(pid)'s cache; cleared when it reaches kRefCacheSize.
     absl::flat_hash_map<Pid, ActorRef> refs;
   };
@@ -153,7 +155,7 @@ class ActorCell final : public Process,
   const ActorFactory factory_;
   std::unique_ptr<Actor> actor_;
   ActorRef self_;    // keeps the cell alive until it terminates
-  ActorRef parent_;  // the supervisor: the guardian for a top-level actor
+  ActorRef parent_;  // nobody for a top-level actor
   MpscQueue system_queue_;
   MpscQueue user_queue_;
   // Created true: the spawner holds the token until Start().
@@ -163,14 +165,16 @@ class ActorCell final : public Process,
   // scheduled_ to true (see ScheduleIfIdle / ReleaseOrReschedule).
   std::shared_ptr<ActorCell> run_keepalive_;
   const size_t mailbox_capacity_;
-  const bool top_level_;  // supervised by the system guardian
+  const bool top_level_;  // supervised by the system's guardian
   const uint64_t serial_;
   std::atomic<size_t> mailbox_size_{0};  // only maintained when bounded
   // Actor thread only:
-  bool suspended_ = false;        // failed; awaiting the supervisor's directive
-  bool stop_requested_ = false;   // ctx.Stop(): stop once the call returns
-  uint64_t generation_ = 0;       // the instance: +1 at each restart
-  RestartWindow restart_window_;  // see restart_window()
+  bool suspended_ = false;       // failed; awaiting the supervisor's directive
+  bool stop_requested_ = false;  // ctx.Stop(): stop once the call returns
+  // The instance: +1 at each restart (16 bits fit beside the flags, so an
+  // idle actor is no larger; a continuation is misattributed only if the
+  // actor restarts a multiple of 65,536 times while its ask is pending).
+  uint16_t generation_ = 0;
   TerminationReason stop_reason_ = v1::STOPPED;
   const Envelope* current_ = nullptr;
   std::unique_ptr<Extras> extras_;

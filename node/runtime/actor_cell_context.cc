@@ -86,10 +86,6 @@ const ActorRef& ActorCell::Sender() const {
   return current_ != nullptr ? current_->sender : Nobody();
 }
 
-const ActorRef& ActorCell::Parent() const {
-  return top_level_ ? Nobody() : parent_;  // the guardian is not an actor
-}
-
 std::vector<ActorRef> ActorCell::Children() const {
   std::vector<ActorRef> children;
   if (extras_ != nullptr) {

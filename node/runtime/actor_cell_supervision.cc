@@ -7,6 +7,7 @@
 #include "node/runtime/actor_cell.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/guard.h"
+#include "node/runtime/guardian.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
 
@@ -19,7 +20,10 @@ void ActorCell::Fail(const absl::Status& error, bool during_start) {
   auto failed = MakeSystem(SystemKind::kFailed, self_);
   failed->error = error;
   failed->during_start = during_start;
-  parent_.process()->SendSystem(std::move(failed));
+  // The supervisor: the parent, or the guardian for a top-level actor
+  // (held by the system, not by every top-level cell).
+  Process* supervisor = parent_ ? parent_.process() : system_->guardian_.get();
+  supervisor->SendSystem(std::move(failed));
 }
 
 void ActorCell::HandleChildFailed(const SystemMessage& message) {

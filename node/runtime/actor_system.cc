@@ -85,11 +85,9 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   }
   // Only a top-level generated id is the serial alone (a child's is
   // "parent/$serial"): only those are registered by serial.
-  const bool top_level = !parent;
-  auto cell = std::make_shared<ActorCell>(
-      this, std::move(id), std::move(factory),
-      top_level ? ActorRef(guardian_) : parent, top_level, options,
-      top_level ? serial : 0, uid);
+  auto cell =
+      std::make_shared<ActorCell>(this, std::move(id), std::move(factory),
+                                  parent, options, parent ? 0 : serial, uid);
   // Registered before Init: a cell refused here (id taken) does not yet hold
   // its own ref, so it is simply freed. Until Start nothing runs it, so a ref
   // found through the registry meanwhile only queues messages.
@@ -297,17 +295,6 @@ AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
              promise->set_value(std::move(result));
            });
   return future;
-}
-
-std::future<absl::StatusOr<ActorRef>> ActorSystem::SpawnOn(
-    absl::string_view node, absl::string_view kind, absl::string_view name,
-    const Message* init, absl::Duration timeout) {
-  return Activate(SpawnRequestFor(node, kind, name, init), timeout);
-}
-
-std::future<absl::StatusOr<ActorRef>> ActorSystem::LookupOn(
-    absl::string_view node, absl::string_view name, absl::Duration timeout) {
-  return Activate(LookupRequestFor(node, name), timeout);
 }
 
 std::future<absl::StatusOr<ActorRef>> ActorSystem::Activate(

@@ -111,22 +111,6 @@ class ActorSystem final : public Requester {
   // Teller::Ref: Resolve for a Pid received inside a message. Thread-safe.
   ActorRef Ref(const v1::Pid& pid) override { return Resolve(FromProto(pid)); }
 
-  // Spawns `kind` named `name` ("" = generated) with the optional `init` on
-  // the node at `node` ("" = this node), through its activator, as
-  // ActorContext::SpawnOn does; the future holds the new actor's exact ref
-  // or the error (same codes). Never block on it inside an actor (use
-  // ctx.SpawnOn). Thread-safe.
-  std::future<absl::StatusOr<ActorRef>> SpawnOn(absl::string_view node,
-                                                absl::string_view kind,
-                                                absl::string_view name,
-                                                const Message* init,
-                                                absl::Duration timeout);
-  // The live actor named `name` on `node`, as a name-only ref (see
-  // ActorContext::LookupOn). Thread-safe.
-  std::future<absl::StatusOr<ActorRef>> LookupOn(absl::string_view node,
-                                                 absl::string_view name,
-                                                 absl::Duration timeout);
-
   // Stops `ref` (a system message: overtakes its queued messages, which
   // become dead letters). Harmless for a dead actor. Thread-safe.
   void Stop(const ActorRef& ref);
@@ -151,6 +135,8 @@ class ActorSystem final : public Requester {
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                         absl::Duration timeout) override;
+  std::future<absl::StatusOr<ActorRef>> Activate(
+      const Message& request, absl::Duration timeout) override;
   // As Ask, but completes by calling `done` once (on the thread that
   // completes the ask: a timer, the replying actor's or a link's thread;
   // `done` must not block). The envelope's sender is replaced by the reply
@@ -213,9 +199,6 @@ class ActorSystem final : public Requester {
   }
 
   ActorRef DefaultSender() const override { return ActorRef(); }
-  // Asks the activator of the node `request` names; for SpawnOn, LookupOn.
-  std::future<absl::StatusOr<ActorRef>> Activate(const Message& request,
-                                                 absl::Duration timeout);
   // A snapshot of the live top-level actors (from the registry).
   std::vector<ActorRef> TopLevelActors() const;
   // One top-level actor fewer (wakes AwaitTermination at zero).

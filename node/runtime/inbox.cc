@@ -80,6 +80,11 @@ TimerHandle Inbox::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
 
 ActorRef Inbox::Ref(const v1::Pid& pid) { return system_.Ref(pid); }
 
+std::future<absl::StatusOr<ActorRef>> Inbox::Activate(const Message& request,
+                                                      absl::Duration timeout) {
+  return system_.Activate(request, timeout);
+}
+
 AskFuture Inbox::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                              absl::Duration timeout) {
   return system_.AskEnvelope(to, std::move(envelope), timeout);

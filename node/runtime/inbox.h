@@ -55,6 +55,8 @@ class Inbox final : public Requester {
                            const TellOptions& options) override;
   AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                         absl::Duration timeout) override;
+  std::future<absl::StatusOr<ActorRef>> Activate(
+      const Message& request, absl::Duration timeout) override;
 
  private:
   ActorRef DefaultSender() const override { return ref_; }

@@ -1,5 +1,7 @@
 #include "node/runtime/supervision.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "node/runtime/guard.h"
@@ -25,9 +27,10 @@ bool RestartWindow::Allow(const SupervisorStrategy& strategy, absl::Time now) {
   if (strategy.max_restarts < 0) {
     return true;
   }
-  while (!restarts_.empty() && now - restarts_.front() > strategy.within) {
-    restarts_.pop_front();
-  }
+  restarts_.erase(
+      restarts_.begin(),
+      std::find_if(restarts_.begin(), restarts_.end(),
+                   [&](absl::Time at) { return now - at <= strategy.within; }));
   if (static_cast<int>(restarts_.size()) >= strategy.max_restarts) {
     return false;
   }

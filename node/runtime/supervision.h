@@ -5,8 +5,8 @@
 // limit (protoactor's strategy_one_for_one.go).
 #pragma once
 
-#include <deque>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -58,7 +58,7 @@ class RestartWindow {
   bool Allow(const SupervisorStrategy& strategy, absl::Time now);
 
  private:
-  std::deque<absl::Time> restarts_;
+  std::vector<absl::Time> restarts_;  // oldest first; a handful at most
 };
 
 // The directive for `failure`: the strategy's decider (kStop when it has

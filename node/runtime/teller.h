@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/runtime/activator_protocol.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/system_messages.h"
@@ -123,6 +124,30 @@ class Requester : public Teller {
 
   virtual AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
                                 absl::Duration timeout) = 0;
+
+  // Spawns `kind` named `name` ("" = generated) with the optional `init` on
+  // the node at `node` ("" = this one: the system's node, the client's
+  // node), through that node's activator, as ActorContext::SpawnOn does;
+  // the future holds the new actor's exact ref, or the error (same codes).
+  // Never block on it inside an actor (use ctx.SpawnOn). Thread-safe.
+  std::future<absl::StatusOr<ActorRef>> SpawnOn(absl::string_view node,
+                                                absl::string_view kind,
+                                                absl::string_view name,
+                                                const Message* init,
+                                                absl::Duration timeout) {
+    return Activate(SpawnRequestFor(node, kind, name, init), timeout);
+  }
+  // The live actor named `name` on `node`, as a name-only ref (see
+  // ActorContext::LookupOn). Thread-safe.
+  std::future<absl::StatusOr<ActorRef>> LookupOn(absl::string_view node,
+                                                 absl::string_view name,
+                                                 absl::Duration timeout) {
+    return Activate(LookupRequestFor(node, name), timeout);
+  }
+  // Asks the activator of the node an activator request names (see
+  // activator_protocol.h); for SpawnOn and LookupOn.
+  virtual std::future<absl::StatusOr<ActorRef>> Activate(
+      const Message& request, absl::Duration timeout) = 0;
 
  protected:
   ~Requester() = default;

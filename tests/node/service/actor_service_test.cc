@@ -528,7 +528,7 @@ TEST_F(ActorServiceTest, StatsCountActorsMessagesAndKinds) {
   ASSERT_TRUE(stub_->Stats(&context, v1::StatsRequest(), &stats).ok());
   EXPECT_EQ(stats.address(), node_->address());
   EXPECT_EQ(stats.incarnation(), node_->incarnation());
-  EXPECT_GE(stats.actors_alive(), 2);  // the echo and the node actor
+  EXPECT_GE(stats.actors_alive(), 2);  // the echo and the activator
   EXPECT_EQ(stats.messages_in(), 2u);
   EXPECT_EQ(stats.messages_out(), 1u);
   ASSERT_EQ(stats.kinds_size(), 4);
