@@ -91,9 +91,13 @@ class Client final : public Requester {
   // stopped is unknown); DEADLINE_EXCEEDED when it had not ended within
   // call_timeout (the stop goes on).
   absl::Status Stop(const ActorRef& ref, bool graceful = false);
+  absl::Status Stop(const v1::Pid& pid, bool graceful = false) {
+    return Stop(Ref(pid), graceful);
+  }
 
   // Terminated{ref, reason} arrives in Receive once, when `ref` ends.
   void Watch(const ActorRef& ref);
+  void Watch(const v1::Pid& pid) { Watch(Ref(pid)); }
 
   // The oldest message sent to self() (or Terminated notice), waiting up to
   // `timeout`; DEADLINE_EXCEEDED when none came, UNAVAILABLE once the

@@ -114,6 +114,7 @@ class ActorSystem final : public Requester {
   // Stops `ref` (a system message: overtakes its queued messages, which
   // become dead letters). Harmless for a dead actor. Thread-safe.
   void Stop(const ActorRef& ref);
+  void Stop(const v1::Pid& pid) { Stop(Ref(pid)); }
 
   // Begins shutdown and returns at once (so an actor may call it): sends a
   // PoisonPill to every top-level actor, and stops those still alive after

@@ -48,6 +48,9 @@ class Inbox final : public Requester {
   // Terminated{ref, reason} arrives here once when `ref` ends. Idempotent.
   void Watch(const ActorRef& ref);
   void Unwatch(const ActorRef& ref);
+  // The same for a Pid as it arrived inside a message.
+  void Watch(const v1::Pid& pid) { Watch(Ref(pid)); }
+  void Unwatch(const v1::Pid& pid) { Unwatch(Ref(pid)); }
 
   // Requester: sends with this inbox as the sender. Thread-safe.
   ActorRef Ref(const v1::Pid& pid) override;
