@@ -169,7 +169,15 @@ void Endpoint::OnCallDone(LinkCall* call, const absl::Status& status) {
     MutexLock lock(&mu_);
     current = link_.CallEnded(call);
   }
-  if (current) {
+  if (!current) {
+    // already given up
+  } else if (absl::IsAborted(status)) {
+    // The peer declared this node down and closed the call: it needs no
+    // telling, and its calls to this node opened since are its new link,
+    // not to be cut (a node thawed after a freeze would otherwise cut the
+    // link its peer has just made again).
+    FailLink(absl::StrCat("it ended the link: ", status.message()));
+  } else {
     Down(status.ok()
              ? std::string("the peer ended the link")
              : absl::StrCat("the link failed: ", status.message(), " (",
@@ -201,12 +209,16 @@ void Endpoint::Tick(absl::Time now, bool judge) {
 }
 
 void Endpoint::Down(absl::string_view why) {
+  FailLink(why);
+  remoting_->CloseInbound(address(), why);  // so the peer learns of it
+}
+
+void Endpoint::FailLink(absl::string_view why) {
   Ending ending = End(&LinkStateMachine::Fail, why);
   if (ending.link.call != nullptr) {
     ending.link.call->Cancel();
   }
   AfterEnd(ending, why);
-  remoting_->CloseInbound(address(), why);
   Kick();  // queued messages become dead letters
 }
 

@@ -159,6 +159,8 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   using EndFn = LinkStateMachine::Ended (LinkStateMachine::*)(absl::string_view,
                                                               bool, absl::Time);
   Ending End(EndFn end, absl::string_view why);
+  // Down without closing the peer's calls to this node.
+  void FailLink(absl::string_view why);
   void AfterEnd(const Ending& ending, absl::string_view why);
   // This node's actor (or a dead ref) for a ref naming it by an alias.
   ActorRef LocalTarget(const Process& target) const;

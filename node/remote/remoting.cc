@@ -190,8 +190,10 @@ void Remoting::CloseInbound(const std::string& address, absl::string_view why) {
   MutexLock lock(&mu_);
   for (InboundLink* link : inbound_) {
     if (link->peer_address() == address) {
+      // ABORTED (not UNAVAILABLE): the peer learns that this node declared
+      // it down, so it need not close this node's newer calls in turn.
       link->Close(
-          grpc::Status(grpc::StatusCode::UNAVAILABLE,
+          grpc::Status(grpc::StatusCode::ABORTED,
                        absl::StrCat("node ", system_->address(), " declared ",
                                     address, " down: ", why)));
     }

@@ -83,7 +83,9 @@ class Remoting final : public RemoteResolver {
   // `left`: it left gracefully, see Endpoint::Down).
   void PeerDown(const std::string& address, absl::string_view why,
                 bool left = false);
-  // Closes the inbound calls from `address` (part of declaring it down).
+  // Closes the inbound calls from `address` (part of declaring it down),
+  // with ABORTED: the peer's endpoint reads that as "declared down by the
+  // other side" (Endpoint::OnCallDone).
   void CloseInbound(const std::string& address, absl::string_view why);
 
   // Graceful leave: refuses new links, queues a leave behind everything
