@@ -17,12 +17,6 @@ absl::Duration Decayed(absl::Duration gap, absl::Time since, absl::Time now) {
 
 }  // namespace
 
-void Silence::Merge(const Silence& other) {
-  last_heard = std::max(last_heard, other.last_heard);
-  recent_gap = std::max(recent_gap, other.recent_gap);
-  round_trip = std::max(round_trip, other.round_trip);
-}
-
 void Liveness::Heard(absl::Time now) {
   const absl::Duration gap = now - last_heard_;
   const absl::Duration longest = Decayed(longest_gap_, gap_at_, now);

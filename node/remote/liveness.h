@@ -1,11 +1,10 @@
 // Liveness: the failure detector's evidence about one peer, and its verdict.
 //
 // Every frame from a peer, on any call (its call to this node, or the reply
-// side of this node's call to it), is a sign of life. Each call keeps a
-// Liveness: when the peer was last heard on it and how long the peer's
-// silences on it have lately been. The detector merges the calls to one
-// peer into a Silence and judges it: the peer is down once silent for
-// longer than
+// side of this node's call to it), is a sign of life. All of them report to
+// the peer's one PeerLiveness: when the peer was last heard and how long
+// its silences have lately been. The detector judges that record: the peer
+// is down once silent for longer than
 //   max(failure_threshold, kGapFactor x its longest recent gap)
 //     + the link's round trip,
 // capped at max_failure_threshold. The round trip is added because a frame
@@ -34,17 +33,15 @@ namespace troupe {
 constexpr double kGapFactor = 3.0;
 constexpr absl::Duration kGapHalfLife = absl::Seconds(5);
 
-// What the calls to one peer say, merged.
+// What the calls to one peer say.
 struct Silence {
   absl::Time last_heard = absl::InfinitePast();
   absl::Duration recent_gap = absl::ZeroDuration();
   // The link's measured round trip (its handshake's), 0 when unknown.
   absl::Duration round_trip = absl::ZeroDuration();
-
-  void Merge(const Silence& other);
 };
 
-// One call's record. Not thread-safe: its owner guards it.
+// The record behind a PeerLiveness. Not thread-safe: its owner guards it.
 class Liveness {
  public:
   // The call starts as if the peer had just been heard.

@@ -45,7 +45,7 @@ InputSourceFn PollFuture(std::future<MessagePtr> future) {
 // `generation` of the actor.
 class Continuation : public Envelope {
  public:
-  explicit Continuation(uint64_t generation)
+  explicit Continuation(uint16_t generation)
       : Envelope(ActorRef(), /*is_continuation=*/true),
         generation_(generation) {
     static const Message* const empty = new google::protobuf::Empty();
@@ -54,18 +54,18 @@ class Continuation : public Envelope {
   MessagePtr TakeMessage() override {
     return std::make_unique<google::protobuf::Empty>();
   }
-  uint64_t generation() const { return generation_; }
+  uint16_t generation() const { return generation_; }
   virtual absl::Status Run(ActorContext& ctx) = 0;
 
  private:
-  const uint64_t generation_;
+  const uint16_t generation_;
 };
 
 template <typename Result>
 class ContinuationOf final : public Continuation {
  public:
   using Fn = std::function<absl::Status(ActorContext&, Result)>;
-  ContinuationOf(uint64_t generation, Fn then, Result result)
+  ContinuationOf(uint16_t generation, Fn then, Result result)
       : Continuation(generation),
         then_(std::move(then)),
         result_(std::move(result)) {}

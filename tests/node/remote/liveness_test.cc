@@ -61,16 +61,6 @@ TEST(LivenessTest, OldGapsFade) {
   EXPECT_GT(liveness.silence(At(1300)).recent_gap, absl::Milliseconds(900));
 }
 
-TEST(LivenessTest, MergeTakesTheLatestFrameAndTheLongestGap) {
-  Silence a{At(100), absl::Milliseconds(50)};
-  const Silence b{At(50), absl::Milliseconds(300)};
-  a.Merge(b);
-  EXPECT_EQ(a.last_heard, At(100));
-  EXPECT_EQ(a.recent_gap, absl::Milliseconds(300));
-  // A peer heard on any call is alive: the merged silence is the shortest.
-  EXPECT_FALSE(JudgeSilence(a, At(700), LinkOptions()).has_value());
-}
-
 // One record per peer: the calls of both directions report to it, and the
 // peer is judged once, as one.
 TEST(PeerLivenessTest, AFrameOnEitherCallIsASignOfLifeForThePeer) {
