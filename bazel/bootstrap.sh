@@ -12,7 +12,8 @@ packages=(
   protobuf-compiler       # protoc
   protobuf-compiler-grpc  # grpc_cpp_plugin
   libprotobuf-dev         # protobuf runtime and well-known types
-  libgrpc++-dev           # gRPC C++ (callback API)
+  libprotoc-dev           # protoc's plugin API: protoc-gen-troupe
+  libgrpc++-dev           # gRPC C++ (callback API, server reflection)
   libabsl-dev             # Abseil: Status, Mutex, flags, containers
   libgtest-dev            # GoogleTest
   libgmock-dev            # GoogleMock

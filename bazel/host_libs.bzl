@@ -43,6 +43,15 @@ _LIBS = {
     "benchmark": (["benchmark"], "libbenchmark-dev"),
 }
 
+# Libraries without a pkg-config module: target name -> (linker flags, a
+# header that must exist, Debian package providing both).
+_RAW_LIBS = {
+    # protoc's plugin API, for protoc-gen-troupe (node/typed).
+    "protoc_lib": (["-lprotoc", "-lprotobuf"], "/usr/include/google/protobuf/compiler/plugin.h", "libprotoc-dev"),
+    # gRPC server reflection, so generic tools can list a node's services.
+    "grpcpp_reflection": (["-lgrpc++_reflection"], "/usr/include/grpcpp/ext/proto_server_reflection_plugin.h", "libgrpc++-dev"),
+}
+
 # tool target -> (executable, Debian package providing it).
 _TOOLS = {
     "protoc": ("protoc", "protobuf-compiler"),
@@ -85,6 +94,15 @@ def _host_libs_impl(rctx):
         lines.append("    name = {},".format(repr(name)))
         lines.append("    defines = {},".format(repr(defines)))
         lines.append("    linkopts = {},".format(repr([f for f in libs if f])))
+        lines.append(")")
+        lines.append("")
+
+    for name, (flags, header, package) in sorted(_RAW_LIBS.items()):
+        if not rctx.path(header).exists:
+            fail("host_libs: {} not found; {}".format(header, _HINT.format(package)))
+        lines.append("cc_library(")
+        lines.append("    name = {},".format(repr(name)))
+        lines.append("    linkopts = {},".format(repr(flags)))
         lines.append(")")
         lines.append("")
 

@@ -73,3 +73,51 @@ def troupe_proto_library(name, srcs, deps = [], grpc_name = None, visibility = N
             deps = [":" + name, "@host//:grpcpp"],
             visibility = visibility,
         )
+
+def troupe_actor_library(name, srcs, proto, deps = [], visibility = None):
+    """Declares `name`, a cc_library of the typed actors of `srcs`' services.
+
+    Runs protoc with protoc-gen-troupe (//node/typed) on `srcs`, which must
+    also be the srcs of the troupe_proto_library `proto` (their messages).
+    For each file x.proto it generates x.troupe.{h,cc}: per service Foo, the
+    actor base FooActor, the typed ref FooRef and FooActor::KindOf (see
+    node/typed/protoc_gen_troupe.cc). Include "path/x.troupe.h".
+
+    Args:
+      name: the cc_library of the generated actors.
+      srcs: .proto files of this package with services.
+      proto: the troupe_proto_library of the same files (label).
+      deps: further libraries the generated code needs (rare).
+      visibility: of the cc_library.
+    """
+    bases = [s[:-len(".proto")] for s in srcs]
+    outs = []
+    for b in bases:
+        outs += [b + ".troupe.h", b + ".troupe.cc"]
+    native.genrule(
+        name = name + "_gen",
+        srcs = srcs + [proto + "_files"],
+        outs = outs,
+        cmd = ("$(location @host//:protoc) -I. -I/usr/include " +
+               "--plugin=protoc-gen-troupe=$(location //node/typed:protoc-gen-troupe) " +
+               "--troupe_out=$(GENDIR) " +
+               " ".join(["$(location {})".format(s) for s in srcs])),
+        tools = ["@host//:protoc", "//node/typed:protoc-gen-troupe"],
+        message = "protoc-gen-troupe " + " ".join(srcs),
+    )
+    native.cc_library(
+        name = name,
+        srcs = [o for o in outs if o.endswith(".cc")],
+        hdrs = [o for o in outs if o.endswith(".h")],
+        copts = TROUPE_STD_COPTS,
+        deps = deps + [
+            proto,
+            "//node/runtime:actor",
+            "//node/service:kinds",
+            "//node/typed:responder",
+            "//node/typed:typed_call",
+            "@host//:absl_status",
+            "@host//:absl_time",
+        ],
+        visibility = visibility,
+    )

@@ -68,21 +68,21 @@ std::future<absl::StatusOr<ActorRef>> Client::Activate(const Message& request,
     return future;
   }
   std::weak_ptr<ClientCore> core = core_;
-  core_->Ask(*activator, request, timeout,
-             [core, promise,
-              node = activator->address](absl::StatusOr<MessagePtr> reply) {
-               absl::StatusOr<v1::Pid> pid =
-                   ActivatorReply(std::move(reply), node);
-               std::shared_ptr<ClientCore> alive = core.lock();
-               if (pid.ok() && alive == nullptr) {
-                 pid = absl::UnavailableError("the client has closed");
-               }
-               if (!pid.ok()) {
-                 promise->set_value(pid.status());
-               } else {
-                 promise->set_value(alive->RefFor(FromProto(*pid)));
-               }
-             });
+  core_->Ask(
+      *activator, *MakeEnvelope(CloneMessage(request), ActorRef()), timeout,
+      [core, promise,
+       node = activator->address](absl::StatusOr<MessagePtr> reply) {
+        absl::StatusOr<v1::Pid> pid = ActivatorReply(std::move(reply), node);
+        std::shared_ptr<ClientCore> alive = core.lock();
+        if (pid.ok() && alive == nullptr) {
+          pid = absl::UnavailableError("the client has closed");
+        }
+        if (!pid.ok()) {
+          promise->set_value(pid.status());
+        } else {
+          promise->set_value(alive->RefFor(FromProto(*pid)));
+        }
+      });
   return future;
 }
 
@@ -132,19 +132,13 @@ TimerHandle Client::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
       });
 }
 
-AskFuture Client::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                              absl::Duration timeout) {
-  auto promise = std::make_shared<std::promise<absl::StatusOr<MessagePtr>>>();
-  AskFuture future = promise->get_future();
+void Client::AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                      absl::Duration timeout, AskCallback done) {
   if (!to) {
-    promise->set_value(absl::NotFoundError("ask of nobody"));
-    return future;
+    done(absl::NotFoundError("ask of nobody"));
+    return;
   }
-  core_->Ask(to.pid(), envelope->message(), timeout,
-             [promise](absl::StatusOr<MessagePtr> result) {
-               promise->set_value(std::move(result));
-             });
-  return future;
+  core_->Ask(to.pid(), *envelope, timeout, std::move(done));
 }
 
 }  // namespace troupe

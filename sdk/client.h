@@ -132,8 +132,8 @@ class Client final : public Requester {
   // read), DEADLINE_EXCEEDED (no reply within `timeout`). Thread-safe.
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
-  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                        absl::Duration timeout) override;
+  void AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                absl::Duration timeout, AskCallback done) override;
   // SpawnOn and LookupOn (Requester) reach any node of the cluster through
   // the node connected to ("" = that node), over the client's stream.
   std::future<absl::StatusOr<ActorRef>> Activate(

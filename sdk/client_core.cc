@@ -133,14 +133,13 @@ class ClientCore::InboxStream final
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-
 ClientCore::ClientCore(ClientOptions options)
     : options_(std::move(options)), auth_(options_.secret, options_.tls) {
   KeepGrpcAlive();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(
-      options_.node, auth_.LinkCredentials(), args);
+  channel_ =
+      grpc::CreateCustomChannel(options_.node, auth_.LinkCredentials(), args);
   stub_ = v1::ActorService::NewStub(channel_);
 }
 
@@ -218,14 +217,18 @@ void ClientCore::Prepare(grpc::ClientContext* context,
   auth_.AddTo(context);
 }
 
-void ClientCore::SendTell(const Pid& target, const Message& message,
-                          const ActorRef& sender) {
+void ClientCore::SendTell(const Pid& target, const Envelope& envelope) {
+  const Message& message = envelope.message();
+  const ActorRef& sender = envelope.sender;
   v1::InboxRequest request;
   v1::TellRequest* tell = request.mutable_tell();
   *tell->mutable_target() = ToProto(target);
   tell->mutable_message()->PackFrom(message);
   if (sender && sender.id() != inbox_.id()) {
     *tell->mutable_sender() = ToProto(sender.pid());
+  }
+  if (envelope.method != nullptr) {
+    tell->set_method(envelope.method->full_name());
   }
   if (stream_ == nullptr || !stream_->Send(std::move(request))) {
     Log(LogSeverity::kWarning,
@@ -235,13 +238,17 @@ void ClientCore::SendTell(const Pid& target, const Message& message,
   }
 }
 
-void ClientCore::Ask(const Pid& target, const Message& message,
+void ClientCore::Ask(const Pid& target, const Envelope& envelope,
                      absl::Duration timeout, AskCallback done) {
   v1::InboxRequest request;
   v1::AskRequest* ask = request.mutable_ask();
   *ask->mutable_target() = ToProto(target);
-  ask->mutable_message()->PackFrom(message);
-  const int64_t millis = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  ask->mutable_message()->PackFrom(envelope.message());
+  if (envelope.method != nullptr) {
+    ask->set_method(envelope.method->full_name());
+  }
+  const int64_t millis =
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
   ask->mutable_timeout()->set_seconds(millis / 1000);
   ask->mutable_timeout()->set_nanos(static_cast<int32_t>(millis % 1000) *
                                     1'000'000);
@@ -254,8 +261,8 @@ void ClientCore::Ask(const Pid& target, const Message& message,
     }
   }
   if (id == 0) {  // the callback runs outside the lock
-    done(absl::UnavailableError(absl::StrCat(
-        "the client's connection to ", options_.node, " is closed")));
+    done(absl::UnavailableError(absl::StrCat("the client's connection to ",
+                                             options_.node, " is closed")));
     return;
   }
   request.set_ask_id(id);
@@ -264,9 +271,9 @@ void ClientCore::Ask(const Pid& target, const Message& message,
   std::weak_ptr<ClientCore> weak = weak_from_this();
   timers_.ScheduleOnce(timeout + options_.call_timeout, [weak, id, timeout] {
     if (std::shared_ptr<ClientCore> core = weak.lock()) {
-      core->FailAsk(id, absl::DeadlineExceededError(absl::StrCat(
-                            "no answer from the node within ",
-                            absl::FormatDuration(timeout))));
+      core->FailAsk(id, absl::DeadlineExceededError(
+                            absl::StrCat("no answer from the node within ",
+                                         absl::FormatDuration(timeout))));
     }
   });
   // In order with the tells before it. If the stream has just ended,
@@ -328,8 +335,8 @@ void ClientCore::StopAsync(const Pid& target) {
                        [self, call, target](grpc::Status status) {
                          if (!status.ok()) {
                            Log(LogSeverity::kWarning,
-                               absl::StrCat("stop of ", target.ToString(),
-                                            ": ", status.error_message()));
+                               absl::StrCat("stop of ", target.ToString(), ": ",
+                                            status.error_message()));
                          }
                          self->CallEnded(&call->context);
                        });

@@ -61,11 +61,13 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
 
   // Sends on the inbox stream (in order); dropped with a log line once the
   // stream is gone.
-  void SendTell(const Pid& target, const Message& message,
-                const ActorRef& sender);
+  // The envelope's sender (unset for nobody or the inbox) and method (a
+  // typed call) go with it.
+  void SendTell(const Pid& target, const Envelope& envelope);
   // An ask on the inbox stream, in order with the tells before it; `done`
   // gets the reply, or the error (UNAVAILABLE if the stream ends first).
-  void Ask(const Pid& target, const Message& message, absl::Duration timeout,
+  // A typed call's method goes with it.
+  void Ask(const Pid& target, const Envelope& envelope, absl::Duration timeout,
            AskCallback done);
   // A Watch call; the Terminated (or NODE_DOWN when the call breaks) is
   // queued for Receive.
@@ -97,7 +99,7 @@ class ClientCore final : public std::enable_shared_from_this<ClientCore> {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ActorService::Stub> stub_;
   TimerScheduler timers_;
-  v1::Pid inbox_;  // set by Open, then fixed
+  v1::Pid inbox_;                        // set by Open, then fixed
   std::unique_ptr<InboxStream> stream_;  // set by Open
 
   mutable Mutex mu_;

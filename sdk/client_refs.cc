@@ -24,7 +24,7 @@ class ClusterProcess final : public Process {
 
   void SendUser(EnvelopePtr envelope) override {
     if (std::shared_ptr<ClientCore> core = core_.lock()) {
-      core->SendTell(pid(), envelope->message(), envelope->sender);
+      core->SendTell(pid(), *envelope);
     } else {
       Log(LogSeverity::kWarning,
           absl::StrCat("dropped a ", TypeName(envelope->message()), " to ",

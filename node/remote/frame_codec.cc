@@ -25,6 +25,7 @@ void FrameEncoder::Clear() {
   frame_.Clear();
   refs_.clear();
   types_.clear();
+  methods_.clear();
   bytes_ = 0;
   control_ = false;
 }
@@ -72,6 +73,17 @@ uint32_t FrameEncoder::TypeIndex(const google::protobuf::Descriptor* type) {
   return it->second;
 }
 
+uint32_t FrameEncoder::MethodIndex(
+    const google::protobuf::MethodDescriptor* method) {
+  auto [it, added] = methods_.try_emplace(method, 0);
+  if (added) {
+    frame_.add_types(method->full_name());
+    it->second = static_cast<uint32_t>(frame_.types_size());
+    bytes_ += method->full_name().size() + 4;
+  }
+  return it->second;
+}
+
 v1::Envelope* FrameEncoder::NewEnvelope(v1::Control control, uint32_t ref) {
   v1::Envelope* envelope = frame_.add_envelopes();
   envelope->set_ref(ref);
@@ -101,6 +113,9 @@ absl::Status FrameEncoder::AddUser(const Process& target,
     out->set_sender(sender);
   }
   out->set_type(type);
+  if (envelope.method != nullptr) {
+    out->set_method(MethodIndex(envelope.method));
+  }
   std::string* payload = out->mutable_payload();
   payload->resize(size);
   message.SerializeWithCachedSizesToArray(
@@ -143,7 +158,9 @@ void FrameEncoder::SetHeartbeat() {
 FrameDecoder::FrameDecoder(const v1::Frame& frame)
     : frame_(frame),
       prototypes_(frame.types_size()),
-      looked_up_(frame.types_size()) {}
+      looked_up_(frame.types_size()),
+      methods_(frame.types_size()),
+      methods_looked_up_(frame.types_size()) {}
 
 absl::StatusOr<FrameDecoder::Decoded> FrameDecoder::Decode(int i) {
   const v1::Envelope& envelope = frame_.envelopes(i);
@@ -172,6 +189,25 @@ absl::StatusOr<FrameDecoder::Decoded> FrameDecoder::Decode(int i) {
                                                    frame_.types_size()));
   }
   const std::string& type_name = frame_.types(type - 1);
+  if (const uint32_t method = envelope.method(); method != 0) {
+    if (method > static_cast<uint32_t>(frame_.types_size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a message names method ", method, " of a frame with ",
+                       frame_.types_size(), " names"));
+    }
+    if (!methods_looked_up_[method - 1]) {
+      methods_looked_up_[method - 1] = true;
+      methods_[method - 1] =
+          google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+              frame_.types(method - 1));
+    }
+    decoded.method = methods_[method - 1];
+    if (decoded.method == nullptr) {
+      decoded.problem =
+          absl::StrCat("service method '", frame_.types(method - 1),
+                       "' is not linked into this node");
+    }
+  }
   if (!looked_up_[type - 1]) {
     looked_up_[type - 1] = true;
     prototypes_[type - 1] = FindPrototype(type_name);
@@ -179,9 +215,12 @@ absl::StatusOr<FrameDecoder::Decoded> FrameDecoder::Decode(int i) {
   if (const Message* prototype = prototypes_[type - 1]) {
     decoded.message.reset(prototype->New());
     if (decoded.message->ParseFromString(envelope.payload())) {
-      return decoded;
+      if (decoded.problem.empty()) {
+        return decoded;
+      }
+    } else {
+      decoded.problem = absl::StrCat("payload does not parse as ", type_name);
     }
-    decoded.problem = absl::StrCat("payload does not parse as ", type_name);
   } else {
     decoded.problem = absl::StrCat("message type '", type_name,
                                    "' is not linked into this node");

@@ -68,6 +68,7 @@ class FrameEncoder {
  private:
   uint32_t RefIndex(const Process& process);
   uint32_t TypeIndex(const google::protobuf::Descriptor* type);
+  uint32_t MethodIndex(const google::protobuf::MethodDescriptor* method);
   v1::Envelope* NewEnvelope(v1::Control control, uint32_t ref);
 
   const LinkOptions options_;
@@ -77,6 +78,8 @@ class FrameEncoder {
   v1::Frame frame_;
   absl::flat_hash_map<const Process*, uint32_t> refs_;
   absl::flat_hash_map<const google::protobuf::Descriptor*, uint32_t> types_;
+  absl::flat_hash_map<const google::protobuf::MethodDescriptor*, uint32_t>
+      methods_;
   size_t bytes_ = 0;
   bool control_ = false;  // hello, leave or heartbeat set
 };
@@ -105,6 +108,9 @@ class FrameDecoder {
     // USER: the message (an Any carrying the type and bytes when it could
     // not be decoded; then `problem` says why, for a dead letter).
     MessagePtr message;
+    // USER: the service method a typed call names (null for a plain
+    // message; a method not linked into this process is a `problem`).
+    const google::protobuf::MethodDescriptor* method = nullptr;
     std::string problem;
     // TERMINATED: why the watched actor ended.
     v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;
@@ -119,6 +125,9 @@ class FrameDecoder {
   const v1::Frame& frame_;
   std::vector<const Message*> prototypes_;  // by type index - 1
   std::vector<bool> looked_up_;
+  // Method names, looked up on first use (by type index - 1).
+  std::vector<const google::protobuf::MethodDescriptor*> methods_;
+  std::vector<bool> methods_looked_up_;
 };
 
 // protobuf's parser logs an error line for each string field with invalid

@@ -112,8 +112,10 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
               kUnknownType, decoded->problem);
           continue;
         }
-        target.process()->SendUser(
-            MakeEnvelope(std::move(decoded->message), std::move(sender)));
+        EnvelopePtr envelope =
+            MakeEnvelope(std::move(decoded->message), std::move(sender));
+        envelope->method = decoded->method;
+        target.process()->SendUser(std::move(envelope));
         break;
       }
       case v1::STOP:

@@ -80,6 +80,9 @@ class ActorCell final : public Process,
   // ActorContext: only from this actor's own Receive and hooks.
   const ActorRef& Self() const override { return self_; }
   const ActorRef& Sender() const override;
+  const google::protobuf::MethodDescriptor* Method() const override {
+    return current_ != nullptr ? current_->method : nullptr;
+  }
   const ActorRef& Parent() const override { return parent_; }
   std::vector<ActorRef> Children() const override;
   ActorSystem& System() override { return *system_; }

@@ -101,9 +101,10 @@ void ActorCell::Forward(const ActorRef& to) {
   if (current_ == nullptr) {
     return;
   }
-  system_->TellEnvelope(
-      to, MakeEnvelope(CloneMessage(current_->message()), current_->sender),
-      TellOptions());
+  EnvelopePtr copy =
+      MakeEnvelope(CloneMessage(current_->message()), current_->sender);
+  copy->method = current_->method;
+  system_->TellEnvelope(to, std::move(copy), TellOptions());
 }
 
 absl::StatusOr<ActorRef> ActorCell::Spawn(ActorFactory factory,

@@ -46,6 +46,10 @@ class ActorContext : public Teller {
   // The sender of the message being handled (nobody in hooks, in a
   // continuation, or when sent from outside any actor).
   virtual const ActorRef& Sender() const = 0;
+  // The proto service method the message being handled calls (a typed
+  // call, see node/typed/typed_call.h), or null for a plain message, in a
+  // hook or in a continuation. Generated actor bases dispatch on it.
+  virtual const google::protobuf::MethodDescriptor* Method() const = 0;
   // The parent (nobody for a top-level actor).
   virtual const ActorRef& Parent() const = 0;
   virtual std::vector<ActorRef> Children() const = 0;

@@ -286,17 +286,6 @@ TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                          });
 }
 
-AskFuture ActorSystem::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                   absl::Duration timeout) {
-  auto promise = std::make_shared<std::promise<absl::StatusOr<MessagePtr>>>();
-  AskFuture future = promise->get_future();
-  AskAsync(to, std::move(envelope), timeout,
-           [promise](absl::StatusOr<MessagePtr> result) {
-             promise->set_value(std::move(result));
-           });
-  return future;
-}
-
 std::future<absl::StatusOr<ActorRef>> ActorSystem::Activate(
     const Message& request, absl::Duration timeout) {
   auto promise = std::make_shared<std::promise<absl::StatusOr<ActorRef>>>();

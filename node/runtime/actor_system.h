@@ -134,16 +134,12 @@ class ActorSystem final : public Requester {
   // Requester: sends from outside any actor (sender: nobody). Thread-safe.
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
-  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                        absl::Duration timeout) override;
   std::future<absl::StatusOr<ActorRef>> Activate(
       const Message& request, absl::Duration timeout) override;
-  // As Ask, but completes by calling `done` once (on the thread that
-  // completes the ask: a timer, the replying actor's or a link's thread;
-  // `done` must not block). The envelope's sender is replaced by the reply
-  // address. Thread-safe.
+  // Requester::AskAsync; `done` runs on the thread that completes the ask
+  // (a timer, the replying actor's or a link's thread). Thread-safe.
   void AskAsync(const ActorRef& to, EnvelopePtr envelope,
-                absl::Duration timeout, AskCallback done);
+                absl::Duration timeout, AskCallback done) override;
 
  private:
   // The runtime's own classes, and remoting and the node's services through

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "google/protobuf/descriptor.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope_observer.h"
 #include "node/runtime/message.h"
@@ -38,6 +39,11 @@ class Envelope : public MpscNode {
   bool is_continuation() const { return is_continuation_; }
 
   ActorRef sender;
+  // The proto service method this message calls (a typed call: see
+  // node/typed/), or null for a plain message. Points into the generated
+  // descriptor pool, which lives as long as the program; carried across
+  // nodes by its full name.
+  const google::protobuf::MethodDescriptor* method = nullptr;
   // Set by a sender that keeps one message in flight (an input source, a
   // periodic tell): told when this envelope is gone.
   std::shared_ptr<EnvelopeObserver> observer;

@@ -85,9 +85,9 @@ std::future<absl::StatusOr<ActorRef>> Inbox::Activate(const Message& request,
   return system_.Activate(request, timeout);
 }
 
-AskFuture Inbox::AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                             absl::Duration timeout) {
-  return system_.AskEnvelope(to, std::move(envelope), timeout);
+void Inbox::AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                     absl::Duration timeout, AskCallback done) {
+  system_.AskAsync(to, std::move(envelope), timeout, std::move(done));
 }
 
 void InboxProcess::SendUser(EnvelopePtr envelope) {

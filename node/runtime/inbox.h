@@ -56,8 +56,8 @@ class Inbox final : public Requester {
   ActorRef Ref(const v1::Pid& pid) override;
   TimerHandle TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
                            const TellOptions& options) override;
-  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                        absl::Duration timeout) override;
+  void AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                absl::Duration timeout, AskCallback done) override;
   std::future<absl::StatusOr<ActorRef>> Activate(
       const Message& request, absl::Duration timeout) override;
 

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <future>
+#include <memory>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -122,8 +123,24 @@ class Requester : public Teller {
     return Ask(Ref(to), std::forward<M>(message), timeout);
   }
 
-  virtual AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
-                                absl::Duration timeout) = 0;
+  // Asks with a ready-made envelope (its sender is replaced by the reply
+  // address; its method, if any, kept: a typed call); for the templates
+  // above and for typed refs.
+  AskFuture AskEnvelope(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<MessagePtr>>>();
+    AskFuture future = promise->get_future();
+    AskAsync(to, std::move(envelope), timeout,
+             [promise](absl::StatusOr<MessagePtr> result) {
+               promise->set_value(std::move(result));
+             });
+    return future;
+  }
+  // As AskEnvelope, but completes by calling `done` once, on whichever
+  // thread completes the ask (a timer, the replying actor's, a link's or a
+  // gRPC thread); `done` must not block. Thread-safe.
+  virtual void AskAsync(const ActorRef& to, EnvelopePtr envelope,
+                        absl::Duration timeout, AskCallback done) = 0;
 
   // Spawns `kind` named `name` ("" = generated) with the optional `init` on
   // the node at `node` ("" = this one: the system's node, the client's

@@ -20,6 +20,7 @@
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
 #include "node/service/pending_calls.h"
+#include "node/typed/typed_call.h"
 
 namespace troupe {
 namespace {
@@ -352,9 +353,14 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
         return absl::InvalidArgumentError("the ask's timeout must be positive");
       }
     }
+    absl::StatusOr<EnvelopePtr> envelope =
+        CallOrMessage(request.method(), std::move(*message), ActorRef());
+    if (!envelope.ok()) {
+      return envelope.status();
+    }
     counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
-    system.AskAsync(*target, MakeEnvelope(std::move(*message), ActorRef()),
-                    std::min(timeout, limit), std::move(done));
+    system.AskAsync(*target, *std::move(envelope), std::min(timeout, limit),
+                    std::move(done));
     return absl::OkStatus();
   }
 
@@ -365,7 +371,9 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (!target.ok()) {
       return target.status();
     }
-    ActorRef sender = default_sender;
+    // A one-way typed call names its reply address or has none: its reply
+    // must not land in an inbox as a plain message.
+    ActorRef sender = request.method().empty() ? default_sender : ActorRef();
     if (request.has_sender()) {
       absl::StatusOr<ActorRef> named =
           RefOf(system, true, request.sender(), "sender");
@@ -387,9 +395,32 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
         return alive;
       }
     }
-    target->process()->SendUser(
-        MakeEnvelope(std::move(*message), std::move(sender)));
+    absl::StatusOr<EnvelopePtr> envelope =
+        CallOrMessage(request.method(), std::move(*message), std::move(sender));
+    if (!envelope.ok()) {
+      return envelope.status();
+    }
+    target->process()->SendUser(*std::move(envelope));
     return absl::OkStatus();
+  }
+
+  // `message` as a plain envelope, or as a typed call of `method` (a full
+  // method name; UNIMPLEMENTED or INVALID_ARGUMENT as CallMethod says).
+  static absl::StatusOr<EnvelopePtr> CallOrMessage(absl::string_view method,
+                                                   MessagePtr message,
+                                                   ActorRef sender) {
+    const MethodDescriptor* called = nullptr;
+    if (!method.empty()) {
+      absl::StatusOr<const MethodDescriptor*> found =
+          CallMethod(method, *message);
+      if (!found.ok()) {
+        return found.status();
+      }
+      called = *found;
+    }
+    EnvelopePtr envelope = MakeEnvelope(std::move(message), std::move(sender));
+    envelope->method = called;
+    return envelope;
   }
 
   template <typename Request>

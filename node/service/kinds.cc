@@ -64,8 +64,12 @@ absl::Status KindRegistry::UnknownKind(absl::string_view name) const {
 
 bool RegisterKindOrDie(std::string name, std::string description,
                        KindMaker make) {
-  absl::Status status = KindRegistry::Global().Register(
-      Kind{std::move(name), std::move(description), std::move(make)});
+  return RegisterKindOrDie(
+      Kind{std::move(name), std::move(description), std::move(make), {}});
+}
+
+bool RegisterKindOrDie(Kind kind) {
+  absl::Status status = KindRegistry::Global().Register(std::move(kind));
   if (!status.ok()) {
     Log(LogSeverity::kError, status.ToString());
     std::abort();

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/message.h"
 
@@ -38,6 +39,11 @@ struct Kind {
   // actor does, its init and its messages.
   std::string description;
   KindMaker make;
+  // The proto services its actors serve (typed actors, from the generated
+  // FooActor::KindOf): the node's gRPC ingress serves each of them, and
+  // routes a call naming the kind (troupe-kind) only when the kind serves
+  // the call's service. Empty for an untyped kind.
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
 };
 
 class KindRegistry {
@@ -65,6 +71,7 @@ class KindRegistry {
 // (logged, then the process aborts at start-up). For TROUPE_REGISTER_KIND.
 bool RegisterKindOrDie(std::string name, std::string description,
                        KindMaker make);
+bool RegisterKindOrDie(Kind kind);
 
 // The init argument as a T: T's default when `init` is null, else
 // INVALID_ARGUMENT unless it holds a T.
@@ -77,8 +84,8 @@ absl::StatusOr<T> InitAs(absl::string_view kind,
   }
   if (!init->UnpackTo(&value)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "kind '", kind, "' takes an init of type ", T::descriptor()->full_name(),
-        ", not '", init->type_url(), "'"));
+        "kind '", kind, "' takes an init of type ",
+        T::descriptor()->full_name(), ", not '", init->type_url(), "'"));
   }
   return value;
 }
@@ -87,14 +94,15 @@ absl::StatusOr<T> InitAs(absl::string_view kind,
 // (an init is refused with INVALID_ARGUMENT).
 template <typename A>
 KindMaker NoInit(std::string kind) {
-  return [kind](const google::protobuf::Any* init)
-             -> absl::StatusOr<ActorFactory> {
-    if (init != nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("kind '", kind, "' takes no init"));
-    }
-    return ActorFactory([] { return std::unique_ptr<Actor>(new A()); });
-  };
+  return
+      [kind](
+          const google::protobuf::Any* init) -> absl::StatusOr<ActorFactory> {
+        if (init != nullptr) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("kind '", kind, "' takes no init"));
+        }
+        return ActorFactory([] { return std::unique_ptr<Actor>(new A()); });
+      };
 }
 
 }  // namespace troupe
@@ -102,7 +110,11 @@ KindMaker NoInit(std::string kind) {
 #define TROUPE_KIND_CONCAT_INNER(a, b) a##b
 #define TROUPE_KIND_CONCAT(a, b) TROUPE_KIND_CONCAT_INNER(a, b)
 // Registers a kind at start-up (see the top of this file).
-#define TROUPE_REGISTER_KIND(name, description, make)              \
-  static const bool TROUPE_KIND_CONCAT(troupe_kind_registered_, \
-                                       __LINE__) =                 \
+#define TROUPE_REGISTER_KIND(name, description, make)                       \
+  static const bool TROUPE_KIND_CONCAT(troupe_kind_registered_, __LINE__) = \
       ::troupe::RegisterKindOrDie(name, description, make)
+// Registers a ready-made Kind at start-up, as a typed actor's generated
+// FooActor::KindOf<A>("name") makes it.
+#define TROUPE_REGISTER_ACTOR_KIND(kind)                                    \
+  static const bool TROUPE_KIND_CONCAT(troupe_kind_registered_, __LINE__) = \
+      ::troupe::RegisterKindOrDie(kind)

@@ -121,6 +121,49 @@ TEST(FrameCodecTest, AMalformedEnvelopeIsReportedAndTheRestStillReads) {
   EXPECT_EQ(TextOf(*ok->message), "ok");
 }
 
+TEST(FrameCodecTest, ATypedCallCarriesItsMethodByName) {
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          "troupe.v1.ActorService.Ask");
+  ASSERT_NE(method, nullptr);
+  auto a = std::make_shared<PeerProcess>("a", 7);
+  FrameEncoder encoder{LinkOptions()};
+  encoder.Clear();
+  for (int i = 0; i < 2; ++i) {
+    EnvelopePtr call = MakeEnvelope(v1::AskRequest(), ActorRef());
+    call->method = method;
+    ASSERT_TRUE(encoder.AddUser(*a, *call).ok());
+  }
+  ASSERT_TRUE(
+      encoder.AddUser(*a, *MakeEnvelope(Text("plain"), ActorRef())).ok());
+  v1::Frame frame = encoder.frame();
+  EXPECT_EQ(frame.types_size(), 3) << "AskRequest, the method, StringValue";
+
+  FrameDecoder decoder(frame);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<FrameDecoder::Decoded> decoded = decoder.Decode(i);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->method, method);
+    EXPECT_TRUE(decoded->problem.empty()) << decoded->problem;
+  }
+  absl::StatusOr<FrameDecoder::Decoded> plain = decoder.Decode(2);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->method, nullptr);
+
+  // A method this process does not link is a problem (a dead letter); an
+  // index the frame lacks is malformed.
+  v1::Frame unknown = frame;
+  unknown.set_types(frame.envelopes(0).method() - 1, "no.Such.Method");
+  FrameDecoder unknown_decoder(unknown);
+  absl::StatusOr<FrameDecoder::Decoded> not_linked = unknown_decoder.Decode(0);
+  ASSERT_TRUE(not_linked.ok());
+  EXPECT_NE(not_linked->problem.find("no.Such.Method"), std::string::npos);
+  unknown.mutable_envelopes(1)->set_method(99);
+  FrameDecoder bad_decoder(unknown);
+  EXPECT_EQ(bad_decoder.Decode(1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(FrameCodecTest, ThePeersLimitsHold) {
   auto a = std::make_shared<PeerProcess>("a", 1);
   LinkOptions options;

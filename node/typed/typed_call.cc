@@ -1,0 +1,101 @@
+#include "node/typed/typed_call.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace troupe {
+
+const ServiceDescriptor* FindService(absl::string_view full_name) {
+  return google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      std::string(full_name));
+}
+
+v1::CallStatus ToCallStatus(const absl::Status& status) {
+  v1::CallStatus out;
+  out.set_code(static_cast<int32_t>(status.code()));
+  out.set_message(std::string(status.message()));
+  return out;
+}
+
+absl::Status FromCallStatus(const v1::CallStatus& status) {
+  if (status.code() == 0) {
+    return absl::InternalError(
+        "the actor answered with an OK CallStatus instead of its reply");
+  }
+  if (status.code() < 0 || status.code() > 16) {
+    return absl::UnknownError(absl::StrCat("the actor answered with code ",
+                                           status.code(), ": ",
+                                           status.message()));
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.code()),
+                      status.message());
+}
+
+absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
+                                                   const Message& message) {
+  const MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          std::string(full_name));
+  if (method == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("no service method '", full_name,
+                     "' is linked into this node (give its full name, "
+                     "package.Service.Method)"));
+  }
+  if (message.GetDescriptor() != method->input_type()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        method->full_name(), " takes a ", method->input_type()->full_name(),
+        ", not a ", TypeName(message)));
+  }
+  return method;
+}
+
+absl::Status UnexpectedReply(const Message& reply,
+                             const google::protobuf::Descriptor* expected) {
+  return absl::InternalError(
+      absl::StrCat("the actor replied with a ", TypeName(reply), ", not the ",
+                   expected->full_name(), " the method returns"));
+}
+
+namespace {
+
+// Answers the call being handled with `status`.
+void Refuse(ActorContext& ctx, const absl::Status& status) {
+  if (const ActorRef& caller = ctx.Sender()) {
+    caller.process()->SendUser(MakeEnvelope(ToCallStatus(status), ActorRef()));
+  }
+}
+
+}  // namespace
+
+int MethodIndexOf(ActorContext& ctx, const Message& message,
+                  const ServiceDescriptor* service) {
+  const MethodDescriptor* method = ctx.Method();
+  if (method == nullptr) {
+    return kNotACall;
+  }
+  if (method->service() != service) {
+    Refuse(ctx, absl::UnimplementedError(absl::StrCat(
+                    ctx.Self().ToString(), " serves ", service->full_name(),
+                    ", not ", method->full_name())));
+    return kAnswered;
+  }
+  if (message.GetDescriptor() != method->input_type()) {
+    Refuse(ctx, absl::InvalidArgumentError(
+                    absl::StrCat(method->full_name(), " takes a ",
+                                 method->input_type()->full_name(), ", not a ",
+                                 TypeName(message))));
+    return kAnswered;
+  }
+  return method->index();
+}
+
+absl::Status NotImplemented(const ActorContext& ctx) {
+  const MethodDescriptor* method = ctx.Method();
+  return absl::UnimplementedError(absl::StrCat(
+      ctx.Self().ToString(), " does not implement ",
+      method != nullptr ? method->full_name() : std::string("this method")));
+}
+
+}  // namespace troupe

@@ -1,0 +1,315 @@
+// Typed actors (protoc-gen-troupe's output, node/typed): the generated base
+// dispatches calls to methods, which answer at once, later, with an error,
+// or not at all (ABORTED); the generated ref calls them as a future, as a
+// continuation inside an actor, or one-way; on this node, on another node
+// and through the SDK.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "node/runtime/actor_system.h"
+#include "node/runtime/inbox.h"
+#include "node/service/node_server.h"
+#include "sdk/client.h"
+#include "tests/node/typed/test_services.troupe.h"
+#include "tests/testing/service_client.h"
+
+namespace troupe {
+namespace {
+
+using test::EchoReply;
+using test::EchoRequest;
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+
+EchoRequest Request(const std::string& text, int code = 0) {
+  EchoRequest request;
+  request.set_text(text);
+  request.set_code(code);
+  return request;
+}
+
+// Holds every Echo call until it gets "open" (a plain message), then
+// answers them all: a method that answers later, from another message.
+class Gate final : public test::EchoActor {
+ public:
+  void Echo(ActorContext& /*ctx*/, const EchoRequest& request,
+            Responder<EchoReply> reply) override {
+    held_.push_back({request.text(), std::move(reply)});
+  }
+  absl::Status ReceiveOther(ActorContext& /*ctx*/,
+                            const Message& message) override {
+    if (IsText(message, "open")) {
+      for (auto& [text, reply] : held_) {
+        EchoReply out;
+        out.set_text(text);
+        reply.Send(std::move(out));
+      }
+      held_.clear();
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::pair<std::string, Responder<EchoReply>>> held_;
+};
+
+// The Echo service as the tests call it.
+class EchoImpl final : public test::EchoActor {
+ public:
+  void Echo(ActorContext& ctx, const EchoRequest& request,
+            Responder<EchoReply> reply) override {
+    ++calls_;
+    EchoReply out;
+    out.set_text(request.text());
+    out.set_node(ctx.Self().address());
+    reply.Send(std::move(out));
+  }
+  // Asks the gate (a typed call from inside an actor), answering when the
+  // gate does: the actor goes on handling calls meanwhile.
+  void Deferred(ActorContext& ctx, const EchoRequest& request,
+                Responder<EchoReply> reply) override {
+    test::EchoRef(gate_).Echo(
+        ctx, request, kWait,
+        [reply](ActorContext& /*ctx*/, absl::StatusOr<EchoReply> answer) {
+          if (!answer.ok()) {
+            reply.Fail(answer.status());
+            return;
+          }
+          answer->set_text("deferred " + answer->text());
+          reply.Send(*std::move(answer));
+        });
+  }
+  void Fail(ActorContext& /*ctx*/, const EchoRequest& request,
+            Responder<EchoReply> reply) override {
+    reply.Fail(absl::Status(static_cast<absl::StatusCode>(request.code()),
+                            "failed on purpose: " + request.text()));
+  }
+  void Drop(ActorContext& /*ctx*/, const EchoRequest& /*request*/,
+            Responder<EchoReply> /*reply*/) override {}
+  void Count(ActorContext& /*ctx*/, const test::Outer_Inner& request,
+             ServerStream<EchoReply> stream) override {
+    for (int i = 1; i <= request.count(); ++i) {
+      EchoReply item;
+      item.set_text(std::to_string(i));
+      stream.Send(std::move(item));
+    }
+    stream.Close();
+  }
+
+  absl::Status Started(ActorContext& ctx) override {
+    absl::StatusOr<ActorRef> gate = ctx.Spawn<Gate>("gate");
+    if (!gate.ok()) {
+      return gate.status();
+    }
+    gate_ = *gate;
+    return absl::OkStatus();
+  }
+  // "calls?" answers how many Echo calls came; "open" opens the gate.
+  absl::Status ReceiveOther(ActorContext& ctx,
+                            const Message& message) override {
+    if (IsText(message, "calls?")) {
+      ctx.Reply(Text(std::to_string(calls_)));
+    } else if (IsText(message, "open")) {
+      ctx.Tell(gate_, Text("open"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  ActorRef gate_;
+  int calls_ = 0;
+};
+
+TROUPE_REGISTER_ACTOR_KIND(test::EchoActor::KindOf<EchoImpl>("typed_echo"));
+
+class TypedActorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<ActorRef> spawned = system_.Spawn<EchoImpl>("echo");
+    ASSERT_TRUE(spawned.ok()) << spawned.status();
+    echo_ = test::EchoRef(system_, *spawned);
+  }
+  void TearDown() override {
+    system_.Shutdown(absl::Seconds(5));
+    system_.AwaitTermination();
+  }
+
+  ActorSystem system_;
+  test::EchoRef echo_;
+};
+
+TEST_F(TypedActorTest, AFutureFromOutsideAnActor) {
+  absl::StatusOr<EchoReply> reply = echo_.Echo(Request("hi"), kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->text(), "hi");
+}
+
+TEST_F(TypedActorTest, AContinuationInsideAnActor) {
+  Inbox probe(system_);
+  test::EchoRef echo(echo_.ref());  // no Requester: an actor's ref
+  absl::StatusOr<ActorRef> caller = system_.Spawn(
+      FromBehavior([echo, to = probe.ref()](ActorContext& ctx, const Message&) {
+        echo.Echo(ctx, Request("from an actor"), kWait,
+                  [to](ActorContext& ctx, absl::StatusOr<EchoReply> reply) {
+                    ctx.Tell(to, Text(reply.ok() ? reply->text()
+                                                 : reply.status().ToString()));
+                  });
+        return absl::OkStatus();
+      }));
+  ASSERT_TRUE(caller.ok());
+  system_.Tell(*caller, Text("go"));
+  absl::StatusOr<Inbox::Received> got = probe.Receive(kWait);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(TextOf(*got->message), "from an actor");
+}
+
+TEST_F(TypedActorTest, ADeferredAnswerDoesNotHoldUpOtherCalls) {
+  auto deferred = echo_.Deferred(Request("later"), kWait);
+  // The actor is free while the first call waits for the gate.
+  absl::StatusOr<EchoReply> now = echo_.Echo(Request("now"), kWait).get();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->text(), "now");
+  EXPECT_EQ(deferred.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout);
+  system_.Tell(echo_.ref(), Text("open"));
+  absl::StatusOr<EchoReply> later = deferred.get();
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->text(), "deferred later");
+}
+
+TEST_F(TypedActorTest, AFailedCallGivesTheCallerItsStatus) {
+  absl::StatusOr<EchoReply> reply =
+      echo_
+          .Fail(Request("no", static_cast<int>(
+                                  absl::StatusCode::kFailedPrecondition)),
+                kWait)
+          .get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reply.status().message(), "failed on purpose: no");
+}
+
+TEST_F(TypedActorTest, AMethodTheActorDoesNotImplementIsUnimplemented) {
+  absl::StatusOr<EchoReply> reply = echo_.Missing(Request("?"), kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(
+      absl::StrContains(reply.status().message(), "troupe.test.Echo.Missing"))
+      << reply.status();
+}
+
+TEST_F(TypedActorTest, AMethodOfAnotherServiceIsUnimplemented) {
+  absl::StatusOr<EchoReply> reply =
+      CallFuture<EchoReply>(&system_, echo_.ref(),
+                            test::OtherActor::descriptor()->method(0),
+                            Request("ping"), kWait)
+          .get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(absl::StrContains(reply.status().message(), "troupe.test.Echo"))
+      << reply.status();
+}
+
+TEST_F(TypedActorTest, AResponderLetGoUnansweredAbortsTheCall) {
+  absl::StatusOr<EchoReply> reply = echo_.Drop(Request("x"), kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(
+      absl::StrContains(reply.status().message(), "troupe.test.Echo.Drop"))
+      << reply.status();
+}
+
+TEST_F(TypedActorTest, PlainMessagesGoToReceiveOther) {
+  AskFuture answer = system_.Ask(echo_.ref(), Text("calls?"), kWait);
+  absl::StatusOr<MessagePtr> reply = answer.get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(TextOf(**reply), "0");
+}
+
+TEST_F(TypedActorTest, OneWayCallsAreHandledAndTheirRepliesGoNowhere) {
+  const uint64_t dead_before = system_.stats().dead_letters;
+  for (int i = 0; i < 3; ++i) {
+    echo_.Echo(system_, Request("one way"));
+  }
+  absl::StatusOr<MessagePtr> calls =
+      system_.Ask(echo_.ref(), Text("calls?"), kWait).get();
+  ASSERT_TRUE(calls.ok()) << calls.status();
+  EXPECT_EQ(TextOf(**calls), "3");
+  EXPECT_EQ(system_.stats().dead_letters, dead_before);
+}
+
+TEST_F(TypedActorTest, ARefWithoutARequesterRefusesAFuture) {
+  test::EchoRef bare(echo_.ref());
+  absl::StatusOr<EchoReply> reply = bare.Echo(Request("hi"), kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// The same calls to an actor on another node, from that node's peer and
+// through the SDK: the method travels by name, the answer (a reply or a
+// CallStatus) as a message.
+class RemoteTypedActorTest : public ::testing::Test,
+                             protected testing::NodePair {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(StartNodes());
+    absl::StatusOr<ActorRef> spawned =
+        via->node()
+            .system()
+            .SpawnOn(home->node().address(), "typed_echo", "", nullptr, kWait)
+            .get();
+    ASSERT_TRUE(spawned.ok()) << spawned.status();
+    remote_ = *spawned;
+  }
+
+  ActorRef remote_;
+};
+
+TEST_F(RemoteTypedActorTest, CallsAnActorOnAnotherNode) {
+  test::EchoRef echo(via->node().system(), remote_);
+  absl::StatusOr<EchoReply> reply = echo.Echo(Request("across"), kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->text(), "across");
+  EXPECT_EQ(reply->node(), home->node().address());
+
+  reply =
+      echo.Fail(Request("far", static_cast<int>(absl::StatusCode::kOutOfRange)),
+                kWait)
+          .get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kOutOfRange);
+  reply = echo.Drop(Request("far"), kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kAborted);
+  reply = echo.Missing(Request("far"), kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnimplemented);
+}
+
+TEST_F(RemoteTypedActorTest, CallsThroughTheSdk) {
+  ClientOptions options;
+  options.node = via->node().address();
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  test::EchoRef echo(**client, (*client)->Ref(PidOf(remote_)));
+  absl::StatusOr<EchoReply> reply = echo.Echo(Request("sdk"), kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->text(), "sdk");
+  EXPECT_EQ(reply->node(), home->node().address());
+  reply =
+      echo.Fail(Request("sdk",
+                        static_cast<int>(absl::StatusCode::kPermissionDenied)),
+                kWait)
+          .get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kPermissionDenied);
+
+  // One-way through the SDK: handled, and the reply does not come back to
+  // the client's inbox.
+  echo.Echo(**client, Request("one way"));
+  absl::StatusOr<MessagePtr> calls =
+      (*client)->Ask(echo.ref(), Text("calls?"), kWait).get();
+  ASSERT_TRUE(calls.ok()) << calls.status();
+  EXPECT_EQ(TextOf(**calls), "2");
+  // A reply sent to the inbox would have come before the ask's (one link,
+  // one stream, in order).
+  EXPECT_EQ((*client)->Receive(absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+}  // namespace
+}  // namespace troupe
