@@ -7,18 +7,20 @@
 
 namespace troupe {
 
-void SerializeFrame(const v1::Frame& frame, grpc::ByteBuffer* buffer) {
+void SerializeToBuffer(const google::protobuf::Message& message,
+                       grpc::ByteBuffer* buffer) {
   buffer->Clear();
   bool own_buffer = false;
   // Cannot fail for a message that is set up correctly (no required
   // fields in proto3).
-  (void)grpc::SerializationTraits<v1::Frame>::Serialize(frame, buffer,
-                                                        &own_buffer);
+  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(
+      message, buffer, &own_buffer);
 }
 
-bool ParseFrame(grpc::ByteBuffer* buffer, v1::Frame* frame) {
+bool ParseFromBuffer(grpc::ByteBuffer* buffer,
+                     google::protobuf::Message* message) {
   grpc::ProtoBufferReader reader(buffer);
-  return frame->ParseFromZeroCopyStream(&reader);
+  return message->ParseFromZeroCopyStream(&reader);
 }
 
 }  // namespace troupe

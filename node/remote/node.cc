@@ -1,6 +1,8 @@
 #include "node/remote/node.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include <utility>
 
@@ -59,6 +61,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   std::unique_ptr<Node> node(new Node());
   node->link_service_ = Remoting::NewService();
   int bound_port = 0;
+  // Every node serves grpc.health.v1.Health and server reflection
+  // (grpc.reflection.v1alpha), so generic tools and probes work on it.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which would let a second node bind a
   // port in use and split its traffic; a node's address must be its own.
@@ -79,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   }
 
   node->bound_port_ = bound_port;
+  node->SetServing(false);
   // The address is known only now that the port is bound; until the
   // remoting is attached, link calls are refused.
   ActorSystemOptions system_options = std::move(options.system);
@@ -118,6 +125,7 @@ void Node::Shutdown(absl::Duration grace) {
     return;  // done, or Start failed before the node was complete
   }
   shut_down_ = true;
+  SetServing(false);
   remoting_->Leave(std::min(grace, absl::Seconds(1)));
   system_->Shutdown(grace);
   system_->AwaitTermination();
@@ -125,6 +133,13 @@ void Node::Shutdown(absl::Duration grace) {
   Remoting::Attach(link_service_.get(), nullptr);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+}
+
+void Node::SetServing(bool serving) {
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
+    health->SetServingStatus(serving);
+  }
 }
 
 }  // namespace troupe

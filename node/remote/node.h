@@ -52,6 +52,12 @@ class Node {
   // another: a proxy, a NAT, a load balancer).
   int bound_port() const { return bound_port_; }
   uint64_t incarnation() const { return system_->incarnation(); }
+  // What grpc.health.v1.Health answers for every service of the port:
+  // SERVING or NOT_SERVING. A node starts NOT_SERVING (its owner says when
+  // it is ready) and is NOT_SERVING from the start of Shutdown. Health
+  // answers without the cluster secret, as NodeInfo does (load balancers
+  // and Kubernetes probes carry none). Thread-safe.
+  void SetServing(bool serving);
 
   // Leaves the cluster (peers declare this node down at once), stops every
   // actor (PoisonPill, then Stop after `grace`), ends every link, and stops

@@ -75,12 +75,25 @@ absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
   if (kind == nullptr) {
     return kinds.UnknownKind(request.kind());
   }
+  if (request.existing_ok() && !request.name().empty()) {
+    if (absl::StatusOr<ActorRef> live = system.Lookup(request.name());
+        live.ok()) {
+      return live;
+    }
+  }
   absl::StatusOr<ActorFactory> factory =
       kind->make(request.has_init() ? &request.init() : nullptr);
   if (!factory.ok()) {
     return factory.status();
   }
-  return system.Spawn(std::move(*factory), request.name(), options);
+  absl::StatusOr<ActorRef> spawned =
+      system.Spawn(std::move(*factory), request.name(), options);
+  if (spawned.ok() || !request.existing_ok() ||
+      spawned.status().code() != absl::StatusCode::kAlreadyExists) {
+    return spawned;
+  }
+  // Another caller spawned it between the lookup and the spawn.
+  return LookupName(system, request.name());
 }
 
 absl::StatusOr<ActorRef> LookupName(ActorSystem& system,

@@ -22,7 +22,8 @@ namespace troupe {
 
 // Spawns `request.kind` on `system` (request.node is not looked at).
 // NOT_FOUND listing the known kinds, INVALID_ARGUMENT for a bad name or
-// init, ALREADY_EXISTS for a taken name. Thread-safe.
+// init, ALREADY_EXISTS for a taken name (unless request.existing_ok: then
+// the live actor of that name). Thread-safe.
 absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
                                    const KindRegistry& kinds,
                                    const v1::SpawnRequest& request,

@@ -9,6 +9,7 @@
 #include "node/runtime/logging.h"
 #include "node/runtime/version.h"
 #include "node/service/activator.h"
+#include "node/service/ingress.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -85,6 +86,8 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   server->node_info_ = std::move(node_info);
 
   server->actor_service_ = NewActorService(options.kinds, options.service);
+  server->ingress_ =
+      std::make_unique<ActorIngress>(options.kinds, options.service);
 
   NodeOptions node_options;
   node_options.listen = options.listen;
@@ -93,6 +96,9 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   node_options.system = options.system;
   node_options.services = {server->node_info_.get(),
                            server->actor_service_.get()};
+  for (grpc::Service* service : server->ingress_->services()) {
+    node_options.services.push_back(service);
+  }
   absl::StatusOr<std::unique_ptr<Node>> node =
       Node::Start(std::move(node_options));
   if (!node.ok()) {
@@ -108,6 +114,8 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   node_info_ptr->set_identity(server->node_->address(),
                               server->node_->incarnation());
   AttachActorService(server->actor_service_.get(), server->node_.get());
+  server->ingress_->Attach(server->node_.get());
+  server->node_->SetServing(true);  // grpc.health.v1: ready
   return server;
 }
 
@@ -135,8 +143,12 @@ void NodeServer::ConnectPeers(const std::vector<std::string>& peers) {
 
 void NodeServer::Shutdown(absl::Duration grace) {
   if (node_ != nullptr) {  // null when Start failed
-    // Calls waiting on asks end now (UNAVAILABLE); new ones are refused.
+    // Health answers NOT_SERVING from now on, while the port stays open
+    // until the node has drained; calls waiting on asks end now
+    // (UNAVAILABLE); new ones are refused.
+    node_->SetServing(false);
     AttachActorService(actor_service_.get(), nullptr);
+    ingress_->Attach(nullptr);
     node_->Shutdown(grace);
   }
 }

@@ -1,8 +1,9 @@
 // NodeServer: a node with its public services. It starts a Node (runtime,
-// node link and gRPC endpoint; port 0 picks a free port) and serves NodeInfo
-// and the public ActorService on the same port, with the kinds of a
-// KindRegistry, and the activator actor that serves other nodes' spawn
-// and lookup requests.
+// node link and gRPC endpoint; port 0 picks a free port) and serves on the
+// same port: NodeInfo, the public ActorService, every actor service its
+// kinds serve (ActorIngress), grpc.health.v1.Health and server reflection;
+// and it runs the activator actor that serves other nodes' spawn and
+// lookup requests.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "node/remote/node.h"
 #include "node/service/actor_service.h"
+#include "node/service/ingress.h"
 #include "node/service/kinds.h"
 
 namespace grpc {
@@ -70,6 +72,7 @@ class NodeServer {
 
   std::unique_ptr<grpc::Service> node_info_;
   std::unique_ptr<v1::ActorService::CallbackService> actor_service_;
+  std::unique_ptr<ActorIngress> ingress_;
   const KindRegistry* kinds_ = nullptr;
   std::unique_ptr<Node> node_;  // after the services it serves
 };

@@ -13,7 +13,7 @@
 #include "node/runtime/inbox.h"
 #include "node/service/node_server.h"
 #include "sdk/client.h"
-#include "tests/node/typed/test_services.troupe.h"
+#include "tests/node/typed/echo_actors.h"
 #include "tests/testing/service_client.h"
 
 namespace troupe {
@@ -21,109 +21,11 @@ namespace {
 
 using test::EchoReply;
 using test::EchoRequest;
+using testing::EchoImpl;
 
-constexpr absl::Duration kWait = absl::Seconds(10);
+constexpr absl::Duration kWait = testing::kTypedWait;
 
-EchoRequest Request(const std::string& text, int code = 0) {
-  EchoRequest request;
-  request.set_text(text);
-  request.set_code(code);
-  return request;
-}
-
-// Holds every Echo call until it gets "open" (a plain message), then
-// answers them all: a method that answers later, from another message.
-class Gate final : public test::EchoActor {
- public:
-  void Echo(ActorContext& /*ctx*/, const EchoRequest& request,
-            Responder<EchoReply> reply) override {
-    held_.push_back({request.text(), std::move(reply)});
-  }
-  absl::Status ReceiveOther(ActorContext& /*ctx*/,
-                            const Message& message) override {
-    if (IsText(message, "open")) {
-      for (auto& [text, reply] : held_) {
-        EchoReply out;
-        out.set_text(text);
-        reply.Send(std::move(out));
-      }
-      held_.clear();
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::vector<std::pair<std::string, Responder<EchoReply>>> held_;
-};
-
-// The Echo service as the tests call it.
-class EchoImpl final : public test::EchoActor {
- public:
-  void Echo(ActorContext& ctx, const EchoRequest& request,
-            Responder<EchoReply> reply) override {
-    ++calls_;
-    EchoReply out;
-    out.set_text(request.text());
-    out.set_node(ctx.Self().address());
-    reply.Send(std::move(out));
-  }
-  // Asks the gate (a typed call from inside an actor), answering when the
-  // gate does: the actor goes on handling calls meanwhile.
-  void Deferred(ActorContext& ctx, const EchoRequest& request,
-                Responder<EchoReply> reply) override {
-    test::EchoRef(gate_).Echo(
-        ctx, request, kWait,
-        [reply](ActorContext& /*ctx*/, absl::StatusOr<EchoReply> answer) {
-          if (!answer.ok()) {
-            reply.Fail(answer.status());
-            return;
-          }
-          answer->set_text("deferred " + answer->text());
-          reply.Send(*std::move(answer));
-        });
-  }
-  void Fail(ActorContext& /*ctx*/, const EchoRequest& request,
-            Responder<EchoReply> reply) override {
-    reply.Fail(absl::Status(static_cast<absl::StatusCode>(request.code()),
-                            "failed on purpose: " + request.text()));
-  }
-  void Drop(ActorContext& /*ctx*/, const EchoRequest& /*request*/,
-            Responder<EchoReply> /*reply*/) override {}
-  void Count(ActorContext& /*ctx*/, const test::Outer_Inner& request,
-             ServerStream<EchoReply> stream) override {
-    for (int i = 1; i <= request.count(); ++i) {
-      EchoReply item;
-      item.set_text(std::to_string(i));
-      stream.Send(std::move(item));
-    }
-    stream.Close();
-  }
-
-  absl::Status Started(ActorContext& ctx) override {
-    absl::StatusOr<ActorRef> gate = ctx.Spawn<Gate>("gate");
-    if (!gate.ok()) {
-      return gate.status();
-    }
-    gate_ = *gate;
-    return absl::OkStatus();
-  }
-  // "calls?" answers how many Echo calls came; "open" opens the gate.
-  absl::Status ReceiveOther(ActorContext& ctx,
-                            const Message& message) override {
-    if (IsText(message, "calls?")) {
-      ctx.Reply(Text(std::to_string(calls_)));
-    } else if (IsText(message, "open")) {
-      ctx.Tell(gate_, Text("open"));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  ActorRef gate_;
-  int calls_ = 0;
-};
-
-TROUPE_REGISTER_ACTOR_KIND(test::EchoActor::KindOf<EchoImpl>("typed_echo"));
+using testing::Request;
 
 class TypedActorTest : public ::testing::Test {
  protected:
@@ -254,7 +156,8 @@ class RemoteTypedActorTest : public ::testing::Test,
     absl::StatusOr<ActorRef> spawned =
         via->node()
             .system()
-            .SpawnOn(home->node().address(), "typed_echo", "", nullptr, kWait)
+            .SpawnOn(home->node().address(), testing::kTypedEchoKind, "",
+                     nullptr, kWait)
             .get();
     ASSERT_TRUE(spawned.ok()) << spawned.status();
     remote_ = *spawned;

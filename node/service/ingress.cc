@@ -1,0 +1,303 @@
+#include "node/service/ingress.h"
+
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "node/remote/grpc_frames.h"
+#include "node/runtime/actor_system_internal.h"
+#include "node/runtime/sync.h"
+#include "node/service/call_target.h"
+#include "node/service/grpc_status.h"
+#include "node/service/ingress_stream.h"
+#include "node/service/pending_calls.h"
+#include "node/typed/typed_call.h"
+
+namespace troupe {
+
+using google::protobuf::MethodDescriptor;
+using google::protobuf::ServiceDescriptor;
+
+// What every service of the ingress shares: the node, the options, the
+// unary calls waiting for an actor.
+class ActorIngress::Core {
+ public:
+  Core(const KindRegistry* kinds, ActorServiceOptions options)
+      : kinds_(kinds), options_(options) {}
+
+  void Attach(Node* node) {
+    {
+      MutexLock lock(&mu_);
+      node_ = node;
+    }
+    if (node == nullptr) {
+      pending_->Close(NotServing());
+    } else {
+      max_message_bytes_.store(node->remoting().options().max_message_bytes,
+                               std::memory_order_relaxed);
+      pending_->Reopen();
+    }
+  }
+
+  // A call's common start: the node (serving, and the secret checked),
+  // the target, the request parsed, and the time it may take.
+  struct Entered {
+    Node* node = nullptr;
+    CallTarget target;
+    MessagePtr request;
+    absl::Duration timeout;
+  };
+  absl::StatusOr<Entered> Enter(grpc::CallbackServerContext& context,
+                                const MethodDescriptor* method,
+                                const grpc::ByteBuffer& request) {
+    Entered entered;
+    {
+      MutexLock lock(&mu_);
+      entered.node = node_;
+    }
+    if (entered.node == nullptr) {
+      return NotServing();
+    }
+    if (absl::Status allowed = entered.node->remoting().auth().Check(context);
+        !allowed.ok()) {
+      return allowed;
+    }
+    absl::StatusOr<CallTarget> target =
+        ParseCallTarget(context.client_metadata());
+    if (!target.ok()) {
+      return target.status();
+    }
+    entered.target = *std::move(target);
+    const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
+    if (request.Length() > limit) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the request is ", request.Length(),
+                       " bytes, over this node's message limit of ", limit,
+                       " bytes (--max_message_bytes)"));
+    }
+    const Message* prototype = FindPrototype(method->input_type()->full_name());
+    if (prototype == nullptr) {  // linked with the service: cannot happen
+      return absl::InternalError(absl::StrCat(method->input_type()->full_name(),
+                                              " is not linked into this node"));
+    }
+    entered.request.reset(prototype->New());
+    grpc::ByteBuffer copy(request);  // shares the slices; the reader drains
+    if (!ParseFromBuffer(&copy, entered.request.get())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the request does not parse as ", method->input_type()->full_name()));
+    }
+    entered.timeout = options_.default_ask_timeout;
+    if (context.deadline() != std::chrono::system_clock::time_point::max()) {
+      entered.timeout = absl::FromChrono(context.deadline()) - absl::Now();
+      if (entered.timeout <= absl::ZeroDuration()) {
+        return absl::DeadlineExceededError(
+            "the call's deadline passed before it reached an actor");
+      }
+    }
+    return entered;
+  }
+
+  void Resolve(const Entered& entered, const ServiceDescriptor* service,
+               absl::Duration timeout,
+               std::function<void(absl::StatusOr<ActorRef>)> done) {
+    ResolveCallTarget(entered.node->system(), *kinds_,
+                      SpawnOptions{options_.mailbox_capacity}, service,
+                      entered.target, timeout, std::move(done));
+  }
+
+  const ActorServiceOptions& options() const { return options_; }
+  const std::shared_ptr<PendingCalls>& pending() const { return pending_; }
+
+  static absl::Status NotServing() {
+    return absl::UnavailableError("the node is starting or shutting down");
+  }
+
+ private:
+  const KindRegistry* const kinds_;
+  const ActorServiceOptions options_;
+  std::atomic<size_t> max_message_bytes_{4 << 20};
+  const std::shared_ptr<PendingCalls> pending_ =
+      std::make_shared<PendingCalls>();
+  Mutex mu_;
+  Node* node_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+namespace {
+
+// The reply a unary call's answer gives: its bytes in `response`, or the
+// status (the ask's error, the actor's CallStatus, or INTERNAL for a reply
+// of another type).
+absl::Status WriteReply(absl::StatusOr<MessagePtr> answer,
+                        const MethodDescriptor* method,
+                        grpc::ByteBuffer* response) {
+  if (!answer.ok()) {
+    return answer.status();
+  }
+  const Message& reply = **answer;
+  if (const auto* status = As<v1::CallStatus>(reply)) {
+    return FromCallStatus(*status);
+  }
+  if (reply.GetDescriptor() != method->output_type()) {
+    return UnexpectedReply(reply, method->output_type());
+  }
+  SerializeToBuffer(reply, response);
+  return absl::OkStatus();
+}
+
+// One actor service as a grpc::Service: its methods from the descriptor,
+// each a raw callback handler.
+class TypedService final : public grpc::Service {
+ public:
+  TypedService(const ServiceDescriptor* service,
+               std::shared_ptr<ActorIngress::Core> core)
+      : service_(service), core_(std::move(core)) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const MethodDescriptor* method = service->method(i);
+      // RpcServiceMethod keeps the pointer: the names live in a deque.
+      paths_.push_back(
+          absl::StrCat("/", service->full_name(), "/", method->name()));
+      if (method->server_streaming()) {
+        AddMethod(new grpc::internal::RpcServiceMethod(
+            paths_.back().c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
+            nullptr));
+        MarkMethodRawCallback(
+            i, new grpc::internal::CallbackServerStreamingHandler<
+                   grpc::ByteBuffer, grpc::ByteBuffer>(
+                   [this, method](grpc::CallbackServerContext* context,
+                                  const grpc::ByteBuffer* request) {
+                     return Stream(context, method, *request);
+                   }));
+      } else {
+        AddMethod(new grpc::internal::RpcServiceMethod(
+            paths_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+            nullptr));
+        MarkMethodRawCallback(
+            i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                        grpc::ByteBuffer>(
+                   [this, method](grpc::CallbackServerContext* context,
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) {
+                     return Unary(context, method, *request, response);
+                   }));
+      }
+    }
+  }
+
+ private:
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
+                                  const MethodDescriptor* method,
+                                  const grpc::ByteBuffer& request,
+                                  grpc::ByteBuffer* response) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<ActorIngress::Core::Entered> entered =
+        core_->Enter(*context, method, request);
+    if (!entered.ok()) {
+      reactor->Finish(ToGrpcStatus(entered.status()));
+      return reactor;
+    }
+    const std::shared_ptr<PendingCalls>& pending = core_->pending();
+    if (!pending->Add(reactor)) {
+      reactor->Finish(ToGrpcStatus(ActorIngress::Core::NotServing()));
+      return reactor;
+    }
+    // The callbacks share the request and the deadline; the system
+    // outlives every ask (the node drains them before it goes).
+    const absl::Time deadline = absl::Now() + entered->timeout;
+    ActorSystem* system = &entered->node->system();
+    auto request_message =
+        std::make_shared<MessagePtr>(std::move(entered->request));
+    core_->Resolve(
+        *entered, service_, entered->timeout,
+        [pending, reactor, response, method, system, deadline,
+         request_message](absl::StatusOr<ActorRef> target) {
+          if (!target.ok()) {
+            if (pending->Claim(reactor)) {
+              reactor->Finish(ToGrpcStatus(target.status()));
+            }
+            return;
+          }
+          system->AskAsync(
+              *target, CallEnvelope(method, std::move(*request_message)),
+              deadline - absl::Now(),
+              [pending, reactor, response,
+               method](absl::StatusOr<MessagePtr> answer) {
+                if (!pending->Claim(reactor)) {
+                  return;  // the node stopped first and finished the call
+                }
+                reactor->Finish(ToGrpcStatus(
+                    WriteReply(std::move(answer), method, response)));
+              });
+        });
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Stream(
+      grpc::CallbackServerContext* context, const MethodDescriptor* method,
+      const grpc::ByteBuffer& request) {
+    absl::StatusOr<ActorIngress::Core::Entered> entered =
+        core_->Enter(*context, method, request);
+    if (!entered.ok()) {
+      auto* failed = new FailedStream();
+      failed->Finish(ToGrpcStatus(entered.status()));
+      return failed;
+    }
+    auto* stream = new IngressStream(entered->node->system(), method,
+                                     core_->options().inbox_queue);
+    auto request_message =
+        std::make_shared<MessagePtr>(std::move(entered->request));
+    core_->Resolve(*entered, service_, entered->timeout,
+                   [stream, request_message](absl::StatusOr<ActorRef> target) {
+                     if (!target.ok()) {
+                       stream->Fail(target.status());
+                     } else {
+                       stream->Start(*target, std::move(*request_message));
+                     }
+                   });
+    return stream;
+  }
+
+  // A stream refused before it started.
+  class FailedStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+   public:
+    void OnDone() override { delete this; }
+  };
+
+  const ServiceDescriptor* const service_;
+  const std::shared_ptr<ActorIngress::Core> core_;
+  std::deque<std::string> paths_;
+};
+
+}  // namespace
+
+ActorIngress::ActorIngress(const KindRegistry* kinds,
+                           ActorServiceOptions options)
+    : core_(std::make_shared<Core>(kinds, options)) {
+  absl::flat_hash_set<const ServiceDescriptor*> seen;
+  for (const Kind* kind : kinds->All()) {
+    for (const ServiceDescriptor* service : kind->services) {
+      if (service != nullptr && seen.insert(service).second) {
+        services_.push_back(std::make_unique<TypedService>(service, core_));
+        names_.push_back(service->full_name());
+      }
+    }
+  }
+}
+
+ActorIngress::~ActorIngress() { Attach(nullptr); }
+
+std::vector<grpc::Service*> ActorIngress::services() const {
+  std::vector<grpc::Service*> out;
+  for (const auto& service : services_) {
+    out.push_back(service.get());
+  }
+  return out;
+}
+
+void ActorIngress::Attach(Node* node) { core_->Attach(node); }
+
+}  // namespace troupe

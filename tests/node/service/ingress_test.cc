@@ -1,0 +1,280 @@
+// The gRPC ingress: an actor service called with stock stubs (protoc's
+// grpc_cpp_plugin, nothing of troupe's in the call), its actor named by
+// metadata: by id, by ref, by kind plus key (activated on first call), on
+// this node and on another one; every error a caller acts on; server
+// streaming with its ends (done, cancelled, actor stopped).
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "node/runtime/inbox.h"
+#include "node/service/node_server.h"
+#include "tests/node/typed/echo_actors.h"
+#include "tests/node/typed/test_services.grpc.pb.h"
+#include "tests/testing/service_client.h"
+
+namespace troupe {
+namespace {
+
+using test::EchoReply;
+using test::EchoRequest;
+using testing::kTypedEchoKind;
+using testing::Request;
+
+constexpr absl::Duration kWait = testing::kTypedWait;
+
+// A caller with nothing of troupe's: a channel, a stock stub, metadata.
+class StubCaller {
+ public:
+  explicit StubCaller(const std::string& address)
+      : stub_(test::Echo::NewStub(grpc::CreateChannel(
+            address, grpc::InsecureChannelCredentials()))) {}
+
+  // Prepares `context` with `headers` (pairs of key, value) and a deadline.
+  static void Prepare(
+      grpc::ClientContext* context,
+      std::initializer_list<std::pair<std::string, std::string>> headers,
+      absl::Duration deadline = kWait) {
+    for (const auto& [key, value] : headers) {
+      context->AddMetadata(key, value);
+    }
+    context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  }
+
+  grpc::Status Echo(
+      std::initializer_list<std::pair<std::string, std::string>> headers,
+      const EchoRequest& request, EchoReply* reply,
+      absl::Duration deadline = kWait) {
+    grpc::ClientContext context;
+    Prepare(&context, headers, deadline);
+    return stub_->Echo(&context, request, reply);
+  }
+
+  test::Echo::Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<test::Echo::Stub> stub_;
+};
+
+class IngressTest : public ::testing::Test, protected testing::NodePair {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(StartNodes());
+    home_caller_ = std::make_unique<StubCaller>(home->node().address());
+    via_caller_ = std::make_unique<StubCaller>(via->node().address());
+    v1::Pid pid = home_client->MustSpawn(kTypedEchoKind, "e1");
+    ASSERT_FALSE(pid.id().empty());
+    e1_text_ = absl::StrCat("troupe://", home->node().address(), "/e1");
+  }
+
+  ActorSystem& home_system() { return home->node().system(); }
+
+  std::unique_ptr<StubCaller> home_caller_;
+  std::unique_ptr<StubCaller> via_caller_;
+  std::string e1_text_;
+};
+
+TEST_F(IngressTest, ByIdAndByRefOnThisNode) {
+  EchoReply reply;
+  grpc::Status status =
+      home_caller_->Echo({{"troupe-actor", "e1"}}, Request("by id"), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.text(), "by id");
+  status = home_caller_->Echo({{"troupe-actor", e1_text_}}, Request("by ref"),
+                              &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.text(), "by ref");
+}
+
+TEST_F(IngressTest, ByRefToAnActorOnAnotherNode) {
+  EchoReply reply;
+  grpc::Status status = via_caller_->Echo({{"troupe-actor", e1_text_}},
+                                          Request("across"), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.text(), "across");
+  EXPECT_EQ(reply.node(), home->node().address());
+}
+
+TEST_F(IngressTest, ByKindAndKeyActivatesOnceAndReachesTheSameActor) {
+  for (int i = 0; i < 3; ++i) {
+    EchoReply reply;
+    grpc::Status status = home_caller_->Echo(
+        {{"troupe-kind", kTypedEchoKind}, {"troupe-key", "alice"}},
+        Request("hi"), &reply);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  absl::StatusOr<ActorRef> alice =
+      home_system().Lookup(absl::StrCat(kTypedEchoKind, ":alice"));
+  ASSERT_TRUE(alice.ok()) << alice.status();
+  absl::StatusOr<MessagePtr> calls =
+      home_system().Ask(*alice, Text("calls?"), kWait).get();
+  ASSERT_TRUE(calls.ok()) << calls.status();
+  EXPECT_EQ(TextOf(**calls), "3") << "one activation took every call";
+}
+
+TEST_F(IngressTest, ByKindAndKeyOnAnotherNode) {
+  EchoReply reply;
+  grpc::Status status =
+      via_caller_->Echo({{"troupe-kind", kTypedEchoKind},
+                         {"troupe-key", "bob"},
+                         {"troupe-node", home->node().address()}},
+                        Request("placed"), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.node(), home->node().address());
+  EXPECT_TRUE(home_system().Lookup(absl::StrCat(kTypedEchoKind, ":bob")).ok());
+  EXPECT_FALSE(
+      via->node().system().Lookup(absl::StrCat(kTypedEchoKind, ":bob")).ok());
+}
+
+TEST_F(IngressTest, EachErrorHasItsCode) {
+  EchoReply reply;
+  struct Case {
+    std::string what;
+    std::initializer_list<std::pair<std::string, std::string>> headers;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  const std::string dead_node = "troupe://127.0.0.1:1/x";
+  const std::string gone =
+      absl::StrCat("troupe://", home->node().address(), "/nobody");
+  const Case cases[] = {
+      {"no target", {}, grpc::INVALID_ARGUMENT, "troupe-actor"},
+      {"half an identity",
+       {{"troupe-kind", kTypedEchoKind}},
+       grpc::INVALID_ARGUMENT,
+       "troupe-key"},
+      {"a malformed ref",
+       {{"troupe-actor", "troupe://nohost/x"}},
+       grpc::INVALID_ARGUMENT,
+       "host:port"},
+      {"an unknown id",
+       {{"troupe-actor", "nobody"}},
+       grpc::NOT_FOUND,
+       "nobody"},
+      {"an unknown actor of a live node",
+       {{"troupe-actor", gone}},
+       grpc::NOT_FOUND,
+       "nobody"},
+      {"an unknown kind",
+       {{"troupe-kind", "no_such_kind"}, {"troupe-key", "k"}},
+       grpc::NOT_FOUND,
+       "typed_echo"},
+      {"a kind that does not serve the service",
+       {{"troupe-kind", "echo"}, {"troupe-key", "k"}},
+       grpc::UNIMPLEMENTED,
+       "troupe.test.Echo"},
+      {"a dead node", {{"troupe-actor", dead_node}}, grpc::UNAVAILABLE, ""},
+  };
+  for (const Case& c : cases) {
+    grpc::Status status = home_caller_->Echo(c.headers, Request("x"), &reply);
+    EXPECT_EQ(status.error_code(), c.code)
+        << c.what << ": " << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), c.says))
+        << c.what << ": " << status.error_message();
+  }
+}
+
+TEST_F(IngressTest, TheActorsAnswersAndTheDeadline) {
+  EchoReply reply;
+  grpc::ClientContext missing;
+  StubCaller::Prepare(&missing, {{"troupe-actor", "e1"}});
+  grpc::Status status =
+      home_caller_->stub().Missing(&missing, Request("?"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::UNIMPLEMENTED);
+  EXPECT_TRUE(
+      absl::StrContains(status.error_message(), "troupe.test.Echo.Missing"));
+
+  grpc::ClientContext failed;
+  StubCaller::Prepare(&failed, {{"troupe-actor", e1_text_}});
+  status = via_caller_->stub().Fail(
+      &failed,
+      Request("no", static_cast<int>(absl::StatusCode::kAlreadyExists)),
+      &reply);
+  EXPECT_EQ(status.error_code(), grpc::ALREADY_EXISTS);
+  EXPECT_EQ(status.error_message(), "failed on purpose: no");
+
+  // Deferred waits on a gate nobody opens: the call's own deadline ends
+  // it, through another node too.
+  grpc::ClientContext late;
+  StubCaller::Prepare(&late, {{"troupe-actor", e1_text_}},
+                      absl::Milliseconds(300));
+  status = via_caller_->stub().Deferred(&late, Request("late"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::DEADLINE_EXCEEDED)
+      << status.error_message();
+}
+
+TEST_F(IngressTest, AStreamSendsEveryItemThenEnds) {
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", e1_text_}});
+  test::Outer_Inner request;
+  request.set_count(5);
+  auto reader = via_caller_->stub().Count(&context, request);
+  EchoReply item;
+  std::string got;
+  while (reader->Read(&item)) {
+    absl::StrAppend(&got, item.text(), " ");
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got, "1 2 3 4 5 ");
+}
+
+TEST_F(IngressTest, ACancelledStreamTellsTheActor) {
+  Inbox probe(home_system());
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", e1_text_}});
+  auto reader = via_caller_->stub().Follow(
+      &context, Request(probe.ref().pid().ToString()));
+  EchoReply item;
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.text(), "first");
+  home_system().Tell(*home_system().Lookup("e1"), Text("more"));
+  ASSERT_TRUE(reader->Read(&item));
+  EXPECT_EQ(item.text(), "more");
+  context.TryCancel();
+  EXPECT_FALSE(reader->Read(&item));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::CANCELLED);
+  // The actor watched the stream's end: it hears of the cancel.
+  absl::StatusOr<Inbox::Received> told = probe.Receive(kWait);
+  ASSERT_TRUE(told.ok()) << told.status();
+  EXPECT_EQ(TextOf(*told->message), "cancelled");
+}
+
+TEST_F(IngressTest, AStreamEndsAbortedWhenTheActorStops) {
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", e1_text_}});
+  auto reader = via_caller_->stub().Follow(&context, Request(""));
+  EchoReply item;
+  ASSERT_TRUE(reader->Read(&item));
+  home_system().Stop(*home_system().Lookup("e1"));
+  EXPECT_FALSE(reader->Read(&item));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::ABORTED) << status.error_message();
+}
+
+TEST(IngressAuthTest, AWrongSecretIsUnauthenticated) {
+  NodeServerOptions options;
+  options.link.secret = "s3cret";
+  std::unique_ptr<NodeServer> node = testing::StartTestNode(options);
+  ASSERT_NE(node, nullptr);
+  ASSERT_TRUE(node->node().system().Spawn<testing::EchoImpl>("e").ok());
+  StubCaller caller(node->address());
+  EchoReply reply;
+  grpc::Status status =
+      caller.Echo({{"troupe-actor", "e"}}, Request("no secret"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::UNAUTHENTICATED);
+  status = caller.Echo({{"troupe-actor", "e"}, {"x-troupe-secret", "wrong"}},
+                       Request("wrong"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::UNAUTHENTICATED);
+  status = caller.Echo({{"troupe-actor", "e"}, {"x-troupe-secret", "s3cret"}},
+                       Request("right"), &reply);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.text(), "right");
+}
+
+}  // namespace
+}  // namespace troupe
