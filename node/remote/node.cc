@@ -11,6 +11,7 @@
 #include "node/remote/cluster_auth.h"
 #include "node/remote/frame_codec.h"
 #include "node/remote/grpc_lifetime.h"
+#include "node/remote/reflection_guard.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/incarnation.h"
 
@@ -74,6 +75,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   builder.AddListeningPort(
       options.listen, NodeServerCredentials(options.link.tls), &bound_port);
   builder.RegisterService(node->link_service_.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewReflectionGuard(&node->reflection_auth_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }
@@ -107,6 +113,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
       host != "[::]") {
     node->remoting_->AddAlias(bound, "");
   }
+  node->reflection_auth_.store(&node->remoting_->auth(),
+                               std::memory_order_release);
   Remoting::Attach(node->link_service_.get(), node->remoting_.get());
   node->remoting_->Start();
   return node;

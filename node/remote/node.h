@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/service_type.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,9 @@ class Node {
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
   int bound_port_ = 0;
   std::unique_ptr<grpc::Service> link_service_;
+  // What the reflection guard checks calls with (the remoting's auth, once
+  // it exists); read by the server's threads.
+  std::atomic<ClusterAuth*> reflection_auth_{nullptr};
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Remoting> remoting_;
   std::unique_ptr<grpc::Server> server_;
