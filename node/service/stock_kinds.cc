@@ -11,6 +11,7 @@
 #include "node/runtime/system_messages.h"
 #include "node/service/kinds.h"
 #include "proto/kinds.pb.h"
+#include "proto/kinds.troupe.h"
 
 namespace troupe {
 namespace {
@@ -28,29 +29,70 @@ class Echo final : public Actor {
   }
 };
 
-class Counter final : public Actor {
+// A typed actor (troupe.v1.Counter); its messages sent plainly get the
+// same answers, to their sender.
+class Counter final : public v1::CounterActor {
  public:
   explicit Counter(int64_t start) : value_(start) {}
 
-  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+  void Add(ActorContext& /*ctx*/, const v1::CounterAdd& add,
+           Responder<google::protobuf::Int64Value> reply) override {
+    value_ += add.delta();
+    reply.Send(Value());
+  }
+  void Get(ActorContext& /*ctx*/, const v1::CounterGet& /*get*/,
+           Responder<google::protobuf::Int64Value> reply) override {
+    reply.Send(Value());
+  }
+  absl::Status ReceiveOther(ActorContext& ctx,
+                            const Message& message) override {
     if (const auto* add = As<v1::CounterAdd>(message)) {
       value_ += add->delta();
     } else if (!Is<v1::CounterGet>(message)) {
       return absl::OkStatus();  // not a counter message: ignored
     }
-    google::protobuf::Int64Value value;
-    value.set_value(value_);
-    ctx.Reply(std::move(value));
+    ctx.Reply(Value());
     return absl::OkStatus();
   }
 
  private:
+  google::protobuf::Int64Value Value() const {
+    google::protobuf::Int64Value value;
+    value.set_value(value_);
+    return value;
+  }
+
   int64_t value_;
 };
 
-class KeyValueStore final : public Actor {
+// A typed actor (troupe.v1.Kv); its messages sent plainly get the same
+// answers, to their sender.
+class KeyValueStore final : public v1::KvActor {
  public:
-  absl::Status Receive(ActorContext& ctx, const Message& message) override {
+  void Put(ActorContext& /*ctx*/, const v1::KvPut& put,
+           Responder<v1::KvValue> reply) override {
+    reply.Send(Apply(put));
+  }
+  void Get(ActorContext& /*ctx*/, const v1::KvGet& get,
+           Responder<v1::KvValue> reply) override {
+    reply.Send(Apply(get));
+  }
+  void Delete(ActorContext& /*ctx*/, const v1::KvDelete& remove,
+              Responder<v1::KvValue> reply) override {
+    reply.Send(Apply(remove));
+  }
+  absl::Status ReceiveOther(ActorContext& ctx,
+                            const Message& message) override {
+    if (Is<v1::KvPut>(message) || Is<v1::KvGet>(message) ||
+        Is<v1::KvDelete>(message)) {
+      ctx.Reply(Apply(message));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // Runs a KvPut, KvGet or KvDelete; what it answers.
+  v1::KvValue Apply(const Message& message) {
     v1::KvValue reply;
     if (const auto* put = As<v1::KvPut>(message)) {
       reply = Take(put->key());
@@ -63,14 +105,10 @@ class KeyValueStore final : public Actor {
       }
     } else if (const auto* remove = As<v1::KvDelete>(message)) {
       reply = Take(remove->key());
-    } else {
-      return absl::OkStatus();
     }
-    ctx.Reply(std::move(reply));
-    return absl::OkStatus();
+    return reply;
   }
 
- private:
   // Removes `key`, returning what it held.
   v1::KvValue Take(const std::string& key) {
     v1::KvValue taken;
@@ -151,16 +189,20 @@ absl::StatusOr<ActorFactory> MakeCounter(const google::protobuf::Any* init) {
 
 TROUPE_REGISTER_KIND("echo", "replies to every message with a copy of it",
                      NoInit<Echo>("echo"));
-TROUPE_REGISTER_KIND(
-    "counter",
-    "init Int64Value (start, default 0); CounterAdd{delta} and CounterGet "
-    "reply with the value as an Int64Value",
-    MakeCounter);
-TROUPE_REGISTER_KIND(
-    "kv",
-    "a key-value store; KvPut{key, value Any}, KvGet{key}, KvDelete{key} "
-    "reply with a KvValue",
-    NoInit<KeyValueStore>("kv"));
+TROUPE_REGISTER_ACTOR_KIND([] {
+  Kind kind = v1::CounterActor::KindOf("counter", MakeCounter);
+  kind.description =
+      "init Int64Value (start, default 0); CounterAdd{delta} and CounterGet "
+      "reply with the value as an Int64Value; serves troupe.v1.Counter";
+  return kind;
+}());
+TROUPE_REGISTER_ACTOR_KIND([] {
+  Kind kind = v1::KvActor::KindOf<KeyValueStore>("kv");
+  kind.description =
+      "a key-value store; KvPut{key, value Any}, KvGet{key}, KvDelete{key} "
+      "reply with a KvValue; serves troupe.v1.Kv";
+  return kind;
+}());
 TROUPE_REGISTER_KIND(
     "topic",
     "publish-subscribe; Subscribe{subscriber}, Unsubscribe{subscriber}, "

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "node/runtime/inbox.h"
 #include "node/service/node_server.h"
+#include "proto/kinds.grpc.pb.h"
 #include "tests/node/typed/echo_actors.h"
 #include "tests/node/typed/test_services.grpc.pb.h"
 #include "tests/testing/service_client.h"
@@ -254,6 +255,43 @@ TEST_F(IngressTest, AStreamEndsAbortedWhenTheActorStops) {
   EXPECT_FALSE(reader->Read(&item));
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::ABORTED) << status.error_message();
+}
+
+TEST_F(IngressTest, TheStockCounterAndKvAreServices) {
+  auto channel = grpc::CreateChannel(via->node().address(),
+                                     grpc::InsecureChannelCredentials());
+  auto counter = v1::Counter::NewStub(channel);
+  const std::string home_node = home->node().address();
+  for (int64_t expected : {5, 10}) {
+    grpc::ClientContext context;
+    StubCaller::Prepare(&context, {{"troupe-kind", "counter"},
+                                   {"troupe-key", "visits"},
+                                   {"troupe-node", home_node}});
+    v1::CounterAdd add;
+    add.set_delta(5);
+    google::protobuf::Int64Value value;
+    grpc::Status status = counter->Add(&context, add, &value);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(value.value(), expected);
+  }
+  auto kv = v1::Kv::NewStub(channel);
+  grpc::ClientContext put_context;
+  StubCaller::Prepare(&put_context,
+                      {{"troupe-kind", "kv"}, {"troupe-key", "users"}});
+  v1::KvPut put;
+  put.set_key("ada");
+  put.mutable_value()->PackFrom(Text("lovelace"));
+  v1::KvValue before;
+  ASSERT_TRUE(kv->Put(&put_context, put, &before).ok());
+  EXPECT_FALSE(before.found());
+  grpc::ClientContext get_context;
+  StubCaller::Prepare(&get_context,
+                      {{"troupe-kind", "kv"}, {"troupe-key", "users"}});
+  v1::KvGet get;
+  get.set_key("ada");
+  v1::KvValue got;
+  ASSERT_TRUE(kv->Get(&get_context, get, &got).ok());
+  EXPECT_TRUE(got.found());
 }
 
 TEST(IngressAuthTest, AWrongSecretIsUnauthenticated) {
