@@ -30,8 +30,31 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js runs examples/typed_greeter's stock gRPC client. Any install will
+# do (the machine's own, or Debian's nodejs and npm when there is none).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+# The Node.js client's packages (@grpc/grpc-js, @grpc/proto-loader), from
+# the npm registry at the versions package-lock.json pins; again only when
+# they are missing or the lock file changed.
+npm_packages() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/examples/typed_greeter"
+  if [ -f "$dir/node_modules/.package-lock.json" ] &&
+     [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  echo "bootstrap: npm ci in examples/typed_greeter"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "bootstrap: npm ci failed in $dir (is the npm registry reachable?)" >&2
+    exit 1
+  fi
+}
 
 if [ "${#missing[@]}" -eq 0 ]; then
+  npm_packages
   exit 0
 fi
 
@@ -52,4 +75,5 @@ if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}";
   echo "bootstrap: apt-get install failed for: ${missing[*]}" >&2
   exit 1
 fi
+npm_packages
 echo "bootstrap: done"

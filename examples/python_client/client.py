@@ -2,7 +2,8 @@
 """troupe from Python: a client of a node's ActorService, with code generated
 from proto/troupe.proto at build time. It spawns a counter, tells it, asks
 it, opens an inbox (a Pid on the node whose messages stream back here) to
-talk to an echo actor, and watches the counter until it is stopped.
+talk to an echo actor, watches the counter until it is stopped, and calls
+the stock counter as a typed actor (troupe.v1.Counter) with its own stub.
 
     bazel run //examples/python_client            # starts its own node
     /usr/bin/python3 client.py --node=HOST:PORT   # against a running node
@@ -17,6 +18,7 @@ from google.protobuf import any_pb2
 from google.protobuf import wrappers_pb2
 
 from proto import kinds_pb2
+from proto import kinds_pb2_grpc
 from proto import troupe_pb2
 from proto import troupe_pb2_grpc
 
@@ -98,6 +100,16 @@ def main():
         terminated = next(watch)
         reason = troupe_pb2.TerminationReason.Name(terminated.reason)
         print(f"terminated {ref(terminated.ref)} {reason}")
+
+        # The stock counter is also a typed actor: the node serves
+        # troupe.v1.Counter, so its own stub calls it, naming the actor by
+        # kind and key (activated on the first call).
+        counters = kinds_pb2_grpc.CounterStub(channel)
+        visits = metadata + [("troupe-kind", "counter"), ("troupe-key", "visits")]
+        for _ in range(2):
+            value = counters.Add(kinds_pb2.CounterAdd(delta=1),
+                                 metadata=visits, timeout=timeout)
+        print(f"typed counter visits: {value.value}")
 
         # Errors are gRPC status codes with a message a person can act on.
         try:

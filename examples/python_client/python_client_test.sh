@@ -12,5 +12,6 @@ check '^counter value: 15$'
 check '^inbox troupe://127\.0\.0\.1:[0-9]+/\$client[0-9a-z]+-[0-9a-z]+$'
 check "^inbox received 'hello from Python' from troupe://127\.0\.0\.1:[0-9]+/py-echo$"
 check '^terminated troupe://127\.0\.0\.1:[0-9]+/py-counter STOPPED$'
+check '^typed counter visits: 2$'
 check '^spawn of an unknown kind: NOT_FOUND: .*known kinds: counter, echo, kv, topic'
 [ "$failures" = 0 ] && echo "PASS" || exit 1
