@@ -1,9 +1,12 @@
-// monitor: pactor's Monitor across three nodes. Monitors on nodes B and C
-// poll their node's status with a self-sent delayed message and report to
-// an Aggregator on node A. Closing is pactor's close: a PoisonPill that
-// comes after the messages already queued, so they are handled first; a
-// message sent after the close is not handled (here it becomes a dead
-// letter, said to its sender).
+// monitor: pactor's Monitor across three nodes, as pactor wrote it: the
+// Monitor and the Aggregator are typed actors (monitor.proto), and calls on
+// typed refs are pactor's proxy calls. Monitors on nodes B and C poll their
+// node's status with a delayed one-way call to themselves and report with
+// aggregator.UpdateStatus(...) to the Aggregator on node A. Closing is
+// pactor's close: a PoisonPill that comes after the calls already queued,
+// so they are handled first; a call made after the close is not handled
+// (here a call that waits for its answer fails with the cause, NOT_FOUND,
+// where pactor loses it silently).
 //
 //   bazel run //examples/monitor [-- --polls=5 --interval=50ms]
 #include <cstdio>
@@ -17,7 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "examples/common/example_cluster.h"
-#include "examples/monitor/monitor.pb.h"
+#include "examples/monitor/monitor.troupe.h"
 #include "node/runtime/actor_context.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
@@ -35,41 +38,41 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
-// Polls with a delayed message to itself (pactor's self-enqueue loop) and
-// reports; says how many reports it sent when it stops.
-class Monitor final : public Actor {
+// Polls with a one-way call to itself, delayed (pactor's self-enqueue
+// loop), and reports with aggregator.UpdateStatus on a typed ref; says how
+// many reports it sent when it stops.
+class Monitor final : public MonitorActor {
  public:
   explicit Monitor(MonitorInit init) : init_(std::move(init)) {}
 
   absl::Status Started(ActorContext& ctx) override {
-    aggregator_ = ctx.Ref(init_.aggregator());
-    ctx.Tell(ctx.Self(), Poll());
+    aggregator_ = AggregatorRef(ctx.Ref(init_.aggregator()));
+    MonitorRef(ctx.Self()).Poll(ctx, PollRequest());
     return absl::OkStatus();
   }
 
-  absl::Status Receive(ActorContext& ctx, const Message& message) override {
-    if (Is<Poll>(message)) {
-      Status status;
-      status.set_monitor(ctx.Self().id());
-      status.set_seq(++reports_);
-      status.set_messages_handled(ctx.System().stats().messages_processed);
-      ctx.Tell(aggregator_, std::move(status));
-      ctx.Tell(ctx.Self(), Poll(),
-               TellOptions{absl::Milliseconds(init_.interval_ms())});
-    }
-    return absl::OkStatus();
+  void Poll(ActorContext& ctx, const PollRequest& /*request*/,
+            Responder<google::protobuf::Empty> /*reply*/) override {
+    Status status;
+    status.set_monitor(ctx.Self().id());
+    status.set_seq(++reports_);
+    status.set_messages_handled(ctx.System().stats().messages_processed);
+    aggregator_.UpdateStatus(ctx, std::move(status));
+    MonitorRef(ctx.Self())
+        .Poll(ctx, PollRequest(),
+              TellOptions{absl::Milliseconds(init_.interval_ms())});
   }
 
   void Stopped(ActorContext& ctx) override {
     Closed closed;
     closed.set_monitor(ctx.Self().id());
     closed.set_reports(reports_);
-    ctx.Tell(aggregator_, std::move(closed));
+    aggregator_.MonitorClosed(ctx, std::move(closed));
   }
 
  private:
   const MonitorInit init_;
-  ActorRef aggregator_;
+  AggregatorRef aggregator_;
   int reports_ = 0;
 };
 
@@ -84,31 +87,34 @@ absl::StatusOr<ActorFactory> MakeMonitor(const google::protobuf::Any* init) {
 
 // Prints the reports; tells `observer` when each monitor has reported
 // `polls` times and when each has closed; sums up when it closes.
-class Aggregator final : public Actor {
+class Aggregator final : public AggregatorActor {
  public:
   Aggregator(int polls, ActorRef observer)
       : polls_(polls), observer_(std::move(observer)) {}
 
-  absl::Status Receive(ActorContext& ctx, const Message& message) override {
-    if (const auto* status = As<Status>(message)) {
-      ++received_[status->monitor()];
-      std::printf(
-          "[%s] aggregator: %s report %d (messages handled on its "
-          "node: %llu)\n",
-          Now().c_str(), status->monitor().c_str(), status->seq(),
-          static_cast<unsigned long long>(status->messages_handled()));
-      if (received_[status->monitor()] == polls_) {
-        ctx.Tell(observer_,
-                 Text(absl::StrCat("enough from ", status->monitor())));
-      }
-    } else if (const auto* closed = As<Closed>(message)) {
-      sent_[closed->monitor()] = closed->reports();
-      std::printf("[%s] aggregator: %s closed after %d reports\n",
-                  Now().c_str(), closed->monitor().c_str(), closed->reports());
-      ctx.Tell(observer_, Text(absl::StrCat("closed ", closed->monitor())));
-    }
+  void UpdateStatus(ActorContext& ctx, const Status& status,
+                    Responder<google::protobuf::Empty> reply) override {
+    ++received_[status.monitor()];
+    std::printf(
+        "[%s] aggregator: %s report %d (messages handled on its "
+        "node: %llu)\n",
+        Now().c_str(), status.monitor().c_str(), status.seq(),
+        static_cast<unsigned long long>(status.messages_handled()));
     std::fflush(stdout);
-    return absl::OkStatus();
+    if (received_[status.monitor()] == polls_) {
+      ctx.Tell(observer_, Text(absl::StrCat("enough from ", status.monitor())));
+    }
+    reply.Send(google::protobuf::Empty());  // for a caller that asked
+  }
+
+  void MonitorClosed(ActorContext& ctx, const Closed& closed,
+                     Responder<google::protobuf::Empty> reply) override {
+    sent_[closed.monitor()] = closed.reports();
+    std::printf("[%s] aggregator: %s closed after %d reports\n", Now().c_str(),
+                closed.monitor().c_str(), closed.reports());
+    std::fflush(stdout);
+    ctx.Tell(observer_, Text(absl::StrCat("closed ", closed.monitor())));
+    reply.Send(google::protobuf::Empty());
   }
 
   void Stopped(ActorContext& /*ctx*/) override {
@@ -206,44 +212,42 @@ int Run() {
   std::printf("[%s] queueing %d reports at the aggregator, then closing it\n",
               Now().c_str(), backlog);
   std::fflush(stdout);
+  AggregatorRef to_aggregator(observer, *aggregator);
   for (int i = 1; i <= backlog; ++i) {
     Status queued;
     queued.set_monitor("backlog");
     queued.set_seq(i);
-    observer.Tell(*aggregator, queued);
+    to_aggregator.UpdateStatus(observer, queued);
   }
   Closed sent;
   sent.set_monitor("backlog");
   sent.set_reports(backlog);
-  observer.Tell(*aggregator, sent);
+  to_aggregator.MonitorClosed(observer, sent);
   observer.Watch(*aggregator);
   observer.Tell(*aggregator, PoisonPill());
   if (!observer.ReceiveAs<Terminated>(kWait).ok()) {
     return 1;
   }
-  // After the close: not handled; the sender hears of it.
+  // After the close: not handled. Unlike pactor, where it is lost
+  // silently, a call that waits for its answer learns why.
   Status late;
   late.set_monitor("late");
-  observer.Tell(*aggregator, late);
-  absl::StatusOr<DeadLetter> letter = observer.ReceiveAs<DeadLetter>(kWait);
-  if (!letter.ok()) {
-    std::fprintf(stderr, "monitor: the late report vanished\n");
+  absl::StatusOr<google::protobuf::Empty> answer =
+      to_aggregator.UpdateStatus(late, kWait).get();
+  if (answer.ok()) {
+    std::fprintf(stderr, "monitor: a closed aggregator took a report\n");
     return 1;
   }
-  std::printf(
-      "a report sent after the close came back as a dead letter "
-      "(%s)\n",
-      letter->message().type_url().c_str());
+  std::printf("a report sent after the close failed: %s\n",
+              answer.status().ToString().c_str());
   return 0;
 }
 
 }  // namespace
 }  // namespace troupe::examples
 
-TROUPE_REGISTER_KIND("monitor",
-                     "polls its node and reports (init "
-                     "troupe.examples.MonitorInit)",
-                     troupe::examples::MakeMonitor);
+TROUPE_REGISTER_ACTOR_KIND(troupe::examples::MonitorActor::KindOf(
+    "monitor", troupe::examples::MakeMonitor));
 
 int main(int argc, char** argv) {
   return troupe::examples::ExampleMain(

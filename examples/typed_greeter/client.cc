@@ -3,6 +3,8 @@
 // through node A and greets it.
 //
 //   client --node=A_HOST:PORT --on=B_HOST:PORT
+#include "sdk/client.h"
+
 #include <cstdio>
 #include <string>
 
@@ -10,7 +12,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "examples/typed_greeter/greeter.troupe.h"
-#include "sdk/client.h"
 
 ABSL_FLAG(std::string, node, "", "the node to connect to (host:port)");
 ABSL_FLAG(std::string, on, "",
@@ -31,8 +32,9 @@ int main(int argc, char** argv) {
   }
   const absl::Duration timeout = absl::Seconds(5);
   absl::StatusOr<troupe::ActorRef> spawned =
-      (*client)->SpawnOn(absl::GetFlag(FLAGS_on), "greeter", "", nullptr,
-                         timeout).get();
+      (*client)
+          ->SpawnOn(absl::GetFlag(FLAGS_on), "greeter", "", nullptr, timeout)
+          .get();
   if (!spawned.ok()) {
     std::fprintf(stderr, "client: spawn: %s\n",
                  spawned.status().ToString().c_str());

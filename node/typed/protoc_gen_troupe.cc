@@ -144,7 +144,8 @@ void HeaderService(const ServiceDescriptor* service, Printer& p) {
       "//   - a future, from outside an actor (needs the Requester given\n"
       "//     at construction: an ActorSystem, an Inbox, a Client);\n"
       "//   - a continuation then(ctx, StatusOr<Out>), inside an actor;\n"
-      "//   - one-way (no reply: the reply and any error go nowhere).\n"
+      "//   - one-way (no reply: the reply and any error go nowhere), at\n"
+      "//     once or timed (TellOptions: a delay, a period).\n"
       "// Errors are an ask's (teller.h) or the status the actor failed\n"
       "// the call with.\n"
       "class $service$Ref {\n"
@@ -182,10 +183,12 @@ void HeaderService(const ServiceDescriptor* service, Printer& p) {
             "                            std::move(request), timeout, "
             "std::forward<F>(then));\n"
             "  }\n"
-            "  void $method$(::troupe::Teller& via, $in$ request) const {\n"
-            "    ::troupe::CallOneWay(via, ref_, "
+            "  ::troupe::TimerHandle $method$(\n"
+            "      ::troupe::Teller& via, $in$ request,\n"
+            "      const ::troupe::TellOptions& options = {}) const {\n"
+            "    return ::troupe::CallOneWay(via, ref_, "
             "$service$Actor::descriptor()->method($index$),\n"
-            "                         std::move(request));\n"
+            "                                std::move(request), options);\n"
             "  }\n\n");
   }
   p.Print(

@@ -126,13 +126,15 @@ void CallThen(ActorContext& ctx, const ActorRef& to,
 }
 
 // A one-way call (pactor's proxy call): sent with no sender, so the
-// method's reply, or its error, goes nowhere. Never fails; an actor that
-// is gone makes it a dead letter.
+// method's reply, or its error, goes nowhere. With a delay or period it is
+// a timed tell (TellOptions: pactor's self-enqueue loop), and the handle
+// cancels it. Never fails; an actor that is gone makes it a dead letter.
 template <typename In>
-void CallOneWay(Teller& via, const ActorRef& to, const MethodDescriptor* method,
-                In&& request) {
-  via.TellEnvelope(to, CallEnvelope(method, std::forward<In>(request)),
-                   TellOptions());
+TimerHandle CallOneWay(Teller& via, const ActorRef& to,
+                       const MethodDescriptor* method, In&& request,
+                       const TellOptions& options = {}) {
+  return via.TellEnvelope(to, CallEnvelope(method, std::forward<In>(request)),
+                          options);
 }
 
 // For a generated actor base's Receive: the index of the method of
