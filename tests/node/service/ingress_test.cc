@@ -294,6 +294,49 @@ TEST_F(IngressTest, TheStockCounterAndKvAreServices) {
   EXPECT_TRUE(got.found());
 }
 
+TEST_F(IngressTest, AServiceNoKindServesIsUnimplemented) {
+  auto other = test::Other::NewStub(grpc::CreateChannel(
+      home->node().address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", "e1"}});
+  EchoReply reply;
+  grpc::Status status = other->Ping(&context, Request("ping"), &reply);
+  EXPECT_EQ(status.error_code(), grpc::UNIMPLEMENTED) << status.error_message();
+}
+
+// A node with small limits: a request over --max_message_bytes, and a
+// stream whose caller cannot keep up with one item waiting.
+TEST(IngressLimitsTest, OverTheLimitsIsResourceExhausted) {
+  NodeServerOptions options;
+  options.link.max_message_bytes = 1024;
+  options.service.inbox_queue = 1;
+  std::unique_ptr<NodeServer> node = testing::StartTestNode(options);
+  ASSERT_NE(node, nullptr);
+  ASSERT_TRUE(node->node().system().Spawn<testing::EchoImpl>("e").ok());
+  StubCaller caller(node->address());
+  EchoReply reply;
+  grpc::Status status = caller.Echo({{"troupe-actor", "e"}},
+                                    Request(std::string(4096, 'x')), &reply);
+  EXPECT_EQ(status.error_code(), grpc::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "--max_message_bytes"))
+      << status.error_message();
+
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", "e"}});
+  test::Outer_Inner many;
+  many.set_count(1000);  // sent in one go: more than one waits at once
+  auto reader = caller.stub().Count(&context, many);
+  EchoReply item;
+  while (reader->Read(&item)) {
+  }
+  status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "read slower"))
+      << status.error_message();
+}
+
 TEST(IngressAuthTest, AWrongSecretIsUnauthenticated) {
   NodeServerOptions options;
   options.link.secret = "s3cret";
