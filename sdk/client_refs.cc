@@ -18,8 +18,7 @@ namespace {
 class ClusterProcess final : public Process {
  public:
   ClusterProcess(std::weak_ptr<ClientCore> core, const Pid& pid)
-      : Process(MakeNodeAddress(pid.address), pid.id, pid.incarnation,
-                pid.uid),
+      : Process(MakeNodeAddress(pid.address), pid.id, pid.incarnation, pid.uid),
         core_(std::move(core)) {}
 
   void SendUser(EnvelopePtr envelope) override {
@@ -87,9 +86,8 @@ class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
           absl::StrCat("watch of ", ref_.ToString(),
                        " ended without a notice: ", status.error_message()));
       const TerminationReason reason =
-          status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
-              ? kNotFound
-              : kNodeDown;
+          status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? kNotFound
+                                                                    : kNodeDown;
       core_->Deliver(Inbox::Received{
           std::make_unique<Terminated>(MakeTerminated(ref_, reason)),
           ActorRef()});

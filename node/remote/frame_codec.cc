@@ -63,23 +63,15 @@ uint32_t FrameEncoder::RefIndex(const Process& process) {
   return it->second;
 }
 
-uint32_t FrameEncoder::TypeIndex(const google::protobuf::Descriptor* type) {
-  auto [it, added] = types_.try_emplace(type, 0);
+template <typename Descriptor>
+uint32_t FrameEncoder::NameIndex(
+    absl::flat_hash_map<const Descriptor*, uint32_t>& named,
+    const Descriptor* descriptor) {
+  auto [it, added] = named.try_emplace(descriptor, 0);
   if (added) {
-    frame_.add_types(type->full_name());
+    frame_.add_types(descriptor->full_name());
     it->second = static_cast<uint32_t>(frame_.types_size());
-    bytes_ += type->full_name().size() + 4;
-  }
-  return it->second;
-}
-
-uint32_t FrameEncoder::MethodIndex(
-    const google::protobuf::MethodDescriptor* method) {
-  auto [it, added] = methods_.try_emplace(method, 0);
-  if (added) {
-    frame_.add_types(method->full_name());
-    it->second = static_cast<uint32_t>(frame_.types_size());
-    bytes_ += method->full_name().size() + 4;
+    bytes_ += descriptor->full_name().size() + 4;
   }
   return it->second;
 }
@@ -107,14 +99,14 @@ absl::Status FrameEncoder::AddUser(const Process& target,
   const uint32_t ref = RefIndex(target);
   const uint32_t sender =
       envelope.sender ? RefIndex(*envelope.sender.process()) : 0;
-  const uint32_t type = TypeIndex(message.GetDescriptor());
+  const uint32_t type = NameIndex(types_, message.GetDescriptor());
   v1::Envelope* out = NewEnvelope(v1::USER, ref);
   if (sender != 0) {
     out->set_sender(sender);
   }
   out->set_type(type);
   if (envelope.method != nullptr) {
-    out->set_method(MethodIndex(envelope.method));
+    out->set_method(NameIndex(methods_, envelope.method));
   }
   std::string* payload = out->mutable_payload();
   payload->resize(size);

@@ -67,8 +67,11 @@ class FrameEncoder {
 
  private:
   uint32_t RefIndex(const Process& process);
-  uint32_t TypeIndex(const google::protobuf::Descriptor* type);
-  uint32_t MethodIndex(const google::protobuf::MethodDescriptor* method);
+  // The 1-based index of a message type's or a method's full name in
+  // frame.types, added on first use.
+  template <typename Descriptor>
+  uint32_t NameIndex(absl::flat_hash_map<const Descriptor*, uint32_t>& named,
+                     const Descriptor* descriptor);
   v1::Envelope* NewEnvelope(v1::Control control, uint32_t ref);
 
   const LinkOptions options_;

@@ -20,6 +20,7 @@
 #include "node/service/grpc_status.h"
 #include "node/service/heap_usage.h"
 #include "node/service/pending_calls.h"
+#include "node/service/service_node.h"
 #include "node/typed/typed_call.h"
 
 namespace troupe {
@@ -67,21 +68,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ActorServiceImpl(const KindRegistry* kinds, ActorServiceOptions options)
       : kinds_(kinds), options_(options) {}
 
-  void Attach(Node* node) {
-    {
-      MutexLock lock(&mu_);
-      node_ = node;
-    }
-    if (node != nullptr) {
-      max_message_bytes_.store(node->remoting().options().max_message_bytes,
-                               std::memory_order_relaxed);
-    }
-    if (node == nullptr) {
-      pending_->Close(NotServing());
-    } else {
-      pending_->Reopen();
-    }
-  }
+  void Attach(Node* node) { node_.Attach(node); }
 
   ServerUnaryReactor* Spawn(CallbackServerContext* context,
                             const v1::SpawnRequest* request,
@@ -125,13 +112,12 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       }
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!pending_->Add(reactor)) {
-      reactor->Finish(ToGrpcStatus(NotServing()));
+    if (!node_.Hold(reactor)) {
       return reactor;
     }
     absl::Status started = StartAsk(
         (*entered)->system(), *request, limit,
-        [pending = pending_, counters = counters_, reactor,
+        [pending = node_.pending(), counters = counters_, reactor,
          reply](absl::StatusOr<MessagePtr> answer) {
           if (!pending->Claim(reactor)) {
             return;  // the node stopped first and finished the call
@@ -142,7 +128,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
           }
           reactor->Finish(ToGrpcStatus(answer.status()));
         });
-    if (!started.ok() && pending_->Claim(reactor)) {
+    if (!started.ok() && node_.pending()->Claim(reactor)) {
       reactor->Finish(ToGrpcStatus(started));
     }
     return reactor;
@@ -179,8 +165,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     // one): a graceful stop waits for what is queued before its
     // PoisonPill, and a PoisonPill refused by a full mailbox never comes.
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!pending_->Add(reactor)) {
-      reactor->Finish(ToGrpcStatus(NotServing()));
+    if (!node_.Hold(reactor)) {
       return reactor;
     }
     absl::Duration wait = options_.forward_timeout;
@@ -188,7 +173,8 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       wait = absl::FromChrono(context->deadline()) - absl::Now();
     }
     runtime_internal::SystemInternals::Timers(system).ScheduleOnce(
-        wait, [pending = pending_, reactor, name = target->ToString(), wait] {
+        wait,
+        [pending = node_.pending(), reactor, name = target->ToString(), wait] {
           if (pending->Claim(reactor)) {
             reactor->Finish(
                 ToGrpcStatus(absl::DeadlineExceededError(absl::StrCat(
@@ -198,7 +184,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
         });
     TerminationWaiter::Watch(
         system, *target,
-        [pending = pending_, reactor,
+        [pending = node_.pending(), reactor,
          name = target->ToString()](TerminationReason reason) {
           if (!pending->Claim(reactor)) {
             return;  // the node stopped first and finished the call
@@ -307,26 +293,9 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     void OnDone() override { delete this; }
   };
 
-  Node* node_or_null() {
-    MutexLock lock(&mu_);
-    return node_;
-  }
-
   // The node, if it is serving and the call carries the cluster secret.
   absl::StatusOr<Node*> Enter(const CallbackServerContext& context) {
-    Node* node = node_or_null();
-    if (node == nullptr) {
-      return NotServing();
-    }
-    if (absl::Status allowed = node->remoting().auth().Check(context);
-        !allowed.ok()) {
-      return allowed;
-    }
-    return node;
-  }
-
-  static absl::Status NotServing() {
-    return absl::UnavailableError("the node is starting or shutting down");
+    return node_.Enter(context);
   }
 
   // Checks `request` and asks; `done` gets the reply or the ask's error.
@@ -438,13 +407,13 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       }
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!pending_->Add(reactor)) {
-      reactor->Finish(ToGrpcStatus(NotServing()));
+    if (!node_.Hold(reactor)) {
       return reactor;
     }
     Activate(node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
              request, options_.forward_timeout,
-             [pending = pending_, reactor, reply](absl::StatusOr<v1::Pid> pid) {
+             [pending = node_.pending(), reactor,
+              reply](absl::StatusOr<v1::Pid> pid) {
                if (!pending->Claim(reactor)) {
                  return;
                }
@@ -457,20 +426,10 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   }
 
   // RESOURCE_EXHAUSTED when the message a client sent (in `field`) is
-  // larger than the node's limit, which every node keeps for every message
-  // (a gRPC message may be larger: it has room for the request around it).
+  // over the node's limit (ServiceNode::CheckSize).
   absl::Status CheckSize(const google::protobuf::Any& message,
                          absl::string_view field) const {
-    const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
-    const size_t size = message.value().size();
-    if (size <= limit) {
-      return absl::OkStatus();
-    }
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the ", field, " is ", size,
-                     " bytes, over this node's message limit "
-                     "of ",
-                     limit, " bytes (--max_message_bytes)"));
+    return node_.CheckSize(message.value().size(), field);
   }
   // UnpackAny after CheckSize.
   absl::StatusOr<MessagePtr> Unpack(const google::protobuf::Any& message,
@@ -483,13 +442,9 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
 
   const KindRegistry* const kinds_;
   const ActorServiceOptions options_;
-  std::atomic<size_t> max_message_bytes_{4 << 20};
   const std::shared_ptr<ServiceCounters> counters_ =
       std::make_shared<ServiceCounters>();
-  const std::shared_ptr<PendingCalls> pending_ =
-      std::make_shared<PendingCalls>();
-  Mutex mu_;
-  Node* node_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ServiceNode node_;
 };
 
 }  // namespace

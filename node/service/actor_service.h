@@ -32,7 +32,6 @@ std::unique_ptr<v1::ActorService::CallbackService> NewActorService(
     const KindRegistry* kinds, ActorServiceOptions options = {});
 
 // Gives the service its node (null detaches it). Thread-safe.
-void AttachActorService(v1::ActorService::CallbackService* service,
-                        Node* node);
+void AttachActorService(v1::ActorService::CallbackService* service, Node* node);
 
 }  // namespace troupe

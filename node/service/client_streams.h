@@ -37,14 +37,14 @@ using TellFn = std::function<absl::Status(const v1::TellRequest& request,
 
 // How an ask from a client starts (see ActorService's Ask): an error when
 // the request is refused, else `done` is called once with the outcome.
-using AskFn =
-    std::function<absl::Status(const v1::AskRequest& request, AskCallback done)>;
+using AskFn = std::function<absl::Status(const v1::AskRequest& request,
+                                         AskCallback done)>;
 
 // Starts an Inbox for one call; the reactor deletes itself when the call is
 // done. At most `max_queued` deliveries wait for the client; more become
 // dead letters.
 grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* StartInbox(
-    ActorSystem& system, std::shared_ptr<ServiceCounters> counters,
-    TellFn tell, AskFn ask, size_t max_queued);
+    ActorSystem& system, std::shared_ptr<ServiceCounters> counters, TellFn tell,
+    AskFn ask, size_t max_queued);
 
 }  // namespace troupe

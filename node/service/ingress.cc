@@ -16,6 +16,7 @@
 #include "node/service/grpc_status.h"
 #include "node/service/ingress_stream.h"
 #include "node/service/pending_calls.h"
+#include "node/service/service_node.h"
 #include "node/typed/typed_call.h"
 
 namespace troupe {
@@ -30,19 +31,7 @@ class ActorIngress::Core {
   Core(const KindRegistry* kinds, ActorServiceOptions options)
       : kinds_(kinds), options_(options) {}
 
-  void Attach(Node* node) {
-    {
-      MutexLock lock(&mu_);
-      node_ = node;
-    }
-    if (node == nullptr) {
-      pending_->Close(NotServing());
-    } else {
-      max_message_bytes_.store(node->remoting().options().max_message_bytes,
-                               std::memory_order_relaxed);
-      pending_->Reopen();
-    }
-  }
+  void Attach(Node* node) { node_.Attach(node); }
 
   // A call's common start: the node (serving, and the secret checked),
   // the target, the request parsed, and the time it may take.
@@ -56,29 +45,20 @@ class ActorIngress::Core {
                                 const MethodDescriptor* method,
                                 const grpc::ByteBuffer& request) {
     Entered entered;
-    {
-      MutexLock lock(&mu_);
-      entered.node = node_;
+    absl::StatusOr<Node*> node = node_.Enter(context);
+    if (!node.ok()) {
+      return node.status();
     }
-    if (entered.node == nullptr) {
-      return NotServing();
-    }
-    if (absl::Status allowed = entered.node->remoting().auth().Check(context);
-        !allowed.ok()) {
-      return allowed;
-    }
+    entered.node = *node;
     absl::StatusOr<CallTarget> target =
         ParseCallTarget(context.client_metadata());
     if (!target.ok()) {
       return target.status();
     }
     entered.target = *std::move(target);
-    const size_t limit = max_message_bytes_.load(std::memory_order_relaxed);
-    if (request.Length() > limit) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("the request is ", request.Length(),
-                       " bytes, over this node's message limit of ", limit,
-                       " bytes (--max_message_bytes)"));
+    if (absl::Status size = node_.CheckSize(request.Length(), "request");
+        !size.ok()) {
+      return size;
     }
     const Message* prototype = FindPrototype(method->input_type()->full_name());
     if (prototype == nullptr) {  // linked with the service: cannot happen
@@ -111,20 +91,12 @@ class ActorIngress::Core {
   }
 
   const ActorServiceOptions& options() const { return options_; }
-  const std::shared_ptr<PendingCalls>& pending() const { return pending_; }
-
-  static absl::Status NotServing() {
-    return absl::UnavailableError("the node is starting or shutting down");
-  }
+  ServiceNode& node() { return node_; }
 
  private:
   const KindRegistry* const kinds_;
   const ActorServiceOptions options_;
-  std::atomic<size_t> max_message_bytes_{4 << 20};
-  const std::shared_ptr<PendingCalls> pending_ =
-      std::make_shared<PendingCalls>();
-  Mutex mu_;
-  Node* node_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ServiceNode node_;
 };
 
 namespace {
@@ -200,11 +172,10 @@ class TypedService final : public grpc::Service {
       reactor->Finish(ToGrpcStatus(entered.status()));
       return reactor;
     }
-    const std::shared_ptr<PendingCalls>& pending = core_->pending();
-    if (!pending->Add(reactor)) {
-      reactor->Finish(ToGrpcStatus(ActorIngress::Core::NotServing()));
+    if (!core_->node().Hold(reactor)) {
       return reactor;
     }
+    std::shared_ptr<PendingCalls> pending = core_->node().pending();
     // The callbacks share the request and the deadline; the system
     // outlives every ask (the node drains them before it goes).
     const absl::Time deadline = absl::Now() + entered->timeout;
