@@ -23,8 +23,15 @@ void Greeter::Greet(ActorContext& ctx, const HelloRequest& request,
 
 void Greeter::GreetMany(ActorContext& ctx, const GreetManyRequest& request,
                         ServerStream<HelloReply> stream) {
+  if (request.times() < 0 || request.times() > kMaxTimes) {
+    stream.Close(absl::InvalidArgumentError(
+        absl::StrCat("times must be 0 to ", kMaxTimes)));
+    return;
+  }
   for (int i = 0; i < request.times(); ++i) {
-    stream.Send(Next(ctx, request.name()));
+    if (!stream.Send(Next(ctx, request.name()))) {
+      return;  // the caller has gone
+    }
   }
   stream.Close();
 }

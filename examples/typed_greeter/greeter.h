@@ -6,9 +6,13 @@
 
 namespace troupe::examples {
 
-// Greets in its own words, counting its greetings.
+// Greets in its own words, counting its greetings. GreetMany gives at most
+// kMaxTimes greetings (INVALID_ARGUMENT beyond): a client cannot make it
+// work without end.
 class Greeter final : public GreeterActor {
  public:
+  static constexpr int kMaxTimes = 100;
+
   void Greet(ActorContext& ctx, const HelloRequest& request,
              Responder<HelloReply> reply) override;
   void GreetMany(ActorContext& ctx, const GreetManyRequest& request,

@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   }
 
   node->bound_port_ = bound_port;
+  node->service_names_ = options.service_names;
   node->SetServing(false);
   // The address is known only now that the port is bound; until the
   // remoting is attached, link calls are refused.
@@ -146,7 +147,12 @@ void Node::Shutdown(absl::Duration grace) {
 void Node::SetServing(bool serving) {
   if (grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
-    health->SetServingStatus(serving);
+    // The server as a whole last: who sees "" change finds every
+    // service changed already.
+    for (const std::string& name : service_names_) {
+      health->SetServingStatus(name, serving);
+    }
+    health->SetServingStatus("", serving);
   }
 }
 

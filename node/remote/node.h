@@ -33,6 +33,9 @@ struct NodeOptions {
   // More services to serve on the node's port. Not owned; they must
   // outlive the node.
   std::vector<grpc::Service*> services;
+  // The full names of those services, which grpc.health.v1.Health answers
+  // for by name (beside "", the server as a whole).
+  std::vector<std::string> service_names;
 };
 
 class Node {
@@ -53,11 +56,16 @@ class Node {
   // another: a proxy, a NAT, a load balancer).
   int bound_port() const { return bound_port_; }
   uint64_t incarnation() const { return system_->incarnation(); }
-  // What grpc.health.v1.Health answers for every service of the port:
-  // SERVING or NOT_SERVING. A node starts NOT_SERVING (its owner says when
-  // it is ready) and is NOT_SERVING from the start of Shutdown. Health
-  // answers without the cluster secret, as NodeInfo does (load balancers
-  // and Kubernetes probes carry none). Thread-safe.
+  // What grpc.health.v1.Health answers for the server ("") and for each
+  // of NodeOptions::service_names: SERVING or NOT_SERVING. A node starts
+  // NOT_SERVING (its owner says when it is ready; gRPC's health service
+  // answers SERVING for "" only in the instant between the port opening
+  // and the line that sets it) and is NOT_SERVING from the start of
+  // Shutdown. Health answers without the cluster secret, as NodeInfo does
+  // (load balancers and Kubernetes probes carry none); TLS holds for the
+  // whole port. Health and reflection are enabled process-wide (gRPC's
+  // switches are global); only the node's server guards reflection with
+  // the secret. Thread-safe.
   void SetServing(bool serving);
 
   // Leaves the cluster (peers declare this node down at once), stops every
@@ -80,6 +88,7 @@ class Node {
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Remoting> remoting_;
   std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> service_names_;  // for health; fixed at Start
 };
 
 // Splits "host:port" / "[v6]:port"; INVALID_ARGUMENT, with an example, for

@@ -9,8 +9,11 @@
 namespace troupe {
 namespace {
 
-constexpr char kReflectionMethod[] =
-    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+// The one method of server reflection, as gRPC 1.51 serves it and as later
+// versions name it too.
+constexpr const char* kReflectionMethods[] = {
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"};
 
 class Guard final : public grpc::experimental::Interceptor {
  public:
@@ -91,11 +94,14 @@ class GuardFactory final
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    if (info->method() == nullptr ||
-        std::strcmp(info->method(), kReflectionMethod) != 0) {
-      return nullptr;  // every other method checks the secret itself
+    if (info->method() != nullptr) {
+      for (const char* reflection : kReflectionMethods) {
+        if (std::strcmp(info->method(), reflection) == 0) {
+          return new Guard(info, auth_);
+        }
+      }
     }
-    return new Guard(info, auth_);
+    return nullptr;  // every other method checks the secret itself
   }
 
  private:

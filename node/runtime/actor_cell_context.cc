@@ -101,10 +101,7 @@ void ActorCell::Forward(const ActorRef& to) {
   if (current_ == nullptr) {
     return;
   }
-  EnvelopePtr copy =
-      MakeEnvelope(CloneMessage(current_->message()), current_->sender);
-  copy->method = current_->method;
-  system_->TellEnvelope(to, std::move(copy), TellOptions());
+  system_->TellEnvelope(to, CloneEnvelope(*current_), TellOptions());
 }
 
 absl::StatusOr<ActorRef> ActorCell::Spawn(ActorFactory factory,

@@ -71,7 +71,12 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     *letter.mutable_sender() = ToProto(sender.pid());
     letter.set_reason(reason);
     letter.set_detail(std::string(detail));
-    if (const auto* any = As<google::protobuf::Any>(*message)) {
+    if (reason == kTooLarge) {
+      // Its type only: the message did not fit, so a notice carrying it
+      // would not fit either, and its sender would never hear of it.
+      letter.mutable_message()->set_type_url(
+          absl::StrCat(kTypeUrlPrefix, TypeName(*message)));
+    } else if (const auto* any = As<google::protobuf::Any>(*message)) {
       *letter.mutable_message() = *any;  // already packed (unknown type)
     } else {
       letter.mutable_message()->PackFrom(*message);

@@ -97,6 +97,15 @@ inline EnvelopePtr MakeEnvelope(MessagePtr message, ActorRef sender) {
   return std::make_unique<OwningEnvelope>(std::move(message),
                                           std::move(sender));
 }
+// A copy of `envelope` (a deep copy of its message; the same sender and
+// method), for a periodic tell's ticks and ActorContext::Forward.
+inline EnvelopePtr CloneEnvelope(const Envelope& envelope) {
+  EnvelopePtr copy =
+      MakeEnvelope(CloneMessage(envelope.message()), envelope.sender);
+  copy->method = envelope.method;
+  return copy;
+}
+
 // Text is carried as a google.protobuf.StringValue.
 inline EnvelopePtr MakeEnvelope(absl::string_view text, ActorRef sender) {
   return MakeEnvelope(Text(text), std::move(sender));

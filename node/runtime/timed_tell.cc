@@ -56,17 +56,13 @@ TimerHandle TellLater(TimerScheduler& timers, const ActorRef& to,
       options.delay, options.period,
       [to, prototype, tick, dead_letter = std::move(dead_letter)]() {
         if (!to || to.process()->IsTerminated()) {
-          dead_letter(to,
-                      MakeEnvelope(CloneMessage(prototype->message()),
-                                   prototype->sender),
-                      kActorStopped);
+          dead_letter(to, CloneEnvelope(*prototype), kActorStopped);
           return false;
         }
         if (!tick->TryStart()) {
           return true;  // the last copy has not been taken yet
         }
-        EnvelopePtr copy =
-            MakeEnvelope(CloneMessage(prototype->message()), prototype->sender);
+        EnvelopePtr copy = CloneEnvelope(*prototype);
         copy->observer = tick;
         to.process()->SendUser(std::move(copy));
         return true;

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "node/runtime/system_messages.h"
 
@@ -74,6 +75,13 @@ absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
   const Kind* kind = kinds.Find(request.kind());
   if (kind == nullptr) {
     return kinds.UnknownKind(request.kind());
+  }
+  if (!request.service().empty() &&
+      absl::c_none_of(kind->services, [&](const auto* service) {
+        return service->full_name() == request.service();
+      })) {
+    return absl::UnimplementedError(absl::StrCat(
+        "kind '", request.kind(), "' does not serve ", request.service()));
   }
   if (request.existing_ok() && !request.name().empty()) {
     if (absl::StatusOr<ActorRef> live = system.Lookup(request.name());

@@ -23,7 +23,8 @@ namespace troupe {
 // Spawns `request.kind` on `system` (request.node is not looked at).
 // NOT_FOUND listing the known kinds, INVALID_ARGUMENT for a bad name or
 // init, ALREADY_EXISTS for a taken name (unless request.existing_ok: then
-// the live actor of that name). Thread-safe.
+// the live actor of that name), UNIMPLEMENTED for a kind that does not
+// serve request.service. Thread-safe.
 absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
                                    const KindRegistry& kinds,
                                    const v1::SpawnRequest& request,

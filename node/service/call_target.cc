@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "node/runtime/actor_system_internal.h"
@@ -80,26 +79,21 @@ void ResolveCallTarget(ActorSystem& system, const KindRegistry& kinds,
     done(LookupName(system, target.actor));
     return;
   }
-  const bool here = target.node.empty() || target.node == system.address();
-  if (here) {
-    const Kind* kind = kinds.Find(target.kind);
-    if (kind == nullptr) {
-      done(kinds.UnknownKind(target.kind));
-      return;
-    }
-    if (!absl::c_linear_search(kind->services, service)) {
-      done(absl::UnimplementedError(absl::StrCat(
-          "kind '", target.kind, "' does not serve ", service->full_name())));
+  const std::string name = IdentityName(target);
+  if (target.node.empty() || target.node == system.address()) {
+    // Activated already: no spawn request to build.
+    if (absl::StatusOr<ActorRef> live = system.Lookup(name); live.ok()) {
+      done(*std::move(live));
       return;
     }
   }
+  // Where the kind lives, its node checks that it serves the service.
   v1::SpawnRequest spawn;
   spawn.set_kind(target.kind);
-  spawn.set_name(IdentityName(target));
+  spawn.set_name(name);
   spawn.set_existing_ok(true);
-  if (!here) {
-    spawn.set_node(target.node);
-  }
+  spawn.set_service(service->full_name());
+  spawn.set_node(target.node);
   Activate(system, kinds, options, spawn, timeout,
            [&system, done = std::move(done)](absl::StatusOr<v1::Pid> pid) {
              if (!pid.ok()) {

@@ -31,7 +31,14 @@ class ActorIngress::Core {
   Core(const KindRegistry* kinds, ActorServiceOptions options)
       : kinds_(kinds), options_(options) {}
 
-  void Attach(Node* node) { node_.Attach(node); }
+  // A node that detaches (shuts down) ends the unary calls waiting on it
+  // (ServiceNode) and the open streams: UNAVAILABLE.
+  void Attach(Node* node) {
+    node_.Attach(node);
+    if (node == nullptr) {
+      streams_->EndAll(ServiceNode::NotServing());
+    }
+  }
 
   // A call's common start: the node (serving, and the secret checked),
   // the target, the request parsed, and the time it may take.
@@ -41,8 +48,10 @@ class ActorIngress::Core {
     MessagePtr request;
     absl::Duration timeout;
   };
+  // `prototype` is the default instance of the method's input type.
   absl::StatusOr<Entered> Enter(grpc::CallbackServerContext& context,
                                 const MethodDescriptor* method,
+                                const Message& prototype,
                                 const grpc::ByteBuffer& request) {
     Entered entered;
     absl::StatusOr<Node*> node = node_.Enter(context);
@@ -60,12 +69,7 @@ class ActorIngress::Core {
         !size.ok()) {
       return size;
     }
-    const Message* prototype = FindPrototype(method->input_type()->full_name());
-    if (prototype == nullptr) {  // linked with the service: cannot happen
-      return absl::InternalError(absl::StrCat(method->input_type()->full_name(),
-                                              " is not linked into this node"));
-    }
-    entered.request.reset(prototype->New());
+    entered.request.reset(prototype.New());
     grpc::ByteBuffer copy(request);  // shares the slices; the reader drains
     if (!ParseFromBuffer(&copy, entered.request.get())) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -92,11 +96,13 @@ class ActorIngress::Core {
 
   const ActorServiceOptions& options() const { return options_; }
   ServiceNode& node() { return node_; }
+  const std::shared_ptr<OpenStreams>& streams() const { return streams_; }
 
  private:
   const KindRegistry* const kinds_;
   const ActorServiceOptions options_;
   ServiceNode node_;
+  const std::shared_ptr<OpenStreams> streams_ = std::make_shared<OpenStreams>();
 };
 
 namespace {
@@ -130,6 +136,11 @@ class TypedService final : public grpc::Service {
       : service_(service), core_(std::move(core)) {
     for (int i = 0; i < service->method_count(); ++i) {
       const MethodDescriptor* method = service->method(i);
+      // The input type is linked with the service (its kind is in this
+      // program), so its prototype is there.
+      const Message* prototype =
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+              method->input_type());
       // RpcServiceMethod keeps the pointer: the names live in a deque.
       paths_.push_back(
           absl::StrCat("/", service->full_name(), "/", method->name()));
@@ -138,24 +149,26 @@ class TypedService final : public grpc::Service {
             paths_.back().c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
             nullptr));
         MarkMethodRawCallback(
-            i, new grpc::internal::CallbackServerStreamingHandler<
-                   grpc::ByteBuffer, grpc::ByteBuffer>(
-                   [this, method](grpc::CallbackServerContext* context,
-                                  const grpc::ByteBuffer* request) {
-                     return Stream(context, method, *request);
-                   }));
+            i,
+            new grpc::internal::CallbackServerStreamingHandler<
+                grpc::ByteBuffer, grpc::ByteBuffer>(
+                [this, method, prototype](grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request) {
+                  return Stream(context, method, *prototype, *request);
+                }));
       } else {
         AddMethod(new grpc::internal::RpcServiceMethod(
             paths_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
             nullptr));
         MarkMethodRawCallback(
-            i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
-                                                        grpc::ByteBuffer>(
-                   [this, method](grpc::CallbackServerContext* context,
-                                  const grpc::ByteBuffer* request,
-                                  grpc::ByteBuffer* response) {
-                     return Unary(context, method, *request, response);
-                   }));
+            i,
+            new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                     grpc::ByteBuffer>(
+                [this, method, prototype](grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) {
+                  return Unary(context, method, *prototype, *request, response);
+                }));
       }
     }
   }
@@ -163,11 +176,12 @@ class TypedService final : public grpc::Service {
  private:
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   const MethodDescriptor* method,
+                                  const Message& prototype,
                                   const grpc::ByteBuffer& request,
                                   grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<ActorIngress::Core::Entered> entered =
-        core_->Enter(*context, method, request);
+        core_->Enter(*context, method, prototype, request);
     if (!entered.ok()) {
       reactor->Finish(ToGrpcStatus(entered.status()));
       return reactor;
@@ -209,24 +223,28 @@ class TypedService final : public grpc::Service {
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Stream(
       grpc::CallbackServerContext* context, const MethodDescriptor* method,
-      const grpc::ByteBuffer& request) {
+      const Message& prototype, const grpc::ByteBuffer& request) {
     absl::StatusOr<ActorIngress::Core::Entered> entered =
-        core_->Enter(*context, method, request);
+        core_->Enter(*context, method, prototype, request);
     if (!entered.ok()) {
       auto* failed = new FailedStream();
       failed->Finish(ToGrpcStatus(entered.status()));
       return failed;
     }
-    auto* stream = new IngressStream(entered->node->system(), method,
-                                     core_->options().inbox_queue);
+    auto* stream =
+        new IngressStream(entered->node->system(), method,
+                          core_->options().inbox_queue, core_->streams());
     auto request_message =
         std::make_shared<MessagePtr>(std::move(entered->request));
+    // The target may be found after the call has ended (an identity on
+    // another node): the starter outlives the reactor.
     core_->Resolve(*entered, service_, entered->timeout,
-                   [stream, request_message](absl::StatusOr<ActorRef> target) {
+                   [starter = stream->starter(),
+                    request_message](absl::StatusOr<ActorRef> target) {
                      if (!target.ok()) {
-                       stream->Fail(target.status());
+                       starter.Fail(target.status());
                      } else {
-                       stream->Start(*target, std::move(*request_message));
+                       starter.Start(*target, std::move(*request_message));
                      }
                    });
     return stream;

@@ -46,7 +46,8 @@ class ActorIngress {
   const std::vector<std::string>& service_names() const { return names_; }
 
   // Gives the ingress its node (calls before fail UNAVAILABLE); null
-  // detaches it: calls waiting for an actor end UNAVAILABLE. Thread-safe.
+  // detaches it: calls waiting for an actor, and open streams, end
+  // UNAVAILABLE. Thread-safe.
   void Attach(Node* node);
 
   class Core;

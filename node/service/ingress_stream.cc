@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "node/remote/grpc_frames.h"
@@ -48,6 +49,9 @@ class StreamProcess final : public Process,
   ReplyWatchers watchers_;
 };
 
+// The most bytes of items a stream keeps waiting for its caller.
+constexpr size_t kMaxQueuedBytes = 64 << 20;
+
 // What the reactor and the reply process share: the queue of items to
 // write, and how the call ends. The reactor pointer is valid until Finish
 // has been called (gRPC calls OnDone only after it).
@@ -81,6 +85,17 @@ class StreamCore {
       target_ = target;
     }
     target.process()->SendSystem(MakeSystem(SystemKind::kWatch, self_));
+    bool ended = false;
+    {
+      // An end between setting target_ and the watch may have sent its
+      // unwatch first: take the watch back, and send nothing.
+      MutexLock lock(&mu_);
+      ended = ended_;
+    }
+    if (ended) {
+      target.process()->SendSystem(MakeSystem(SystemKind::kUnwatch, self_));
+      return;
+    }
     EnvelopePtr envelope = MakeEnvelope(std::move(request), self_);
     envelope->method = method_;
     target.process()->SendUser(std::move(envelope));
@@ -91,15 +106,17 @@ class StreamCore {
     const Message& message = envelope->message();
     if (const auto* letter = As<DeadLetter>(message);
         letter != nullptr && letter->sender().id() == self_.id()) {
-      End(DeadLetterStatus(*letter));
+      End(DeadLetterStatus(*letter), /*drop_queued=*/false);
       return;
     }
     if (const auto* status = As<v1::CallStatus>(message)) {
-      End(status->code() == 0 ? absl::OkStatus() : FromCallStatus(*status));
+      End(status->code() == 0 ? absl::OkStatus() : FromCallStatus(*status),
+          /*drop_queued=*/false);
       return;
     }
     if (message.GetDescriptor() != method_->output_type()) {
-      End(UnexpectedReply(message, method_->output_type()));
+      End(UnexpectedReply(message, method_->output_type()),
+          /*drop_queued=*/false);
       return;
     }
     grpc::ByteBuffer item;
@@ -109,13 +126,18 @@ class StreamCore {
       MutexLock lock(&mu_);
       late = ended_;
       if (!late) {
+        queued_bytes_ += item.Length();
         queue_.push_back(std::move(item));
       }
-      if (!late && queue_.size() > max_queued_) {
-        EndLocked(absl::ResourceExhaustedError(absl::StrCat(
-            "the caller of ", method_->full_name(), " read slower than ",
-            target_.ToString(), " wrote: ", max_queued_,
-            " items were waiting (--inbox_queue)")));
+      if (!late &&
+          (queue_.size() > max_queued_ || queued_bytes_ > kMaxQueuedBytes)) {
+        EndLocked(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "the caller of ", method_->full_name(), " read slower than ",
+                target_.ToString(), " wrote: ", queue_.size(), " items (",
+                queued_bytes_, " bytes) were waiting; at most ", max_queued_,
+                " (--inbox_queue) and ", kMaxQueuedBytes, " bytes")),
+            /*drop_queued=*/true);
       }
     }
     if (late) {
@@ -133,23 +155,29 @@ class StreamCore {
         return;
       }
     }
+    // What the actor sent before it ended is written first.
+    absl::Status end;
     if (message.reason == kNodeDown) {
-      End(absl::UnavailableError(
+      end = absl::UnavailableError(
           absl::StrCat("the node of ", message.ref.ToString(),
-                       " is down or unreachable; the stream ended")));
+                       " is down or unreachable; the stream ended"));
     } else if (message.reason == kNotFound) {
-      End(absl::NotFoundError(
-          absl::StrCat("no actor ", message.ref.ToString(), " is alive")));
+      end = absl::NotFoundError(
+          absl::StrCat("no actor ", message.ref.ToString(), " is alive"));
     } else {
-      End(absl::AbortedError(absl::StrCat(message.ref.ToString(),
-                                          " stopped with the stream open")));
+      end = absl::AbortedError(absl::StrCat(message.ref.ToString(),
+                                            " stopped with the stream open"));
     }
+    End(end, /*drop_queued=*/false);
   }
 
-  void End(const absl::Status& status) {
+  // Ends the call with `status`, after the items queued unless
+  // `drop_queued` (an end decided here: a cancel, a slow reader, the node
+  // going away).
+  void End(const absl::Status& status, bool drop_queued) {
     {
       MutexLock lock(&mu_);
-      EndLocked(status);
+      EndLocked(status, drop_queued);
     }
     Kick();
   }
@@ -159,7 +187,8 @@ class StreamCore {
       MutexLock lock(&mu_);
       busy_ = false;
       if (!ok) {
-        EndLocked(absl::CancelledError("the caller went away"));
+        EndLocked(absl::CancelledError("the caller went away"),
+                  /*drop_queued=*/true);
       }
     }
     Kick();
@@ -171,15 +200,16 @@ class StreamCore {
   }
 
  private:
-  void EndLocked(const absl::Status& status)
+  void EndLocked(const absl::Status& status, bool drop_queued)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (ended_) {
       return;
     }
     ended_ = true;
     end_ = status;
-    if (!status.ok()) {
-      queue_.clear();  // an error ends the call now, not after the queue
+    if (drop_queued) {
+      queue_.clear();
+      queued_bytes_ = 0;
     }
     ending_ = true;
   }
@@ -204,6 +234,7 @@ class StreamCore {
         busy_ = true;
         current_ = std::move(queue_.front());
         queue_.pop_front();
+        queued_bytes_ -= current_.Length();
         reactor = reactor_;
       } else if (ended_) {
         busy_ = true;
@@ -244,6 +275,7 @@ class StreamCore {
   const ActorRef self_;
   ActorRef target_ ABSL_GUARDED_BY(mu_);
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer current_;                // the write in flight (busy_)
   bool busy_ ABSL_GUARDED_BY(mu_) = false;  // a write or the Finish started
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
@@ -274,31 +306,65 @@ void StreamProcess::SendSystem(SystemMessagePtr message) {
   }
 }
 
+void OpenStreams::Add(const std::shared_ptr<StreamCore>& stream) {
+  MutexLock lock(&mu_);
+  streams_.emplace(stream.get(), stream);
+}
+
+void OpenStreams::Remove(const StreamCore* stream) {
+  MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void OpenStreams::EndAll(const absl::Status& status) {
+  std::vector<std::shared_ptr<StreamCore>> open;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [key, weak] : streams_) {
+      if (std::shared_ptr<StreamCore> stream = weak.lock()) {
+        open.push_back(std::move(stream));
+      }
+    }
+  }
+  for (const std::shared_ptr<StreamCore>& stream : open) {
+    stream->End(status, /*drop_queued=*/true);
+  }
+}
+
 IngressStream::IngressStream(ActorSystem& system,
                              const google::protobuf::MethodDescriptor* method,
-                             size_t max_queued)
-    : core_(std::make_shared<StreamCore>(system, this, method, max_queued)) {
+                             size_t max_queued,
+                             std::shared_ptr<OpenStreams> open)
+    : core_(std::make_shared<StreamCore>(system, this, method, max_queued)),
+      open_(std::move(open)) {
   core_->Register(core_);
+  open_->Add(core_);
 }
 
 IngressStream::~IngressStream() = default;
 
-void IngressStream::Start(const ActorRef& target, MessagePtr request) {
+void IngressStream::Starter::Start(const ActorRef& target,
+                                   MessagePtr request) const {
   core_->Start(target, std::move(request));
 }
 
-void IngressStream::Fail(const absl::Status& status) { core_->End(status); }
+void IngressStream::Starter::Fail(const absl::Status& status) const {
+  core_->End(status, /*drop_queued=*/true);
+}
 
 void IngressStream::OnWriteDone(bool ok) { core_->WriteDone(ok); }
 
 void IngressStream::OnCancel() {
   core_->End(absl::CancelledError(
-      "the caller cancelled the call, or its deadline passed"));
+                 "the caller cancelled the call, or its deadline passed"),
+             /*drop_queued=*/true);
 }
 
 void IngressStream::OnDone() {
-  core_->End(absl::CancelledError("the call is over"));  // unwatch, if not yet
+  // Unwatches the target, if that has not happened yet.
+  core_->End(absl::CancelledError("the call is over"), /*drop_queued=*/true);
   core_->Done();
+  open_->Remove(core_.get());
   delete this;
 }
 

@@ -17,7 +17,11 @@
 //     whoever watches it (the actor, through stream.caller()) gets
 //     Terminated;
 //   - the caller reads slower than the actor writes, and `max_queued` items
-//     wait: RESOURCE_EXHAUSTED (nothing is dropped silently).
+//     (or 64 MiB) wait: RESOURCE_EXHAUSTED (nothing is dropped silently);
+//   - the node detaches its ingress (it is shutting down): UNAVAILABLE.
+// The items sent before an end the actor chose (its Close, its stop) are
+// written first; an end decided here (a cancel, a slow reader, the node
+// going) drops what is still queued.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -25,33 +29,62 @@
 #include <cstddef>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "google/protobuf/descriptor.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/message.h"
+#include "node/runtime/sync.h"
 
 namespace troupe {
 
 class StreamCore;
 
-// The reactor of one such call: the method handler returns it, then calls
-// Start (or Fail) once. Deletes itself when gRPC is done with it.
+// The streams of an ingress that are open, so a node that detaches its
+// ingress (shutting down) ends them: UNAVAILABLE. Thread-safe.
+class OpenStreams {
+ public:
+  void Add(const std::shared_ptr<StreamCore>& stream);
+  void Remove(const StreamCore* stream);
+  // Ends every open stream with `status`.
+  void EndAll(const absl::Status& status);
+
+ private:
+  Mutex mu_;
+  absl::flat_hash_map<const StreamCore*, std::weak_ptr<StreamCore>> streams_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// The reactor of one such call: the method handler returns it; its
+// Starter (kept by whoever finds the target) starts or fails it once.
+// Deletes itself when gRPC is done with it.
 class IngressStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // A call of `method` that writes at most `max_queued` items ahead of the
-  // caller. `system` must outlive the call.
+  // caller. `system` and `open` must outlive the call.
   IngressStream(ActorSystem& system,
                 const google::protobuf::MethodDescriptor* method,
-                size_t max_queued);
+                size_t max_queued, std::shared_ptr<OpenStreams> open);
   ~IngressStream() override;
 
-  // Sends `request` (a call of the method) to `target` with the reply
-  // process as its sender, and watches `target` until the stream ends.
-  // Thread-safe.
-  void Start(const ActorRef& target, MessagePtr request);
-  // Ends the call before it started (its target could not be found).
-  void Fail(const absl::Status& status);
+  // Starts or fails the call; valid after the reactor is gone (then it
+  // does nothing). Thread-safe.
+  class Starter {
+   public:
+    // Sends `request` (a call of the method) to `target` with the reply
+    // process as its sender, and watches `target` until the stream ends.
+    void Start(const ActorRef& target, MessagePtr request) const;
+    // Ends the call before it started (its target could not be found).
+    void Fail(const absl::Status& status) const;
+
+   private:
+    friend class IngressStream;
+    explicit Starter(std::shared_ptr<StreamCore> core)
+        : core_(std::move(core)) {}
+    std::shared_ptr<StreamCore> core_;
+  };
+  Starter starter() const { return Starter(core_); }
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -59,6 +92,7 @@ class IngressStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
  private:
   std::shared_ptr<StreamCore> core_;
+  std::shared_ptr<OpenStreams> open_;
 };
 
 }  // namespace troupe

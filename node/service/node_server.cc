@@ -99,6 +99,10 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   for (grpc::Service* service : server->ingress_->services()) {
     node_options.services.push_back(service);
   }
+  node_options.service_names = {"troupe.v1.NodeInfo", "troupe.v1.ActorService"};
+  for (const std::string& name : server->ingress_->service_names()) {
+    node_options.service_names.push_back(name);
+  }
   absl::StatusOr<std::unique_ptr<Node>> node =
       Node::Start(std::move(node_options));
   if (!node.ok()) {

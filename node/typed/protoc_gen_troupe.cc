@@ -65,6 +65,11 @@ std::string Comment(const MethodDescriptor* method) {
       if (!line.empty() && line[0] == ' ') {
         line.erase(0, 1);
       }
+      // A comment line ending in a backslash would continue onto the next
+      // generated line.
+      while (!line.empty() && (line.back() == '\\' || line.back() == ' ')) {
+        line.pop_back();
+      }
       absl::StrAppend(&out, "  //", line.empty() ? "" : " ", line, "\n");
       start = end + 1;
     }
@@ -277,6 +282,11 @@ constexpr absl::string_view kReserved[] = {
 
 class TroupeGenerator final : public google::protobuf::compiler::CodeGenerator {
  public:
+  // proto3 `optional` fields change nothing here.
+  uint64_t GetSupportedFeatures() const override {
+    return FEATURE_PROTO3_OPTIONAL;
+  }
+
   bool Generate(const FileDescriptor* file, const std::string& /*parameter*/,
                 GeneratorContext* context, std::string* error) const override {
     for (int s = 0; s < file->service_count(); ++s) {

@@ -22,10 +22,12 @@ CallState::~CallState() {
 }
 
 bool CallState::Send(EnvelopePtr envelope) {
-  if (streaming_ ? ended() : ended_.exchange(true, std::memory_order_acq_rel)) {
+  if (streaming_ ? ended() || (caller_ && caller_.process()->IsTerminated())
+                 : ended_.exchange(true, std::memory_order_acq_rel)) {
     return false;
   }
   if (caller_) {
+    envelope->sender = caller_;  // an undeliverable answer comes back to it
     caller_.process()->SendUser(std::move(envelope));
   }
   return true;
@@ -43,7 +45,7 @@ bool CallState::End(const absl::Status& status) {
           method_ != nullptr ? method_->full_name() : std::string("a call"),
           " with an OK status: a unary call answers with its reply"));
     }
-    caller_.process()->SendUser(MakeEnvelope(ToCallStatus(sent), ActorRef()));
+    caller_.process()->SendUser(MakeEnvelope(ToCallStatus(sent), caller_));
   }
   return true;
 }

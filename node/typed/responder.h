@@ -16,6 +16,11 @@
 // actor stopped with the responder held in a member or a dropped
 // continuation), the caller gets ABORTED naming the method and the actor.
 // A one-way call (no caller) answers nowhere.
+//
+// Answers travel with the caller as their sender, so one that cannot be
+// delivered (over a node's --max_message_bytes, a full link queue) comes
+// back to the caller as a dead letter and fails its call with that cause
+// at once, as an ask's own request does.
 #pragma once
 
 #include <atomic>
@@ -48,12 +53,15 @@ class CallState {
   CallState(const CallState&) = delete;
   CallState& operator=(const CallState&) = delete;
 
-  // Sends a reply or a stream's item; false (nothing sent) once ended.
-  // A unary call ends with its reply.
+  // Sends a reply or a stream's item (with the caller as its sender);
+  // false (nothing sent) once ended, or once a stream's caller is known to
+  // be gone. A unary call ends with its reply.
   bool Send(EnvelopePtr envelope);
   // Ends the call with `status` (a CallStatus to the caller); false when it
   // had already ended.
   bool End(const absl::Status& status);
+  // Ends the call without answering: someone else answers (Forward).
+  void Release() { ended_.store(true, std::memory_order_release); }
   bool ended() const { return ended_.load(std::memory_order_acquire); }
   const ActorRef& caller() const { return caller_; }
 
@@ -84,7 +92,14 @@ class Responder {
   // Answers with `status` (non-OK; an OK status is sent as INTERNAL): the
   // caller's call fails with it, as a gRPC service's handler does.
   void Fail(const absl::Status& status) const { state_->End(status); }
-  // True once answered.
+  // Hands the call to `to`, another actor serving the method, which
+  // answers the caller (ctx.Forward of the call: the same caller, method and
+  // request); this responder is done. Only during the method's own call.
+  void Forward(ActorContext& ctx, const ActorRef& to) const {
+    ctx.Forward(to);
+    state_->Release();
+  }
+  // True once answered (or forwarded).
   bool answered() const { return state_->ended(); }
 
  private:
@@ -93,10 +108,12 @@ class Responder {
 
 // A server-streaming method's side of the stream: Send any number of
 // items, then Close (OK, or an error the caller gets as the stream's
-// status). When the caller cancels, its end is gone: items sent after that
-// are dead letters of reason NOT_FOUND; an actor that wants to stop early
-// watches caller() and gets Terminated. When the actor stops with the
-// stream open, the caller's stream ends with ABORTED (see the top).
+// status, after the items sent before it). When the caller cancels, its
+// end is gone: Send returns false once that is known on this node (the
+// caller's end is here, or a Terminated for it came: an actor that wants
+// to stop early watches caller()); items sent meanwhile are dead letters
+// of reason ACTOR_STOPPED. When the actor stops with the stream open, the
+// caller's stream ends with ABORTED (see the top).
 template <typename Out>
 class ServerStream {
  public:
@@ -104,7 +121,8 @@ class ServerStream {
       : state_(std::make_shared<typed_internal::CallState>(
             ctx.Sender(), ctx.Self(), ctx.Method(), /*streaming=*/true)) {}
 
-  // Sends one item; false once the stream has been closed here.
+  // Sends one item; false once the stream is closed here or its caller is
+  // known to be gone.
   bool Send(Out item) const {
     return state_->Send(MakeEnvelope(std::move(item), ActorRef()));
   }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "node/runtime/logging.h"
 
 namespace troupe {
 
@@ -48,6 +49,12 @@ absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
         method->full_name(), " takes a ", method->input_type()->full_name(),
         ", not a ", TypeName(message)));
   }
+  if (method->server_streaming() || method->client_streaming()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        method->full_name(),
+        " streams: call it through the node's gRPC service of it, not as a "
+        "tell or an ask"));
+  }
   return method;
 }
 
@@ -60,11 +67,16 @@ absl::Status UnexpectedReply(const Message& reply,
 
 namespace {
 
-// Answers the call being handled with `status`.
+// Answers the call being handled with `status`; a one-way call has no
+// caller to tell, so its refusal is logged (at most 5 lines a second).
 void Refuse(ActorContext& ctx, const absl::Status& status) {
   if (const ActorRef& caller = ctx.Sender()) {
-    caller.process()->SendUser(MakeEnvelope(ToCallStatus(status), ActorRef()));
+    caller.process()->SendUser(MakeEnvelope(ToCallStatus(status), caller));
+    return;
   }
+  static LogLimiter* const limiter = new LogLimiter(5, absl::Seconds(1));
+  limiter->Log(LogSeverity::kWarning,
+               absl::StrCat("a one-way call was refused: ", status.ToString()));
 }
 
 }  // namespace

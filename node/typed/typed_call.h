@@ -43,9 +43,10 @@ v1::CallStatus ToCallStatus(const absl::Status& status);
 absl::Status FromCallStatus(const v1::CallStatus& status);
 
 // The method `full_name` names ("package.Service.Method"), checked for a
-// call carrying `message`: UNIMPLEMENTED when no such method is linked
-// into this program, INVALID_ARGUMENT when `message` is not the method's
-// input type. For ActorService's Tell/Ask and the gRPC ingress.
+// tell or an ask carrying `message`: UNIMPLEMENTED when no such method is
+// linked into this program, INVALID_ARGUMENT when `message` is not the
+// method's input type or the method streams (a stream is served by the
+// gRPC ingress only). For ActorService's Tell and Ask.
 absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
                                                    const Message& message);
 
@@ -142,7 +143,8 @@ TimerHandle CallOneWay(Teller& via, const ActorRef& to,
 //   kNotACall: a plain message (no method), for the actor's ReceiveOther;
 //   kAnswered: a call this actor cannot take (a method of another service:
 //     UNIMPLEMENTED; a message that is not the method's input type:
-//     INVALID_ARGUMENT), already answered to its caller.
+//     INVALID_ARGUMENT), already answered to its caller (or, for a one-way
+//     call, logged).
 inline constexpr int kNotACall = -1;
 inline constexpr int kAnswered = -2;
 int MethodIndexOf(ActorContext& ctx, const Message& message,

@@ -3,7 +3,12 @@
 // metadata: by id, by ref, by kind plus key (activated on first call), on
 // this node and on another one; every error a caller acts on; server
 // streaming with its ends (done, cancelled, actor stopped).
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -168,6 +173,12 @@ TEST_F(IngressTest, EachErrorHasItsCode) {
        {{"troupe-kind", "echo"}, {"troupe-key", "k"}},
        grpc::UNIMPLEMENTED,
        "troupe.test.Echo"},
+      {"a kind of another node that does not serve the service",
+       {{"troupe-kind", "echo"},
+        {"troupe-key", "k"},
+        {"troupe-node", via->node().address()}},
+       grpc::UNIMPLEMENTED,
+       "troupe.test.Echo"},
       {"a dead node", {{"troupe-actor", dead_node}}, grpc::UNAVAILABLE, ""},
   };
   for (const Case& c : cases) {
@@ -222,6 +233,87 @@ TEST_F(IngressTest, AStreamSendsEveryItemThenEnds) {
   grpc::Status status = reader->Finish();
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(got, "1 2 3 4 5 ");
+}
+
+TEST_F(IngressTest, AStreamsErrorComesAfterItsItems) {
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {{"troupe-actor", e1_text_}});
+  test::Outer_Inner request;
+  request.set_count(3);
+  request.set_fail_code(static_cast<int>(absl::StatusCode::kDataLoss));
+  auto reader = via_caller_->stub().Count(&context, request);
+  EchoReply item;
+  int items = 0;
+  while (reader->Read(&item)) {
+    ++items;
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(items, 3);
+  EXPECT_EQ(status.error_code(), grpc::DATA_LOSS) << status.error_message();
+  EXPECT_EQ(status.error_message(), "counted");
+}
+
+TEST_F(IngressTest, AnAskOrTellOfAStreamingMethodIsRefused) {
+  v1::AskRequest ask;
+  *ask.mutable_target() = home_client->MustSpawn(kTypedEchoKind, "e2");
+  ask.mutable_message()->PackFrom(test::Outer_Inner());
+  ask.set_method("troupe.test.Echo.Count");
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {});
+  v1::AskReply reply;
+  grpc::Status status = home_client->stub().Ask(&context, ask, &reply);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "streams"));
+}
+
+// A stream to an identity on a node that never answers: the caller
+// cancels (and gRPC is done with the call) while the activation is still
+// waiting for that node; when the activation then fails, it must not touch
+// the call any more (under ASan, a use after free before the fix).
+TEST(IngressStreamTest, AStreamEndedBeforeItsTargetIsFoundIsLeftAlone) {
+  // A port that takes connections and never speaks.
+  const int silent = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(silent, 16), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length),
+            0);
+  const std::string nowhere =
+      absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  NodeServerOptions options;
+  options.link.connect_timeout = absl::Seconds(1);
+  std::unique_ptr<NodeServer> node = testing::StartTestNode(options);
+  ASSERT_NE(node, nullptr);
+  StubCaller caller(node->address());
+  const std::initializer_list<std::pair<std::string, std::string>> identity = {
+      {"troupe-kind", kTypedEchoKind},
+      {"troupe-key", "k"},
+      {"troupe-node", nowhere}};
+
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, identity, absl::Seconds(30));
+  auto reader = caller.stub().Count(&context, test::Outer_Inner());
+  // The node dialling the silent port means the activation has begun.
+  pollfd dialled{silent, POLLIN, 0};
+  ASSERT_EQ(poll(&dialled, 1, 10'000), 1);
+  context.TryCancel();
+  EchoReply item;
+  EXPECT_FALSE(reader->Read(&item));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::CANCELLED);
+
+  // A call to the same identity ends when the link attempt fails, and with
+  // it the first call's activation (queued first).
+  EchoReply reply;
+  grpc::Status status =
+      caller.Echo(identity, Request("x"), &reply, absl::Seconds(30));
+  EXPECT_EQ(status.error_code(), grpc::UNAVAILABLE) << status.error_message();
+  close(silent);
 }
 
 TEST_F(IngressTest, ACancelledStreamTellsTheActor) {

@@ -27,11 +27,15 @@ using grpc::health::v1::HealthCheckResponse;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-HealthCheckResponse::ServingStatus Check(grpc::health::v1::Health::Stub& stub) {
+// What Health answers for `service` ("": the server as a whole).
+HealthCheckResponse::ServingStatus Check(grpc::health::v1::Health::Stub& stub,
+                                         const std::string& service = "") {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
+  HealthCheckRequest request;
+  request.set_service(service);
   HealthCheckResponse response;
-  grpc::Status status = stub.Check(&context, HealthCheckRequest(), &response);
+  grpc::Status status = stub.Check(&context, request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return response.status();
 }
@@ -55,6 +59,9 @@ TEST(HealthTest, ServingOnceReadyAndNotServingFromTheStartOfShutdown) {
   ASSERT_NE(node, nullptr);
   auto stub = HealthStub(node->address());
   EXPECT_EQ(Check(*stub), HealthCheckResponse::SERVING);
+  for (const char* service : {"troupe.v1.ActorService", "troupe.test.Echo"}) {
+    EXPECT_EQ(Check(*stub, service), HealthCheckResponse::SERVING) << service;
+  }
 
   // A watch sees the flip as it happens.
   grpc::ClientContext watch_context;
@@ -81,6 +88,7 @@ TEST(HealthTest, ServingOnceReadyAndNotServingFromTheStartOfShutdown) {
   // The port is still open (the node waits for the busy actor), and says
   // so to a new probe.
   EXPECT_EQ(Check(*stub), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check(*stub, "troupe.test.Echo"), HealthCheckResponse::NOT_SERVING);
   watch_context.TryCancel();  // or the server waits out its deadline
   blocker->release.Notify();
   shutdown.join();

@@ -51,6 +51,17 @@ class Gate final : public test::EchoActor {
   std::vector<std::pair<std::string, Responder<EchoReply>>> held_;
 };
 
+// Answers the Delegate calls handed to it.
+class Worker final : public test::EchoActor {
+ public:
+  void Delegate(ActorContext& /*ctx*/, const EchoRequest& request,
+                Responder<EchoReply> reply) override {
+    EchoReply out;
+    out.set_text("worker: " + request.text());
+    reply.Send(std::move(out));
+  }
+};
+
 // The Echo service as the tests call it.
 class EchoImpl final : public test::EchoActor {
  public:
@@ -91,7 +102,13 @@ class EchoImpl final : public test::EchoActor {
       item.set_text(std::to_string(i));
       stream.Send(std::move(item));
     }
-    stream.Close();
+    stream.Close(
+        absl::Status(static_cast<absl::StatusCode>(request.fail_code()),
+                     request.fail_code() != 0 ? "counted" : ""));
+  }
+  void Delegate(ActorContext& ctx, const EchoRequest& /*request*/,
+                Responder<EchoReply> reply) override {
+    reply.Forward(ctx, worker_);
   }
   // Sends "first", then one item per "more"; watches the caller's end and,
   // when it goes, tells the ref named by request.text() "cancelled".
@@ -111,6 +128,11 @@ class EchoImpl final : public test::EchoActor {
       return gate.status();
     }
     gate_ = *gate;
+    absl::StatusOr<ActorRef> worker = ctx.Spawn<Worker>("worker");
+    if (!worker.ok()) {
+      return worker.status();
+    }
+    worker_ = *worker;
     return absl::OkStatus();
   }
   // "calls?" answers how many Echo calls came; "open" opens the gate.
@@ -146,6 +168,7 @@ class EchoImpl final : public test::EchoActor {
     ActorRef probe;
   };
   ActorRef gate_;
+  ActorRef worker_;
   int calls_ = 0;
   std::vector<Follower> followers_;
 };

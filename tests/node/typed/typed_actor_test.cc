@@ -139,6 +139,30 @@ TEST_F(TypedActorTest, OneWayCallsAreHandledAndTheirRepliesGoNowhere) {
   EXPECT_EQ(system_.stats().dead_letters, dead_before);
 }
 
+TEST_F(TypedActorTest, AForwardedCallIsAnsweredByWhoItWentTo) {
+  absl::StatusOr<EchoReply> reply = echo_.Delegate(Request("job"), kWait).get();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->text(), "worker: job");
+}
+
+TEST_F(TypedActorTest, APeriodicOneWayCallKeepsItsMethod) {
+  TimerHandle timer =
+      echo_.Echo(system_, Request("tick"),
+                 TellOptions{absl::ZeroDuration(), absl::Milliseconds(5)});
+  // Each tick is an Echo call (counted), not a plain message (ignored).
+  // Asked until three have come, each ask an answered round trip.
+  const absl::Time deadline = absl::Now() + kWait;
+  int calls = 0;
+  while (calls < 3 && absl::Now() < deadline) {
+    absl::StatusOr<MessagePtr> answer =
+        system_.Ask(echo_.ref(), Text("calls?"), kWait).get();
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    calls = std::stoi(std::string(TextOf(**answer)));
+  }
+  timer.Cancel();
+  EXPECT_GE(calls, 3);
+}
+
 TEST_F(TypedActorTest, ARefWithoutARequesterRefusesAFuture) {
   test::EchoRef bare(echo_.ref());
   absl::StatusOr<EchoReply> reply = bare.Echo(Request("hi"), kWait).get();
@@ -182,6 +206,28 @@ TEST_F(RemoteTypedActorTest, CallsAnActorOnAnotherNode) {
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kAborted);
   reply = echo.Missing(Request("far"), kWait).get();
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnimplemented);
+}
+
+TEST(RemoteTypedLimitsTest, AReplyTooLargeToSendFailsTheCallAtOnce) {
+  testing::NodePair pair;
+  NodeServerOptions home_options;
+  home_options.link.max_message_bytes = 1024;
+  ASSERT_TRUE(pair.StartNodes(home_options));
+  absl::StatusOr<ActorRef> remote =
+      pair.via->node()
+          .system()
+          .SpawnOn(pair.home->node().address(), testing::kTypedEchoKind, "",
+                   nullptr, kWait)
+          .get();
+  ASSERT_TRUE(remote.ok()) << remote.status();
+  // The request fits the home node's limit; the reply (the same text and
+  // the node's address) does not: its dead letter comes back to the ask.
+  EchoRequest request = Request(std::string(1010, 'x'));
+  ASSERT_LE(request.ByteSizeLong(), 1024u);
+  test::EchoRef echo(pair.via->node().system(), *remote);
+  absl::StatusOr<EchoReply> reply = echo.Echo(request, kWait).get();
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kResourceExhausted)
+      << reply.status();
 }
 
 TEST_F(RemoteTypedActorTest, CallsThroughTheSdk) {
