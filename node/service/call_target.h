@@ -11,9 +11,10 @@
 //                                         node called)
 //
 // The activation rule: when no live actor has the identity's name on its
-// node, one of kind K is spawned there with that name (no init); calls
-// racing to activate it reach the same actor (SpawnRequest.existing_ok).
-// It lives until stopped.
+// node, one of kind K is spawned there with that name (no init), once that
+// node has checked that K serves the call's service (SpawnRequest.service);
+// calls racing to activate it reach the same actor
+// (SpawnRequest.existing_ok). It lives until stopped.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -57,12 +58,13 @@ std::string IdentityName(const CallTarget& target);
 
 // Finds the actor `target` names for a call of `service`, activating an
 // identity; `done` gets its ref (at once, on this thread, for troupe-actor
-// and for an identity of this node; later, maybe on another thread, for an
-// identity on another node). Errors: INVALID_ARGUMENT (a malformed ref or
-// name), NOT_FOUND (no such actor on this node; an unknown kind, listing
-// the known ones), UNIMPLEMENTED (a kind of this node that does not serve
-// `service`), and an activation's errors on another node (UNAVAILABLE,
-// DEADLINE_EXCEEDED after `timeout`). Thread-safe.
+// and for an identity of this node; later, maybe on another thread and
+// after the call has ended, for an identity on another node). Errors:
+// INVALID_ARGUMENT (a malformed ref or name), NOT_FOUND (no such actor on
+// this node; an unknown kind, listing the known ones), UNIMPLEMENTED (a
+// kind that does not serve `service`), and an activation's errors on
+// another node (UNAVAILABLE, DEADLINE_EXCEEDED after `timeout`).
+// Thread-safe.
 void ResolveCallTarget(ActorSystem& system, const KindRegistry& kinds,
                        const SpawnOptions& options,
                        const google::protobuf::ServiceDescriptor* service,
