@@ -108,6 +108,9 @@ absl::Status FrameEncoder::AddUser(const Process& target,
   if (envelope.method != nullptr) {
     out->set_method(NameIndex(methods_, envelope.method));
   }
+  if (envelope.answer) {
+    out->set_answer(true);
+  }
   std::string* payload = out->mutable_payload();
   payload->resize(size);
   message.SerializeWithCachedSizesToArray(
@@ -181,6 +184,7 @@ absl::StatusOr<FrameDecoder::Decoded> FrameDecoder::Decode(int i) {
                                                    frame_.types_size()));
   }
   const std::string& type_name = frame_.types(type - 1);
+  decoded.answer = envelope.answer();
   if (const uint32_t method = envelope.method(); method != 0) {
     if (method > static_cast<uint32_t>(frame_.types_size())) {
       return absl::InvalidArgumentError(

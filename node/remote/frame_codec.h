@@ -114,6 +114,8 @@ class FrameDecoder {
     // USER: the service method a typed call names (null for a plain
     // message; a method not linked into this process is a `problem`).
     const google::protobuf::MethodDescriptor* method = nullptr;
+    // USER: an answer to a typed call (Envelope::answer).
+    bool answer = false;
     std::string problem;
     // TERMINATED: why the watched actor ended.
     v1::TerminationReason reason = v1::TERMINATION_REASON_UNSPECIFIED;

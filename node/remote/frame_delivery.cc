@@ -105,16 +105,16 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
           sender = senders[s - 1];
         }
         const ActorRef& target = local(index);
-        if (!decoded->problem.empty()) {
-          runtime_internal::SystemInternals::DeadLetter(
-              system, target,
-              MakeEnvelope(std::move(decoded->message), std::move(sender)),
-              kUnknownType, decoded->problem);
-          continue;
-        }
         EnvelopePtr envelope =
             MakeEnvelope(std::move(decoded->message), std::move(sender));
         envelope->method = decoded->method;
+        envelope->answer = decoded->answer;
+        if (!decoded->problem.empty()) {
+          runtime_internal::SystemInternals::DeadLetter(
+              system, target, std::move(envelope), kUnknownType,
+              decoded->problem);
+          continue;
+        }
         target.process()->SendUser(std::move(envelope));
         break;
       }

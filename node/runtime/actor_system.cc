@@ -273,8 +273,12 @@ void ActorSystem::DeadLetter(const ActorRef& target, EnvelopePtr envelope,
     return;  // stopping what has stopped is harmless, not a lost message
   }
   ActorRef sender = std::move(envelope->sender);
-  dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason,
-                        detail);
+  // An undeliverable answer is told to the caller it was for, when the
+  // caller could still hear of it (typed_call: Envelope::answer).
+  const bool tell_target =
+      envelope->answer && (reason == kTooLarge || reason == kUnknownType);
+  dead_letters_.Publish(target, envelope->TakeMessage(), sender, reason, detail,
+                        tell_target ? target : sender);
 }
 
 TimerHandle ActorSystem::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,

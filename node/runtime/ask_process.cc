@@ -59,9 +59,12 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
 void AskProcess::SendUser(EnvelopePtr envelope) {
   // A dead letter whose sender is this reply slot is the asked message's
   // own (the slot's id is unique and sends nothing else), whatever spelling
-  // of the target it names: the ask fails with the cause's status.
+  // of the target it names; one whose target is this slot is an answer to
+  // it that could not be delivered (Envelope::answer). Either way the ask
+  // fails with the cause's status.
   if (const auto* letter = As<DeadLetter>(envelope->message());
-      letter != nullptr && letter->sender().id() == id()) {
+      letter != nullptr &&
+      (letter->sender().id() == id() || letter->target().id() == id())) {
     Complete(DeadLetterStatus(*letter));
     return;
   }

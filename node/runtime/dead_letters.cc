@@ -32,7 +32,7 @@ void DeadLetters::Unsubscribe(uint64_t id) {
 
 void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
                           const ActorRef& sender, DeadLetterReason reason,
-                          absl::string_view detail) {
+                          absl::string_view detail, const ActorRef& notify) {
   count_.fetch_add(1, std::memory_order_relaxed);
   const DeadLetterEvent event{target, message.get(), sender, reason, detail};
   std::string log_line;
@@ -65,23 +65,25 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
   if (!log_line.empty()) {
     Log(LogSeverity::kWarning, log_line);
   }
-  if (sender && !Is<DeadLetter>(*message)) {
+  if (notify && !Is<DeadLetter>(*message)) {
     DeadLetter letter;
     *letter.mutable_target() = ToProto(target.pid());
     *letter.mutable_sender() = ToProto(sender.pid());
     letter.set_reason(reason);
     letter.set_detail(std::string(detail));
+    const auto* packed = As<google::protobuf::Any>(*message);
     if (reason == kTooLarge) {
       // Its type only: the message did not fit, so a notice carrying it
-      // would not fit either, and its sender would never hear of it.
+      // would not fit either, and nobody would hear of it.
       letter.mutable_message()->set_type_url(
-          absl::StrCat(kTypeUrlPrefix, TypeName(*message)));
-    } else if (const auto* any = As<google::protobuf::Any>(*message)) {
-      *letter.mutable_message() = *any;  // already packed (unknown type)
+          packed != nullptr ? packed->type_url()
+                            : absl::StrCat(kTypeUrlPrefix, TypeName(*message)));
+    } else if (packed != nullptr) {
+      *letter.mutable_message() = *packed;  // already packed (unknown type)
     } else {
       letter.mutable_message()->PackFrom(*message);
     }
-    sender.process()->SendUser(MakeEnvelope(std::move(letter), ActorRef()));
+    notify.process()->SendUser(MakeEnvelope(std::move(letter), ActorRef()));
   }
 }
 

@@ -47,12 +47,14 @@ class DeadLetters {
 
   // Records a dead letter: counts, notifies subscribers, logs at most once a
   // second (with how many were not logged), and sends DeadLetter{target,
-  // message, sender, reason, detail} back to `sender` when it is an actor
-  // or an ask (which fails with the reason's status) and the message is not
-  // itself a DeadLetter. Takes the message. Thread-safe.
+  // message, sender, reason, detail} to `notify` (the sender; for an
+  // undeliverable answer, its target) when it is an actor or a reply slot
+  // (an ask fails with the reason's status) and the message is not itself
+  // a DeadLetter. A TOO_LARGE notice carries the message's type only (it
+  // must fit where the message did not). Takes the message. Thread-safe.
   void Publish(const ActorRef& target, MessagePtr message,
                const ActorRef& sender, DeadLetterReason reason,
-               absl::string_view detail);
+               absl::string_view detail, const ActorRef& notify);
 
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 

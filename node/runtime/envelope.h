@@ -44,6 +44,13 @@ class Envelope : public MpscNode {
   // descriptor pool, which lives as long as the program; carried across
   // nodes by its full name.
   const google::protobuf::MethodDescriptor* method = nullptr;
+  // An answer to a typed call (a reply, a stream's item or end) on its way
+  // to the caller: if it cannot be delivered for a reason the caller could
+  // hear of (too large, a type the caller's node cannot read), the dead
+  // letter's notice goes to its target, the caller, which fails the call
+  // with that cause, rather than to its sender (nobody). Carried across
+  // nodes.
+  bool answer = false;
   // Set by a sender that keeps one message in flight (an input source, a
   // periodic tell): told when this envelope is gone.
   std::shared_ptr<EnvelopeObserver> observer;
@@ -103,6 +110,7 @@ inline EnvelopePtr CloneEnvelope(const Envelope& envelope) {
   EnvelopePtr copy =
       MakeEnvelope(CloneMessage(envelope.message()), envelope.sender);
   copy->method = envelope.method;
+  copy->answer = envelope.answer;
   return copy;
 }
 

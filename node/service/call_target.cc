@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "node/runtime/actor_system_internal.h"
@@ -81,6 +82,18 @@ void ResolveCallTarget(ActorSystem& system, const KindRegistry& kinds,
   }
   const std::string name = IdentityName(target);
   if (target.node.empty() || target.node == system.address()) {
+    // Here the kind is checked before the actor is looked up, so a live
+    // actor of that name is reached only when its kind serves the service.
+    const Kind* kind = kinds.Find(target.kind);
+    if (kind == nullptr) {
+      done(kinds.UnknownKind(target.kind));
+      return;
+    }
+    if (!absl::c_linear_search(kind->services, service)) {
+      done(absl::UnimplementedError(absl::StrCat(
+          "kind '", target.kind, "' does not serve ", service->full_name())));
+      return;
+    }
     // Activated already: no spawn request to build.
     if (absl::StatusOr<ActorRef> live = system.Lookup(name); live.ok()) {
       done(*std::move(live));

@@ -37,6 +37,8 @@ class ActorIngress::Core {
     node_.Attach(node);
     if (node == nullptr) {
       streams_->EndAll(ServiceNode::NotServing());
+    } else {
+      streams_->Reopen();
     }
   }
 

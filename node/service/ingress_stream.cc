@@ -12,6 +12,7 @@
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/grpc_status.h"
+#include "node/service/service_node.h"
 #include "node/typed/typed_call.h"
 
 namespace troupe {
@@ -104,8 +105,11 @@ class StreamCore {
   // An item or the end, from the actor (or a dead letter of the request).
   void Deliver(EnvelopePtr envelope) {
     const Message& message = envelope->message();
+    // The request's own dead letter, or an item's or the end's that could
+    // not be delivered here (Envelope::answer).
     if (const auto* letter = As<DeadLetter>(message);
-        letter != nullptr && letter->sender().id() == self_.id()) {
+        letter != nullptr && (letter->sender().id() == self_.id() ||
+                              letter->target().id() == self_.id())) {
       End(DeadLetterStatus(*letter), /*drop_queued=*/false);
       return;
     }
@@ -202,15 +206,16 @@ class StreamCore {
  private:
   void EndLocked(const absl::Status& status, bool drop_queued)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (drop_queued) {
+      // Also after the actor's own end: the caller is gone, or the node is.
+      queue_.clear();
+      queued_bytes_ = 0;
+    }
     if (ended_) {
       return;
     }
     ended_ = true;
     end_ = status;
-    if (drop_queued) {
-      queue_.clear();
-      queued_bytes_ = 0;
-    }
     ending_ = true;
   }
 
@@ -306,9 +311,18 @@ void StreamProcess::SendSystem(SystemMessagePtr message) {
   }
 }
 
-void OpenStreams::Add(const std::shared_ptr<StreamCore>& stream) {
+bool OpenStreams::Add(const std::shared_ptr<StreamCore>& stream) {
   MutexLock lock(&mu_);
+  if (closed_) {
+    return false;
+  }
   streams_.emplace(stream.get(), stream);
+  return true;
+}
+
+void OpenStreams::Reopen() {
+  MutexLock lock(&mu_);
+  closed_ = false;
 }
 
 void OpenStreams::Remove(const StreamCore* stream) {
@@ -320,6 +334,7 @@ void OpenStreams::EndAll(const absl::Status& status) {
   std::vector<std::shared_ptr<StreamCore>> open;
   {
     MutexLock lock(&mu_);
+    closed_ = true;
     for (const auto& [key, weak] : streams_) {
       if (std::shared_ptr<StreamCore> stream = weak.lock()) {
         open.push_back(std::move(stream));
@@ -338,7 +353,9 @@ IngressStream::IngressStream(ActorSystem& system,
     : core_(std::make_shared<StreamCore>(system, this, method, max_queued)),
       open_(std::move(open)) {
   core_->Register(core_);
-  open_->Add(core_);
+  if (!open_->Add(core_)) {
+    core_->End(ServiceNode::NotServing(), /*drop_queued=*/true);
+  }
 }
 
 IngressStream::~IngressStream() = default;

@@ -45,13 +45,16 @@ class StreamCore;
 // ingress (shutting down) ends them: UNAVAILABLE. Thread-safe.
 class OpenStreams {
  public:
-  void Add(const std::shared_ptr<StreamCore>& stream);
+  // False (the stream is not kept) once EndAll has run, until Reopen.
+  bool Add(const std::shared_ptr<StreamCore>& stream);
   void Remove(const StreamCore* stream);
-  // Ends every open stream with `status`.
+  // Ends every open stream with `status`, and refuses new ones.
   void EndAll(const absl::Status& status);
+  void Reopen();
 
  private:
   Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<const StreamCore*, std::weak_ptr<StreamCore>> streams_
       ABSL_GUARDED_BY(mu_);
 };

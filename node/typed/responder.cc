@@ -27,7 +27,7 @@ bool CallState::Send(EnvelopePtr envelope) {
     return false;
   }
   if (caller_) {
-    envelope->sender = caller_;  // an undeliverable answer comes back to it
+    envelope->answer = true;  // an undeliverable one is told to the caller
     caller_.process()->SendUser(std::move(envelope));
   }
   return true;
@@ -45,7 +45,9 @@ bool CallState::End(const absl::Status& status) {
           method_ != nullptr ? method_->full_name() : std::string("a call"),
           " with an OK status: a unary call answers with its reply"));
     }
-    caller_.process()->SendUser(MakeEnvelope(ToCallStatus(sent), caller_));
+    EnvelopePtr envelope = MakeEnvelope(ToCallStatus(sent), ActorRef());
+    envelope->answer = true;
+    caller_.process()->SendUser(std::move(envelope));
   }
   return true;
 }

@@ -17,10 +17,12 @@
 // continuation), the caller gets ABORTED naming the method and the actor.
 // A one-way call (no caller) answers nowhere.
 //
-// Answers travel with the caller as their sender, so one that cannot be
-// delivered (over a node's --max_message_bytes, a full link queue) comes
-// back to the caller as a dead letter and fails its call with that cause
-// at once, as an ask's own request does.
+// Answers have no sender (Sender() is nobody where they arrive). One that
+// cannot be delivered because it is over a node's --max_message_bytes, or
+// of a type the caller's node cannot read, is told to the caller, which
+// fails the call with that cause at once (Envelope::answer); one lost to a
+// full link queue or a node going down ends the call by its timeout, or by
+// the caller's watch of the actor.
 #pragma once
 
 #include <atomic>
@@ -60,8 +62,10 @@ class CallState {
   // Ends the call with `status` (a CallStatus to the caller); false when it
   // had already ended.
   bool End(const absl::Status& status);
-  // Ends the call without answering: someone else answers (Forward).
-  void Release() { ended_.store(true, std::memory_order_release); }
+  // Ends the call without answering, for someone else to answer (Forward);
+  // false when it had already ended.
+  bool Release() { return !ended_.exchange(true, std::memory_order_acq_rel); }
+  const google::protobuf::MethodDescriptor* method() const { return method_; }
   bool ended() const { return ended_.load(std::memory_order_acquire); }
   const ActorRef& caller() const { return caller_; }
 
@@ -94,10 +98,18 @@ class Responder {
   void Fail(const absl::Status& status) const { state_->End(status); }
   // Hands the call to `to`, another actor serving the method, which
   // answers the caller (ctx.Forward of the call: the same caller, method and
-  // request); this responder is done. Only during the method's own call.
+  // request); this responder is done. Only during the method's own call:
+  // elsewhere (a continuation, another message), or once answered, the
+  // call is not forwarded and fails FAILED_PRECONDITION instead.
   void Forward(ActorContext& ctx, const ActorRef& to) const {
-    ctx.Forward(to);
-    state_->Release();
+    if (ctx.Method() != state_->method() || ctx.Sender() != state_->caller()) {
+      Fail(absl::FailedPreconditionError(
+          "Responder::Forward was called outside the method's own call"));
+      return;
+    }
+    if (state_->Release()) {
+      ctx.Forward(to);
+    }
   }
   // True once answered (or forwarded).
   bool answered() const { return state_->ended(); }

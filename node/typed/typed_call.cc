@@ -71,7 +71,9 @@ namespace {
 // caller to tell, so its refusal is logged (at most 5 lines a second).
 void Refuse(ActorContext& ctx, const absl::Status& status) {
   if (const ActorRef& caller = ctx.Sender()) {
-    caller.process()->SendUser(MakeEnvelope(ToCallStatus(status), caller));
+    EnvelopePtr envelope = MakeEnvelope(ToCallStatus(status), ActorRef());
+    envelope->answer = true;
+    caller.process()->SendUser(std::move(envelope));
     return;
   }
   static LogLimiter* const limiter = new LogLimiter(5, absl::Seconds(1));

@@ -253,6 +253,37 @@ TEST_F(IngressTest, AStreamsErrorComesAfterItsItems) {
   EXPECT_EQ(status.error_message(), "counted");
 }
 
+// A typed call told with an actor as its sender: the answer reaches that
+// actor with no sender, so an echo does not send it back (before, answers
+// named the caller as sender and an echo bounced them forever).
+TEST_F(IngressTest, AnAnswerToAnActorHasNoSenderToBounceTo) {
+  v1::Pid echo = home_client->MustSpawn("echo", "bouncer");
+  v1::Pid typed = home_client->MustSpawn(kTypedEchoKind, "e3");
+  v1::TellRequest tell;
+  *tell.mutable_target() = typed;
+  *tell.mutable_sender() = echo;
+  tell.mutable_message()->PackFrom(Request("to the echo"));
+  tell.set_method("troupe.test.Echo.Echo");
+  grpc::ClientContext context;
+  StubCaller::Prepare(&context, {});
+  v1::TellReply told;
+  ASSERT_TRUE(home_client->stub().Tell(&context, tell, &told).ok());
+  // The typed actor has answered once it answers an ask after the call
+  // (its mailbox keeps order); the echo has had the answer once it
+  // answers an ask of its own.
+  google::protobuf::Any answer;
+  ASSERT_TRUE(
+      home_client->Ask(typed, testing::PackText("calls?"), &answer).ok());
+  ASSERT_TRUE(home_client->Ask(echo, testing::PackText("x"), &answer).ok());
+  v1::StatsReply before;
+  ASSERT_TRUE(home_client->Stats(&before).ok());
+  ASSERT_TRUE(home_client->Ask(echo, testing::PackText("y"), &answer).ok());
+  v1::StatsReply after;
+  ASSERT_TRUE(home_client->Stats(&after).ok());
+  // One ask in between: a couple of messages, not a loop's thousands.
+  EXPECT_LT(after.messages_processed() - before.messages_processed(), 10u);
+}
+
 TEST_F(IngressTest, AnAskOrTellOfAStreamingMethodIsRefused) {
   v1::AskRequest ask;
   *ask.mutable_target() = home_client->MustSpawn(kTypedEchoKind, "e2");
@@ -265,6 +296,17 @@ TEST_F(IngressTest, AnAskOrTellOfAStreamingMethodIsRefused) {
   EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
       << status.error_message();
   EXPECT_TRUE(absl::StrContains(status.error_message(), "streams"));
+
+  v1::TellRequest tell;
+  *tell.mutable_target() = ask.target();
+  *tell.mutable_message() = ask.message();
+  tell.set_method(ask.method());
+  grpc::ClientContext tell_context;
+  StubCaller::Prepare(&tell_context, {});
+  v1::TellReply told;
+  status = home_client->stub().Tell(&tell_context, tell, &told);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
+      << status.error_message();
 }
 
 // A stream to an identity on a node that never answers: the caller
@@ -287,7 +329,9 @@ TEST(IngressStreamTest, AStreamEndedBeforeItsTargetIsFoundIsLeftAlone) {
   const std::string nowhere =
       absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
   NodeServerOptions options;
-  options.link.connect_timeout = absl::Seconds(1);
+  // Long enough that the cancel below always comes first, even on a
+  // loaded machine under ASan.
+  options.link.connect_timeout = absl::Seconds(3);
   std::unique_ptr<NodeServer> node = testing::StartTestNode(options);
   ASSERT_NE(node, nullptr);
   StubCaller caller(node->address());
