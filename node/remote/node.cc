@@ -75,11 +75,18 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(NodeOptions options) {
   builder.AddListeningPort(
       options.listen, NodeServerCredentials(options.link.tls), &bound_port);
   builder.RegisterService(node->link_service_.get());
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(NewReflectionGuard(&node->reflection_auth_));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  // The reflection guard only where there is a secret to check: gRPC runs
+  // its interception machinery for every call on the port once any
+  // interceptor is installed (measured: about 13 % of typed calls/s at 64
+  // in flight), and without a secret there is nothing to guard (TLS holds
+  // for the whole port).
+  if (!options.link.secret.empty()) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(NewReflectionGuard(&node->reflection_auth_));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }

@@ -4,7 +4,9 @@
 // each call: a call that fails it learns nothing (every request it sends
 // is emptied before the service reads it, every answer replaced by an
 // error_response naming the cause) and ends UNAUTHENTICATED. TLS needs no
-// guard: it holds for the whole port.
+// guard: it holds for the whole port. A node installs it only when it has
+// a secret: once any interceptor is installed, gRPC runs its interception
+// machinery on every call of the port, which costs (see node.cc).
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
