@@ -62,9 +62,7 @@ void AskProcess::SendUser(EnvelopePtr envelope) {
   // of the target it names; one whose target is this slot is an answer to
   // it that could not be delivered (Envelope::answer). Either way the ask
   // fails with the cause's status.
-  if (const auto* letter = As<DeadLetter>(envelope->message());
-      letter != nullptr &&
-      (letter->sender().id() == id() || letter->target().id() == id())) {
+  if (const DeadLetter* letter = DeadLetterForSlot(envelope->message(), id())) {
     Complete(DeadLetterStatus(*letter));
     return;
   }

@@ -57,6 +57,18 @@ absl::Status DeadLetterStatus(const DeadLetter& letter) {
       letter.reason(), FromProto(letter.target()).ToString(), letter.detail());
 }
 
+const DeadLetter* DeadLetterForSlot(const google::protobuf::Message& message,
+                                    absl::string_view slot_id) {
+  if (message.GetDescriptor() != DeadLetter::descriptor()) {
+    return nullptr;
+  }
+  const auto& letter = static_cast<const DeadLetter&>(message);
+  if (letter.sender().id() == slot_id || letter.target().id() == slot_id) {
+    return &letter;
+  }
+  return nullptr;
+}
+
 v1::Pid ToProto(const Pid& pid) {
   v1::Pid proto;
   proto.set_address(pid.address);

@@ -52,6 +52,12 @@ absl::Status DeadLetterStatus(DeadLetterReason reason, absl::string_view target,
                               absl::string_view detail);
 // The same for a DeadLetter message.
 absl::Status DeadLetterStatus(const DeadLetter& letter);
+// For a reply slot (an ask, a typed call's stream) with id `slot_id`: the
+// notice `message` is when it is a DeadLetter of what the slot sent (its
+// sender is the slot: slot ids are unique and send nothing else) or of an
+// answer to the slot (its target: Envelope::answer); else null.
+const DeadLetter* DeadLetterForSlot(const google::protobuf::Message& message,
+                                    absl::string_view slot_id);
 
 v1::Pid ToProto(const Pid& pid);
 Pid FromProto(const v1::Pid& pid);

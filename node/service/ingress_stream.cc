@@ -107,9 +107,7 @@ class StreamCore {
     const Message& message = envelope->message();
     // The request's own dead letter, or an item's or the end's that could
     // not be delivered here (Envelope::answer).
-    if (const auto* letter = As<DeadLetter>(message);
-        letter != nullptr && (letter->sender().id() == self_.id() ||
-                              letter->target().id() == self_.id())) {
+    if (const DeadLetter* letter = DeadLetterForSlot(message, self_.id())) {
       End(DeadLetterStatus(*letter), /*drop_queued=*/false);
       return;
     }

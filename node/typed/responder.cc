@@ -45,9 +45,7 @@ bool CallState::End(const absl::Status& status) {
           method_ != nullptr ? method_->full_name() : std::string("a call"),
           " with an OK status: a unary call answers with its reply"));
     }
-    EnvelopePtr envelope = MakeEnvelope(ToCallStatus(sent), ActorRef());
-    envelope->answer = true;
-    caller_.process()->SendUser(std::move(envelope));
+    AnswerWithStatus(caller_, sent);
   }
   return true;
 }

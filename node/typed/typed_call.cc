@@ -33,6 +33,21 @@ absl::Status FromCallStatus(const v1::CallStatus& status) {
                       status.message());
 }
 
+namespace {
+
+// INVALID_ARGUMENT unless `message` is `method`'s input type.
+absl::Status CheckInput(const MethodDescriptor* method,
+                        const Message& message) {
+  if (message.GetDescriptor() == method->input_type()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      method->full_name(), " takes a ", method->input_type()->full_name(),
+      ", not a ", TypeName(message)));
+}
+
+}  // namespace
+
 absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
                                                    const Message& message) {
   const MethodDescriptor* method =
@@ -44,10 +59,8 @@ absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
                      "' is linked into this node (give its full name, "
                      "package.Service.Method)"));
   }
-  if (message.GetDescriptor() != method->input_type()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        method->full_name(), " takes a ", method->input_type()->full_name(),
-        ", not a ", TypeName(message)));
+  if (absl::Status input = CheckInput(method, message); !input.ok()) {
+    return input;
   }
   if (method->server_streaming() || method->client_streaming()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -56,6 +69,12 @@ absl::StatusOr<const MethodDescriptor*> CallMethod(absl::string_view full_name,
         "tell or an ask"));
   }
   return method;
+}
+
+void AnswerWithStatus(const ActorRef& caller, const absl::Status& status) {
+  EnvelopePtr envelope = MakeEnvelope(ToCallStatus(status), ActorRef());
+  envelope->answer = true;  // an undeliverable one is told to the caller
+  caller.process()->SendUser(std::move(envelope));
 }
 
 absl::Status UnexpectedReply(const Message& reply,
@@ -71,9 +90,7 @@ namespace {
 // caller to tell, so its refusal is logged (at most 5 lines a second).
 void Refuse(ActorContext& ctx, const absl::Status& status) {
   if (const ActorRef& caller = ctx.Sender()) {
-    EnvelopePtr envelope = MakeEnvelope(ToCallStatus(status), ActorRef());
-    envelope->answer = true;
-    caller.process()->SendUser(std::move(envelope));
+    AnswerWithStatus(caller, status);
     return;
   }
   static LogLimiter* const limiter = new LogLimiter(5, absl::Seconds(1));
@@ -95,11 +112,8 @@ int MethodIndexOf(ActorContext& ctx, const Message& message,
                     ", not ", method->full_name())));
     return kAnswered;
   }
-  if (message.GetDescriptor() != method->input_type()) {
-    Refuse(ctx, absl::InvalidArgumentError(
-                    absl::StrCat(method->full_name(), " takes a ",
-                                 method->input_type()->full_name(), ", not a ",
-                                 TypeName(message))));
+  if (absl::Status input = CheckInput(method, message); !input.ok()) {
+    Refuse(ctx, input);
     return kAnswered;
   }
   return method->index();

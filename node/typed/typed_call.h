@@ -41,6 +41,9 @@ const ServiceDescriptor* FindService(absl::string_view full_name);
 // the only OK one).
 v1::CallStatus ToCallStatus(const absl::Status& status);
 absl::Status FromCallStatus(const v1::CallStatus& status);
+// Sends `caller` (not nobody) the CallStatus of `status`, as an answer
+// (Envelope::answer): how a call is failed or a stream ended.
+void AnswerWithStatus(const ActorRef& caller, const absl::Status& status);
 
 // The method `full_name` names ("package.Service.Method"), checked for a
 // tell or an ask carrying `message`: UNIMPLEMENTED when no such method is
