@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/dispatcher.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/process.h"
 #include "node/runtime/remote_resolver.h"
@@ -57,6 +58,10 @@ class SystemInternals {
   static TimerScheduler& Timers(ActorSystem& system) { return system.timers(); }
   static const NodeAddress& SharedAddress(const ActorSystem& system) {
     return system.shared_address();
+  }
+  // The system's dispatcher, for a Dispatcher::CallerRuns scope.
+  static Dispatcher& Workers(ActorSystem& system) {
+    return system.dispatcher();
   }
   // Publishes a dead letter (see ActorSystem's DeadLetter).
   static void DeadLetter(ActorSystem& system, const ActorRef& target,

@@ -35,6 +35,7 @@ struct WorkerIdentity {
   int index = -1;
 };
 thread_local WorkerIdentity tls_identity;
+thread_local Dispatcher::CallerRuns* tls_caller_runs = nullptr;
 
 }  // namespace
 
@@ -80,7 +81,28 @@ Dispatcher::Worker* Dispatcher::CurrentWorker() const {
              : nullptr;
 }
 
+Dispatcher::CallerRuns::CallerRuns(Dispatcher& dispatcher)
+    : dispatcher_(&dispatcher), outer_(tls_caller_runs) {
+  tls_caller_runs = this;
+}
+
+Dispatcher::CallerRuns::~CallerRuns() {
+  tls_caller_runs = outer_;
+  if (kept_ != nullptr &&
+      !dispatcher_->shutdown_.load(std::memory_order_acquire)) {
+    kept_->Run();
+  }
+}
+
 void Dispatcher::Schedule(Runnable* runnable) {
+  CallerRuns* caller = tls_caller_runs;
+  while (caller != nullptr && caller->dispatcher_ != this) {
+    caller = caller->outer_;
+  }
+  if (caller != nullptr && caller->kept_ == nullptr) {
+    caller->kept_ = runnable;  // runs when the scope ends
+    return;
+  }
   if (Worker* self = CurrentWorker(); self != nullptr) {
     Runnable* displaced = self->lifo;
     self->lifo = runnable;

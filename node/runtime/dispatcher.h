@@ -47,6 +47,32 @@ class Dispatcher {
   // work already waiting (an actor that used up its throughput). Thread-safe.
   void Yield(Runnable* runnable);
 
+  // Caller runs: on a thread outside the pool, while a CallerRuns on this
+  // dispatcher lives, the first runnable the thread schedules is kept rather
+  // than queued, and runs on that thread when the scope ends (once: an
+  // actor's Run handles at most its throughput, then yields to the pool).
+  // Work scheduled from that Run, and any further runnable, goes to the pool
+  // as usual. It saves the hand-off to a worker (a queue push, a wake-up and
+  // a thread switch) for a thread that will wait for the work's result
+  // anyway: gRPC ingress, which then finishes the call on the thread that
+  // received it (README, "Typed actors", "Where a call runs"). Scopes nest:
+  // the innermost one for this dispatcher keeps. Construct and destroy on
+  // one thread (a local); not for a thread that must not run actor code.
+  class CallerRuns {
+   public:
+    explicit CallerRuns(Dispatcher& dispatcher);
+    // Runs the kept runnable, if any (dropped after Shutdown, as Schedule's).
+    ~CallerRuns();
+    CallerRuns(const CallerRuns&) = delete;
+    CallerRuns& operator=(const CallerRuns&) = delete;
+
+   private:
+    Dispatcher* const dispatcher_;
+    CallerRuns* const outer_;
+    Runnable* kept_ = nullptr;
+    friend class Dispatcher;
+  };
+
   // Stops and joins the workers; queued work is dropped. Idempotent. Must not
   // be called from a worker.
   void Shutdown();

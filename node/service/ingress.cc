@@ -4,6 +4,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -198,6 +199,11 @@ class TypedService final : public grpc::Service {
     ActorSystem* system = &entered->node->system();
     auto request_message =
         std::make_shared<MessagePtr>(std::move(entered->request));
+    // An idle local actor then answers on this thread, before the return.
+    std::optional<Dispatcher::CallerRuns> caller_runs;
+    if (core_->options().caller_runs) {
+      caller_runs.emplace(runtime_internal::SystemInternals::Workers(*system));
+    }
     core_->Resolve(
         *entered, service_, entered->timeout,
         [pending, reactor, response, method, system, deadline,

@@ -55,6 +55,10 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
 ABSL_FLAG(int64_t, mailbox_capacity, 0,
           "mailbox bound of actors spawned through the ActorService; "
           "messages beyond it become counted dead letters (0 = unbounded)");
+ABSL_FLAG(bool, ingress_caller_runs, true,
+          "an idle actor answers a typed gRPC call on the gRPC thread that "
+          "received it (faster); turn off when such actors compute for long "
+          "or block");
 ABSL_FLAG(absl::Duration, run_for, absl::ZeroDuration(),
           "stop after this long (e.g. 30s, 5m); 0 = until SIGINT/SIGTERM");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
@@ -178,6 +182,7 @@ int NodeMain(int argc, char** argv) {
     return 2;
   }
   options.service.mailbox_capacity = static_cast<size_t>(mailbox);
+  options.service.caller_runs = absl::GetFlag(FLAGS_ingress_caller_runs);
   for (const std::string& peer : absl::GetFlag(FLAGS_peers)) {
     if (!IsNodeAddress(peer)) {
       std::fprintf(stderr, "troupe_node: --peers: '%s' is not host:port\n",

@@ -9,8 +9,10 @@
 //   bazel run -c opt //tests/bench:service_bench [-- --seconds=3]
 //
 // The runs alternate (typed, plain, typed, plain...) and each figure is the
-// better of --rounds runs, so a slow stretch of a busy machine does not
-// fall on one side only.
+// best of --rounds runs (3), so a slow stretch of a busy machine does not
+// fall on one side only (with 2, the ratio still moved by up to 20 points
+// between runs on the 2-core CI machine). --caller_runs=false measures the
+// ingress handing every call to a dispatcher worker.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -32,9 +34,12 @@
 #include "tests/bench/service_bench.troupe.h"
 
 ABSL_FLAG(double, seconds, 3, "how long each run calls");
-ABSL_FLAG(int, rounds, 2, "runs of each kind at each concurrency");
+ABSL_FLAG(int, rounds, 3, "runs of each kind at each concurrency");
 ABSL_FLAG(int, payload, 32, "bytes of each request and reply");
 ABSL_FLAG(int, threads, 0, "the node's dispatcher threads (0 = one per core)");
+ABSL_FLAG(bool, caller_runs, true,
+          "the node's ActorServiceOptions::caller_runs (false: every call is "
+          "handed to a dispatcher worker)");
 ABSL_FLAG(std::string, only, "",
           "typed or plain: run only that side (to profile one of them)");
 ABSL_FLAG(std::vector<std::string>, concurrency,
@@ -169,6 +174,7 @@ int Run() {
   NodeServerOptions options;
   options.listen = "127.0.0.1:0";
   options.system.threads = absl::GetFlag(FLAGS_threads);
+  options.service.caller_runs = absl::GetFlag(FLAGS_caller_runs);
   absl::StatusOr<std::unique_ptr<NodeServer>> node = NodeServer::Start(options);
   if (!node.ok()) {
     std::fprintf(stderr, "service_bench: %s\n",

@@ -2,12 +2,14 @@
 // work from outside (no lost wake-up, over many idle periods); work left in
 // a blocked worker's queue is stolen; a runnable scheduled from a worker runs
 // next on that worker; Yield lets waiting work go first (modelled on CAF's
-// scheduler tests). Waits are notifications with a timeout.
+// scheduler tests); caller runs keeps the first runnable of its scope for
+// the scope's end. Waits are notifications with a timeout.
 #include "node/runtime/dispatcher.h"
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -159,6 +161,76 @@ TEST(DispatcherTest, YieldLetsWaitingWorkRunFirst) {
   dispatcher.Schedule(yielder.get());
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 1}));
+}
+
+// Caller runs: the first runnable scheduled in the scope runs on the
+// scheduling thread when the scope ends, not before; a second one, and
+// what the kept one schedules, go to the pool.
+TEST(DispatcherTest, CallerRunsKeepsTheFirstRunnableForTheScopesEnd) {
+  Dispatcher dispatcher(1);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> kept_ran{false};
+  std::thread::id kept_thread;
+  Notification second_ran;
+  Notification third_ran;
+  std::thread::id third_thread;
+  Task third([&] {
+    third_thread = std::this_thread::get_id();
+    third_ran.Notify();
+  });
+  Task kept([&] {
+    kept_thread = std::this_thread::get_id();
+    kept_ran = true;
+    dispatcher.Schedule(&third);
+  });
+  Task second([&] { second_ran.Notify(); });
+  {
+    Dispatcher::CallerRuns scope(dispatcher);
+    dispatcher.Schedule(&kept);
+    dispatcher.Schedule(&second);
+    ASSERT_TRUE(second_ran.WaitForNotificationWithTimeout(kWait));
+    EXPECT_FALSE(kept_ran);  // kept, not queued
+  }
+  EXPECT_TRUE(kept_ran);
+  EXPECT_EQ(kept_thread, caller);
+  ASSERT_TRUE(third_ran.WaitForNotificationWithTimeout(kWait));
+  EXPECT_NE(third_thread, caller);
+}
+
+// Scopes nest (the inner one keeps); one for another dispatcher keeps
+// nothing of this one; after Shutdown the kept runnable is dropped.
+TEST(DispatcherTest, CallerRunsNestsAndBelongsToOneDispatcher) {
+  Dispatcher dispatcher(1);
+  Dispatcher other(1);
+  std::vector<int> order;  // the caller's thread only
+  Task outer([&] { order.push_back(1); });
+  Task inner([&] { order.push_back(2); });
+  Notification pooled_ran;
+  Task pooled([&] { pooled_ran.Notify(); });
+  {
+    Dispatcher::CallerRuns outer_scope(dispatcher);
+    {
+      Dispatcher::CallerRuns inner_scope(dispatcher);
+      dispatcher.Schedule(&inner);
+    }
+    EXPECT_EQ(order, std::vector<int>{2});
+    {
+      Dispatcher::CallerRuns foreign(other);
+      dispatcher.Schedule(&outer);  // the outer scope keeps it
+      dispatcher.Schedule(&pooled);
+    }
+    ASSERT_TRUE(pooled_ran.WaitForNotificationWithTimeout(kWait));
+    EXPECT_EQ(order, std::vector<int>{2});
+  }
+  EXPECT_EQ(order, (std::vector<int>{2, 1}));
+
+  Task dropped([&] { order.push_back(3); });
+  {
+    Dispatcher::CallerRuns scope(dispatcher);
+    dispatcher.Schedule(&dropped);
+    dispatcher.Shutdown();
+  }
+  EXPECT_EQ(order, (std::vector<int>{2, 1}));
 }
 
 }  // namespace
