@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "node/cluster/cluster.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/envelope.h"
@@ -277,6 +278,50 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       reply->add_kinds(kind->name);
     }
     return Done(context, absl::OkStatus());
+  }
+
+  // Asks the cluster actor of the node named (this one by default).
+  ServerUnaryReactor* Members(CallbackServerContext* context,
+                              const v1::MembersRequest* request,
+                              v1::MembersReply* reply) override {
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, entered.status());
+    }
+    if (!request->node().empty() && !IsNodeAddress(request->node())) {
+      return Done(context,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "node '", request->node(), "' is not host:port")));
+    }
+    absl::Duration wait = options_.forward_timeout;
+    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+      wait = absl::FromChrono(context->deadline()) - absl::Now();
+    }
+    ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!node_.Hold(reactor)) {
+      return reactor;
+    }
+    ActorSystem& system = (*entered)->system();
+    system.AskAsync(
+        ClusterActorOf(system, request->node()),
+        MakeEnvelope(v1::MembersRequest(), ActorRef()), wait,
+        [pending = node_.pending(), reactor,
+         reply](absl::StatusOr<MessagePtr> answer) {
+          if (!pending->Claim(reactor)) {
+            return;  // the node stopped first and finished the call
+          }
+          absl::Status status = answer.status();
+          if (answer.ok()) {
+            if (const auto* members = As<v1::MembersReply>(**answer)) {
+              *reply = *members;
+            } else {
+              status =
+                  UnexpectedReply(**answer, v1::MembersReply::descriptor());
+            }
+          }
+          reactor->Finish(ToGrpcStatus(status));
+        });
+    return reactor;
   }
 
  private:

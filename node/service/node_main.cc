@@ -31,6 +31,12 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7420",
 ABSL_FLAG(std::string, advertise, "",
           "host:port that peers and refs use to reach this node (default: "
           "the bound address)");
+ABSL_FLAG(std::string, cluster, "troupe",
+          "the cluster's name: a node joins seeds of this cluster only");
+ABSL_FLAG(std::vector<std::string>, seeds, {},
+          "comma-separated host:port of nodes to join the cluster through; "
+          "each is retried with backoff until it answers, and the node then "
+          "links to every member (README, \"Cluster\")");
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "comma-separated host:port of nodes to link to at start (others "
           "are linked on first use)");
@@ -183,6 +189,15 @@ int NodeMain(int argc, char** argv) {
   }
   options.service.mailbox_capacity = static_cast<size_t>(mailbox);
   options.service.caller_runs = absl::GetFlag(FLAGS_ingress_caller_runs);
+  options.cluster.name = absl::GetFlag(FLAGS_cluster);
+  options.cluster.seeds = absl::GetFlag(FLAGS_seeds);
+  for (const std::string& seed : options.cluster.seeds) {
+    if (!IsNodeAddress(seed)) {
+      std::fprintf(stderr, "troupe_node: --seeds: '%s' is not host:port\n",
+                   seed.c_str());
+      return 2;
+    }
+  }
   for (const std::string& peer : absl::GetFlag(FLAGS_peers)) {
     if (!IsNodeAddress(peer)) {
       std::fprintf(stderr, "troupe_node: --peers: '%s' is not host:port\n",

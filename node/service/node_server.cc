@@ -2,14 +2,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "node/cluster/cluster.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/version.h"
 #include "node/service/activator.h"
 #include "node/service/ingress.h"
+#include "proto/cluster.pb.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -115,6 +118,11 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
       !started.ok()) {
     return started;
   }
+  if (absl::Status joined =
+          StartCluster(server->node_->system(), options.cluster);
+      !joined.ok()) {
+    return joined;
+  }
   node_info_ptr->set_identity(server->node_->address(),
                               server->node_->incarnation());
   AttachActorService(server->actor_service_.get(), server->node_.get());
@@ -151,6 +159,12 @@ void NodeServer::Shutdown(absl::Duration grace) {
     // until the node has drained; calls waiting on asks end now
     // (UNAVAILABLE); new ones are refused.
     node_->SetServing(false);
+    // The members hear that this node leaves (LEAVING) before its links
+    // end (DOWN, "left the cluster").
+    (void)node_->system()
+        .Ask(ClusterActorOf(node_->system()), v1::LeaveCluster(),
+             std::clamp(grace, absl::Milliseconds(100), absl::Seconds(1)))
+        .get();
     AttachActorService(actor_service_.get(), nullptr);
     ingress_->Attach(nullptr);
     node_->Shutdown(grace);

@@ -3,7 +3,8 @@
 // same port: NodeInfo, the public ActorService, every actor service its
 // kinds serve (ActorIngress), grpc.health.v1.Health and server reflection;
 // and it runs the activator actor that serves other nodes' spawn and
-// lookup requests.
+// lookup requests, and the cluster actor that keeps its member list
+// (node/cluster/cluster.h).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/cluster/cluster.h"
 #include "node/remote/node.h"
 #include "node/service/actor_service.h"
 #include "node/service/ingress.h"
@@ -32,6 +34,8 @@ struct NodeServerOptions {
   // What Spawn can make; must outlive the server.
   const KindRegistry* kinds = &KindRegistry::Global();
   ActorServiceOptions service;
+  // Membership: the cluster's name and seeds (node/cluster/cluster.h).
+  ClusterOptions cluster;
   LinkOptions link;
   ActorSystemOptions system;
 };

@@ -1,0 +1,66 @@
+// The cluster: every node server runs a cluster actor (kClusterActorName)
+// that keeps the node's member list (MemberTable) and tells subscribers of
+// MemberUp and MemberDown (README, "Cluster").
+//
+// Embedded membership (the default; no external service): a node contacts
+// its seeds, retrying each with backoff until it answers; every answer
+// carries the answering node's UP members, which the node contacts in turn,
+// so every member links to every other (a full mesh, as Erlang's
+// distribution). A member is UP once it has answered this node, and DOWN
+// when this node's link failure detector declares its node down (a watch
+// on its cluster actor: Terminated NODE_DOWN), when it left, or when a
+// newer run of it joined. Each node decides for itself from its own links:
+// there is no agreement on a view, and a partition leaves each side with
+// its own (README, "What embedded mode does not promise"). DOWN members
+// are contacted again with backoff, so a healed partition or a restarted
+// node comes back UP with no manual step.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "node/runtime/actor_ref.h"
+#include "node/runtime/actor_system.h"
+
+namespace troupe {
+
+// The cluster actor's name on every node.
+inline constexpr absl::string_view kClusterActorName = "troupe.cluster";
+
+struct ClusterOptions {
+  // The cluster's name: a node answers contacts from nodes of its own
+  // cluster only, and refuses to join a seed of another (logged, retried
+  // at max_backoff in case the seed is restarted in the right one).
+  std::string name = "troupe";
+  // host:port of the nodes to join through. A node with no seeds is a
+  // cluster of one until another node names it. Seeds are never forgotten.
+  std::vector<std::string> seeds;
+  // How long one contact (an ask of the other node's cluster actor) may
+  // take; it includes making the link.
+  absl::Duration contact_timeout = absl::Seconds(2);
+  // Retry delays after failed contacts: min_backoff, doubling, at most
+  // max_backoff (a healed partition is seen within about max_backoff).
+  absl::Duration min_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // Every this often the node exchanges views with one UP member picked at
+  // random (anti-entropy: news a push missed still spreads), and forgets
+  // long-gone members.
+  absl::Duration gossip_interval = absl::Seconds(5);
+  // A member DOWN (or named and never heard from) this long is forgotten:
+  // dropped from the list and no longer contacted. Seeds excepted.
+  absl::Duration forget_after = absl::Minutes(10);
+};
+
+// Spawns the cluster actor on `system` (ALREADY_EXISTS if there is one).
+// INVALID_ARGUMENT for an empty name or a seed that is not host:port.
+absl::Status StartCluster(ActorSystem& system, ClusterOptions options);
+
+// A ref to the cluster actor of the node at `node` (host:port; "" = the
+// node of `system`): ask it a v1::MembersRequest (answer: v1::MembersReply)
+// or tell it a v1::SubscribeMembers. Thread-safe.
+ActorRef ClusterActorOf(ActorSystem& system, absl::string_view node = "");
+
+}  // namespace troupe

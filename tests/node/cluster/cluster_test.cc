@@ -1,0 +1,276 @@
+// Embedded membership on loopback (node/cluster/cluster.h): nodes join
+// through a seed and every member sees every other UP; a member that
+// leaves is DOWN everywhere as "left"; a restarted node comes back as a new
+// run; a seed that is not up yet is retried until it answers; a node of
+// another cluster is not joined; ActorService.Members answers for any
+// node. Every wait is on member events (a subscription) with a timeout.
+#include "node/cluster/cluster.h"
+
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "node/runtime/inbox.h"
+#include "node/runtime/system_messages.h"
+#include "node/service/node_server.h"
+#include "proto/cluster.pb.h"
+#include "tests/testing/service_client.h"
+
+namespace troupe {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+
+// Short retries, so a test does not wait out production backoffs.
+std::unique_ptr<NodeServer> StartMember(std::vector<std::string> seeds,
+                                        const std::string& listen = "",
+                                        const std::string& cluster = "t") {
+  NodeServerOptions options;
+  options.listen = listen;
+  options.cluster.name = cluster;
+  options.cluster.seeds = std::move(seeds);
+  options.cluster.min_backoff = absl::Milliseconds(50);
+  options.cluster.max_backoff = absl::Milliseconds(200);
+  return testing::StartTestNode(options);
+}
+
+// A subscriber: the states of the members one node knows, as its events
+// say (address -> member).
+class MemberWatcher {
+ public:
+  explicit MemberWatcher(NodeServer& node) : inbox_(node.node().system()) {
+    v1::SubscribeMembers subscribe;
+    *subscribe.mutable_subscriber() = ToProto(inbox_.ref().pid());
+    inbox_.Tell(ClusterActorOf(node.node().system()), std::move(subscribe));
+  }
+
+  // Reads events until `address` is in `state` (with `incarnation`, unless
+  // 0); false after kWait.
+  bool WaitFor(const std::string& address, v1::MemberState state,
+               uint64_t incarnation = 0) {
+    const absl::Time deadline = absl::Now() + kWait;
+    while (!Holds(address, state, incarnation)) {
+      absl::StatusOr<Inbox::Received> received =
+          inbox_.Receive(deadline - absl::Now());
+      if (!received.ok()) {
+        return false;
+      }
+      Apply(*received->message);
+    }
+    return true;
+  }
+
+  const v1::Member& member(const std::string& address) {
+    return members_[address];
+  }
+
+ private:
+  bool Holds(const std::string& address, v1::MemberState state,
+             uint64_t incarnation) const {
+    auto it = members_.find(address);
+    return it != members_.end() && it->second.state() == state &&
+           (incarnation == 0 || it->second.incarnation() == incarnation);
+  }
+
+  void Apply(const Message& message) {
+    if (const auto* current = As<v1::CurrentMembers>(message)) {
+      for (const v1::Member& member : current->members()) {
+        members_[member.address()] = member;
+      }
+    } else if (const auto* up = As<v1::MemberUp>(message)) {
+      members_[up->member().address()] = up->member();
+    } else if (const auto* down = As<v1::MemberDown>(message)) {
+      members_[down->member().address()] = down->member();
+    }
+  }
+
+  Inbox inbox_;
+  std::map<std::string, v1::Member> members_;
+};
+
+grpc::Status Members(NodeServer& via, const std::string& node,
+                     v1::MembersReply* reply) {
+  testing::ServiceClient client(via.address());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
+  v1::MembersRequest request;
+  request.set_node(node);
+  return client.stub().Members(&context, request, reply);
+}
+
+TEST(ClusterTest, NodesJoinThroughASeedAndEverySeesEveryOther) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  std::unique_ptr<NodeServer> b = StartMember({a->address()});
+  std::unique_ptr<NodeServer> c = StartMember({a->address()});
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(c, nullptr);
+  std::unique_ptr<NodeServer> d = StartMember({b->address()});  // via b
+  ASSERT_NE(d, nullptr);
+  std::vector<NodeServer*> nodes = {a.get(), b.get(), c.get(), d.get()};
+  for (NodeServer* watching : nodes) {
+    MemberWatcher watcher(*watching);
+    for (NodeServer* other : nodes) {
+      EXPECT_TRUE(watcher.WaitFor(other->address(), v1::MEMBER_UP,
+                                  other->incarnation()))
+          << watching->address() << " never saw " << other->address();
+    }
+  }
+  // Asked through b, d answers with all four, sorted, UP.
+  v1::MembersReply reply;
+  grpc::Status status = Members(*b, d->address(), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.node(), d->address());
+  EXPECT_EQ(reply.cluster(), "t");
+  ASSERT_EQ(reply.members_size(), 4);
+  for (int i = 0; i < reply.members_size(); ++i) {
+    EXPECT_EQ(reply.members(i).state(), v1::MEMBER_UP);
+    if (i > 0) {
+      EXPECT_LT(reply.members(i - 1).address(), reply.members(i).address());
+    }
+  }
+}
+
+TEST(ClusterTest, AMemberThatLeavesIsDownEverywhereAsLeft) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  std::unique_ptr<NodeServer> b = StartMember({a->address()});
+  std::unique_ptr<NodeServer> c = StartMember({a->address()});
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(c, nullptr);
+  MemberWatcher on_a(*a);
+  MemberWatcher on_b(*b);
+  MemberWatcher on_c(*c);
+  ASSERT_TRUE(on_a.WaitFor(c->address(), v1::MEMBER_UP));
+  ASSERT_TRUE(on_b.WaitFor(c->address(), v1::MEMBER_UP));
+  ASSERT_TRUE(on_c.WaitFor(a->address(), v1::MEMBER_UP));
+  ASSERT_TRUE(on_c.WaitFor(b->address(), v1::MEMBER_UP));
+  const std::string c_address = c->address();
+  c->Shutdown(absl::Milliseconds(200));
+  ASSERT_TRUE(on_a.WaitFor(c_address, v1::MEMBER_DOWN));
+  ASSERT_TRUE(on_b.WaitFor(c_address, v1::MEMBER_DOWN));
+  EXPECT_EQ(on_a.member(c_address).reason(), "left the cluster");
+  EXPECT_EQ(on_b.member(c_address).reason(), "left the cluster");
+}
+
+TEST(ClusterTest, ARestartedNodeComesBackAsANewRun) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  std::unique_ptr<NodeServer> b = StartMember({a->address()});
+  ASSERT_NE(b, nullptr);
+  MemberWatcher on_a(*a);
+  ASSERT_TRUE(on_a.WaitFor(b->address(), v1::MEMBER_UP, b->incarnation()));
+  const std::string address = b->address();
+  const uint64_t first_run = b->incarnation();
+  b.reset();  // shut down
+  ASSERT_TRUE(on_a.WaitFor(address, v1::MEMBER_DOWN, first_run));
+  b = StartMember({a->address()}, address);
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(b->incarnation(), first_run);
+  ASSERT_TRUE(on_a.WaitFor(address, v1::MEMBER_UP, b->incarnation()));
+}
+
+// A loopback port that refuses connections until Release: bound, not
+// listening.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+    }
+  }
+  ~RefusingPort() { Release(); }
+  void Release() {
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+// The member `address` as `node` reports it, once `done` holds for it
+// (asked again every 50 ms, up to kWait).
+template <typename Done>
+bool AwaitMember(NodeServer& node, const std::string& address, Done done) {
+  const absl::Time deadline = absl::Now() + kWait;
+  while (absl::Now() < deadline) {
+    v1::MembersReply reply;
+    if (Members(node, "", &reply).ok()) {
+      for (const v1::Member& member : reply.members()) {
+        if (member.address() == address && done(member)) {
+          return true;
+        }
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+TEST(ClusterTest, ASeedThatIsNotUpYetIsRetriedUntilItAnswers) {
+  RefusingPort seed;
+  ASSERT_FALSE(seed.address().empty());
+  std::unique_ptr<NodeServer> b = StartMember({seed.address()});
+  ASSERT_NE(b, nullptr);
+  MemberWatcher on_b(*b);
+  // b has tried and failed, and says so.
+  ASSERT_TRUE(AwaitMember(*b, seed.address(), [](const v1::Member& member) {
+    return member.state() == v1::MEMBER_JOINING &&
+           absl::StartsWith(member.reason(), "not answering");
+  }));
+  seed.Release();
+  std::unique_ptr<NodeServer> a = StartMember({}, seed.address());
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(on_b.WaitFor(seed.address(), v1::MEMBER_UP, a->incarnation()));
+  MemberWatcher on_a(*a);
+  EXPECT_TRUE(on_a.WaitFor(b->address(), v1::MEMBER_UP, b->incarnation()));
+}
+
+TEST(ClusterTest, ANodeOfAnotherClusterIsNotJoined) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  std::unique_ptr<NodeServer> x = StartMember({a->address()}, "", "other");
+  ASSERT_NE(x, nullptr);
+  ASSERT_TRUE(AwaitMember(*x, a->address(), [](const v1::Member& member) {
+    return absl::StrContains(member.reason(), "it is in cluster 't'");
+  })) << "x should say why it does not join a";
+  v1::MembersReply reply;
+  ASSERT_TRUE(Members(*a, "", &reply).ok());
+  ASSERT_EQ(reply.members_size(), 1) << "a must not list x";
+  EXPECT_EQ(reply.members(0).address(), a->address());
+}
+
+TEST(ClusterTest, MembersOfABadOrMissingNodeSaySo) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  v1::MembersReply reply;
+  EXPECT_EQ(Members(*a, "no port", &reply).error_code(),
+            grpc::INVALID_ARGUMENT);
+  RefusingPort nobody;
+  grpc::Status status = Members(*a, nobody.address(), &reply);
+  EXPECT_EQ(status.error_code(), grpc::UNAVAILABLE) << status.error_message();
+}
+
+}  // namespace
+}  // namespace troupe
