@@ -110,6 +110,18 @@ absl::StatusOr<Inbox::Received> Client::Receive(absl::Duration timeout) {
   return core_->Receive(timeout);
 }
 
+absl::StatusOr<v1::MembersReply> Client::Members(const std::string& node) {
+  v1::MembersRequest request;
+  request.set_node(node);
+  v1::MembersReply members;
+  if (absl::Status s =
+          core_->Call(&v1::ActorService::Stub::Members, request, &members);
+      !s.ok()) {
+    return s;
+  }
+  return members;
+}
+
 absl::StatusOr<v1::StatsReply> Client::Stats() {
   v1::StatsReply stats;
   if (absl::Status s = core_->Call(&v1::ActorService::Stub::Stats,

@@ -121,6 +121,10 @@ class Client final : public Requester {
 
   // The node's counters, links and kinds.
   absl::StatusOr<v1::StatsReply> Stats();
+  // The cluster's members as the node at `node` (host:port; "" = the node
+  // connected to) sees them, sorted by address (README, "Cluster").
+  // UNAVAILABLE when that node is down or unreachable.
+  absl::StatusOr<v1::MembersReply> Members(const std::string& node = "");
 
   // Requester: Tell sends in order through the inbox stream, with self() as
   // the sender (a delay or period runs on the client's timer thread; a

@@ -14,7 +14,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "node/remote/cluster_auth.h"
@@ -35,7 +37,8 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "ask: how long to wait for the reply; watch: how long to wait for "
           "the end (0 = forever); other calls: how long they may take");
 ABSL_FLAG(std::string, on, "",
-          "spawn, lookup: the node to do it on (host:port; default: --node)");
+          "spawn, lookup: the node to do it on; members: the node whose view "
+          "to print (host:port; default: --node)");
 ABSL_FLAG(std::string, init_type, "",
           "spawn: the type of the kind's init argument, e.g. "
           "google.protobuf.Int64Value");
@@ -60,6 +63,8 @@ constexpr char kUsage[] =
     "  watch REF [--timeout=0]  waits for the end; prints the reason\n"
     "  stop REF [--graceful]\n"
     "  stats                    prints the node's counters as JSON\n"
+    "  members [--on=NODE]      the cluster's members as the node (or NODE)\n"
+    "                           sees them: address, state, run, since, why\n"
     "Exit codes: 0 done, 2 bad usage or input, 3 unavailable, 4 not found,\n"
     "5 deadline exceeded, 6 unauthenticated, 7 already exists, 1 other.";
 
@@ -129,6 +134,29 @@ std::string ToJson(const Message& message, bool pretty) {
   return json;
 }
 
+// One line per member, under a header naming the node asked.
+void PrintMembers(const v1::MembersReply& members) {
+  std::printf("cluster '%s' as seen from %s: %d members\n",
+              members.cluster().c_str(), members.node().c_str(),
+              members.members_size());
+  std::printf("%-24s %-8s %-16s %-20s %s\n", "ADDRESS", "STATE", "RUN",
+              "SINCE (UTC)", "WHY");
+  for (const v1::Member& member : members.members()) {
+    std::string state = v1::MemberState_Name(member.state());
+    state = absl::AsciiStrToLower(absl::StripPrefix(state, "MEMBER_"));
+    const std::string since =
+        member.since_unix_ms() == 0
+            ? "-"
+            : absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                               absl::FromUnixMillis(member.since_unix_ms()),
+                               absl::UTCTimeZone());
+    std::printf("%-24s %-8s %016llx %-20s %s\n", member.address().c_str(),
+                state.c_str(),
+                static_cast<unsigned long long>(member.incarnation()),
+                since.c_str(), member.reason().c_str());
+  }
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty()) {
     return Usage("no command");
@@ -140,7 +168,7 @@ int Run(const std::vector<std::string>& args) {
       (command == "lookup" && arity == 1) ||
       ((command == "tell" || command == "ask") && arity == 3) ||
       ((command == "watch" || command == "stop") && arity == 1) ||
-      (command == "stats" && arity == 0);
+      ((command == "stats" || command == "members") && arity == 0);
   if (!known) {
     return Usage(absl::StrCat("'", command, "' with ", arity,
                               " arguments is not a command"));
@@ -193,8 +221,7 @@ int Run(const std::vector<std::string>& args) {
     }
   }
 
-  absl::StatusOr<std::unique_ptr<Client>> connected =
-      Client::Connect(options);
+  absl::StatusOr<std::unique_ptr<Client>> connected = Client::Connect(options);
   if (!connected.ok()) {
     return Fail(connected.status());
   }
@@ -202,8 +229,8 @@ int Run(const std::vector<std::string>& args) {
   const std::string on = absl::GetFlag(FLAGS_on);
 
   if (command == "spawn") {
-    absl::StatusOr<ActorRef> ref = client.Spawn(
-        args[1], arity == 2 ? args[2] : "", init.get(), on);
+    absl::StatusOr<ActorRef> ref =
+        client.Spawn(args[1], arity == 2 ? args[2] : "", init.get(), on);
     if (!ref.ok()) {
       return Fail(ref.status());
     }
@@ -219,8 +246,9 @@ int Run(const std::vector<std::string>& args) {
     client.Tell(client.Ref(*target), std::move(message));
   } else if (command == "ask") {
     absl::StatusOr<MessagePtr> reply =
-        client.Ask(client.Ref(*target), std::move(message),
-                   absl::GetFlag(FLAGS_timeout))
+        client
+            .Ask(client.Ref(*target), std::move(message),
+                 absl::GetFlag(FLAGS_timeout))
             .get();
     if (!reply.ok()) {
       return Fail(reply.status());
@@ -243,6 +271,12 @@ int Run(const std::vector<std::string>& args) {
         !stopped.ok()) {
       return Fail(stopped);
     }
+  } else if (command == "members") {
+    absl::StatusOr<v1::MembersReply> members = client.Members(on);
+    if (!members.ok()) {
+      return Fail(members.status());
+    }
+    PrintMembers(*members);
   } else {  // stats
     absl::StatusOr<v1::StatsReply> stats = client.Stats();
     if (!stats.ok()) {

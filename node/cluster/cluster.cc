@@ -134,7 +134,8 @@ class ClusterActor final : public Actor {
       return;
     }
     if (view->cluster() != options_.name) {
-      contacts.failures = 1 << 20;  // at max_backoff from now on
+      // At max_backoff from now on (and logged once).
+      contacts.failures = std::max(contacts.failures + 1, 1 << 20);
       const std::string why =
           absl::StrCat("it is in cluster '", view->cluster(),
                        "', this node in '", options_.name, "' (--cluster)");
@@ -212,7 +213,7 @@ class ClusterActor final : public Actor {
     }
     const char* reason = terminated.reason() == v1::NODE_DOWN
                              ? "its node was declared down (link failure "
-                               "detector, or it left)"
+                               "detector)"
                              : "its cluster actor ended";
     Publish(ctx, table_->Down(address, incarnation, reason, absl::Now()));
     Contact(ctx, address);  // a restarted node, a healed link
@@ -227,7 +228,9 @@ class ClusterActor final : public Actor {
       delay *= 2;
     }
     delay = std::min(delay, options_.max_backoff);
-    if (contacts.failures == 1 || delay == options_.max_backoff) {
+    // The 1st, 2nd, 4th, 8th... failure in a row: a node that stays away
+    // costs a few lines, not one per retry.
+    if ((contacts.failures & (contacts.failures - 1)) == 0) {
       log_.Log(
           LogSeverity::kWarning,
           absl::StrCat("cluster: ", address, " did not answer (", why.message(),

@@ -117,6 +117,12 @@ void ActorCell::Run() {
     RunStarted(/*restart=*/false, absl::OkStatus());
   }
   int budget = system_->throughput();
+  // On a thread that borrowed the run (Dispatcher::CallerRuns: a gRPC
+  // thread, which also serves the node's I/O): no message is begun once
+  // kCallerRunSlice has passed; the rest go to the pool.
+  const absl::Time slice_end = Dispatcher::RunningForCaller()
+                                   ? absl::Now() + Dispatcher::kCallerRunSlice
+                                   : absl::InfiniteFuture();
   for (;;) {
     if (stop_requested_) {  // ctx.Stop() in the last Receive or hook
       stop_requested_ = false;
@@ -131,7 +137,8 @@ void ActorCell::Run() {
       DrainUserQueue();  // messages that raced with the termination
       break;
     }
-    if (state != State::kRunning || suspended_ || budget == 0) {
+    if (state != State::kRunning || suspended_ || budget == 0 ||
+        (slice_end != absl::InfiniteFuture() && absl::Now() >= slice_end)) {
       break;
     }
     EnvelopePtr envelope = PopUser();

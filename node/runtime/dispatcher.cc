@@ -36,6 +36,7 @@ struct WorkerIdentity {
 };
 thread_local WorkerIdentity tls_identity;
 thread_local Dispatcher::CallerRuns* tls_caller_runs = nullptr;
+thread_local bool tls_running_kept = false;
 
 }  // namespace
 
@@ -82,17 +83,33 @@ Dispatcher::Worker* Dispatcher::CurrentWorker() const {
 }
 
 Dispatcher::CallerRuns::CallerRuns(Dispatcher& dispatcher)
-    : dispatcher_(&dispatcher), outer_(tls_caller_runs) {
-  tls_caller_runs = this;
+    : dispatcher_(&dispatcher),
+      outer_(tls_caller_runs),
+      // On one of the dispatcher's own workers the scope keeps nothing:
+      // work scheduled there has its LIFO slot.
+      active_(tls_identity.dispatcher != &dispatcher) {
+  if (active_) {
+    tls_caller_runs = this;
+  }
 }
 
 Dispatcher::CallerRuns::~CallerRuns() {
-  tls_caller_runs = outer_;
+  if (!active_) {
+    return;
+  }
+  // No scope holds while the kept runnable runs: what it schedules goes to
+  // the pool.
+  tls_caller_runs = nullptr;
   if (kept_ != nullptr &&
       !dispatcher_->shutdown_.load(std::memory_order_acquire)) {
+    tls_running_kept = true;
     kept_->Run();
+    tls_running_kept = false;
   }
+  tls_caller_runs = outer_;
 }
+
+bool Dispatcher::RunningForCaller() { return tls_running_kept; }
 
 void Dispatcher::Schedule(Runnable* runnable) {
   CallerRuns* caller = tls_caller_runs;

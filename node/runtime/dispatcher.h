@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 #include "node/runtime/sync.h"
 
 namespace troupe {
@@ -49,15 +50,18 @@ class Dispatcher {
 
   // Caller runs: on a thread outside the pool, while a CallerRuns on this
   // dispatcher lives, the first runnable the thread schedules is kept rather
-  // than queued, and runs on that thread when the scope ends (once: an
-  // actor's Run handles at most its throughput, then yields to the pool).
-  // Work scheduled from that Run, and any further runnable, goes to the pool
-  // as usual. It saves the hand-off to a worker (a queue push, a wake-up and
-  // a thread switch) for a thread that will wait for the work's result
-  // anyway: gRPC ingress, which then finishes the call on the thread that
-  // received it (README, "Typed actors", "Where a call runs"). Scopes nest:
-  // the innermost one for this dispatcher keeps. Construct and destroy on
-  // one thread (a local); not for a thread that must not run actor code.
+  // than queued, and runs on that thread when the scope ends, once, with
+  // RunningForCaller() true (an actor then begins no message once
+  // kCallerRunSlice has passed, and yields the rest to the pool). Work
+  // scheduled from that run, and any further runnable, goes to the pool as
+  // usual. It saves the hand-off to a worker (a queue push, a wake-up and two
+  // thread switches, there and back) for a thread that waits for the work's
+  // result anyway: gRPC ingress, which then finishes the call on the thread
+  // that received it (README, "Typed actors", "Where a call runs"). Scopes
+  // nest: the innermost one for this dispatcher keeps. On a worker of this
+  // dispatcher a scope keeps nothing. Construct and destroy on one thread (a
+  // local); only where running one actor message is acceptable (not a timer
+  // thread).
   class CallerRuns {
    public:
     explicit CallerRuns(Dispatcher& dispatcher);
@@ -69,9 +73,19 @@ class Dispatcher {
    private:
     Dispatcher* const dispatcher_;
     CallerRuns* const outer_;
+    const bool active_;
     Runnable* kept_ = nullptr;
     friend class Dispatcher;
   };
+
+  // True inside the run of a runnable a CallerRuns kept (on the caller's
+  // thread).
+  static bool RunningForCaller();
+  // How long such a run may go on beginning messages: the caller's thread
+  // is held for at most this plus one message. 100 µs is 10-20 typed echo
+  // calls on the CI machine (service_bench), and 1/6000 of the links'
+  // failure threshold (600 ms, LinkOptions).
+  static constexpr absl::Duration kCallerRunSlice = absl::Microseconds(100);
 
   // Stops and joins the workers; queued work is dropped. Idempotent. Must not
   // be called from a worker.

@@ -27,12 +27,14 @@ struct ActorServiceOptions {
   // Caller runs for typed unary calls (gRPC ingress): an actor of this node
   // that is idle when a call reaches it handles the call on the gRPC thread
   // that received it, which then sends the reply itself, instead of handing
-  // it to a dispatcher worker (Dispatcher::CallerRuns). At 16 calls in
-  // flight on 2 cores, typed calls reach 82-97 % of a plain gRPC echo's
+  // it to a dispatcher worker (Dispatcher::CallerRuns; that thread begins
+  // no further message after Dispatcher::kCallerRunSlice). At 16 calls in
+  // flight on 2 cores, typed calls reach 84-87 % of a plain gRPC echo's
   // calls/s with it, 67-85 % without (README, "Typed actors", "Measured",
-  // service_bench). Turn it off when actors called over gRPC compute for long
-  // or block: gRPC's threads must not (DESIGN.md, "never block in a
-  // reaction").
+  // service_bench). Turn it off when actors called over gRPC may take more
+  // than a few milliseconds per message, or block: gRPC's threads also
+  // serve the node's links and must not be held (DESIGN.md, "never block in
+  // a reaction").
   bool caller_runs = true;
 };
 

@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -199,20 +200,24 @@ class TypedService final : public grpc::Service {
     ActorSystem* system = &entered->node->system();
     auto request_message =
         std::make_shared<MessagePtr>(std::move(entered->request));
-    // An idle local actor then answers on this thread, before the return.
-    std::optional<Dispatcher::CallerRuns> caller_runs;
-    if (core_->options().caller_runs) {
-      caller_runs.emplace(runtime_internal::SystemInternals::Workers(*system));
-    }
+    const bool caller_runs = core_->options().caller_runs;
+    const std::thread::id handler_thread = std::this_thread::get_id();
     core_->Resolve(
         *entered, service_, entered->timeout,
-        [pending, reactor, response, method, system, deadline,
-         request_message](absl::StatusOr<ActorRef> target) {
+        [pending, reactor, response, method, system, deadline, request_message,
+         caller_runs, handler_thread](absl::StatusOr<ActorRef> target) {
           if (!target.ok()) {
             if (pending->Claim(reactor)) {
               reactor->Finish(ToGrpcStatus(target.status()));
             }
             return;
+          }
+          // Found at once, on the handler's thread: an idle actor of this
+          // node handles the call here, before the handler returns (caller
+          // runs). Only the ask is in the scope: nothing else is kept.
+          std::optional<Dispatcher::CallerRuns> scope;
+          if (caller_runs && std::this_thread::get_id() == handler_thread) {
+            scope.emplace(runtime_internal::SystemInternals::Workers(*system));
           }
           system->AskAsync(
               *target, CallEnvelope(method, std::move(*request_message)),

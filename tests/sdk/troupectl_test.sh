@@ -36,6 +36,11 @@ expect 0 "^\$" -- tell "$ref" troupe.v1.CounterAdd '{"delta": 2}'
 expect 0 '"@type":"type.googleapis.com/google.protobuf.Int64Value".*"7"' -- ask "$ref" troupe.v1.CounterGet '{}'
 expect 0 "^$ref\$" -- lookup c1
 expect 0 '"actors_alive"' -- stats
+# A node alone is a cluster of one ('troupe', the default name).
+expect 0 "^cluster 'troupe' as seen from $addr: 1 members" -- members
+expect 0 "^$addr +up +[0-9a-f]{16} " -- members
+expect 2 "is not host:port" -- members --on=nohost
+expect 3 "down or unreachable" -- members --on=127.0.0.1:1 --timeout=3s
 
 expect 4 "known kinds: counter, echo, kv, topic" -- spawn no-such-kind
 expect 7 "already alive" -- spawn counter c1

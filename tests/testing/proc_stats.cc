@@ -1,6 +1,7 @@
 #include "tests/testing/proc_stats.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -53,6 +54,29 @@ int OpenFds(pid_t pid) {
   }
   closedir(dir);
   return count;
+}
+
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat_file(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat_file, line)) {
+    return -1;
+  }
+  // The command name (field 2) may hold spaces: count from its ')'.
+  const size_t end_of_name = line.rfind(')');
+  if (end_of_name == std::string::npos) {
+    return -1;
+  }
+  std::vector<std::string> fields =
+      absl::StrSplit(line.substr(end_of_name + 1), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  int64_t user = 0;
+  int64_t system = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) ||
+      !absl::SimpleAtoi(fields[12], &system)) {
+    return -1;
+  }
+  return static_cast<double>(user + system) / sysconf(_SC_CLK_TCK);
 }
 
 }  // namespace troupe::testing

@@ -17,4 +17,8 @@ int Threads(pid_t pid);
 // How many file descriptors process `pid` has open; -1 when unreadable.
 int OpenFds(pid_t pid);
 
+// The CPU time process `pid` has used so far, user and system, in seconds
+// (/proc/<pid>/stat, in clock ticks); -1 when unreadable.
+double CpuSeconds(pid_t pid);
+
 }  // namespace troupe::testing

@@ -6,13 +6,8 @@
 // node. Every wait is on member events (a subscription) with a timeout.
 #include "node/cluster/cluster.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,10 +15,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "node/runtime/inbox.h"
-#include "node/runtime/system_messages.h"
 #include "node/service/node_server.h"
 #include "proto/cluster.pb.h"
+#include "tests/testing/member_watcher.h"
+#include "tests/testing/reserved_port.h"
 #include "tests/testing/service_client.h"
 
 namespace troupe {
@@ -44,58 +39,11 @@ std::unique_ptr<NodeServer> StartMember(std::vector<std::string> seeds,
   return testing::StartTestNode(options);
 }
 
-// A subscriber: the states of the members one node knows, as its events
-// say (address -> member).
-class MemberWatcher {
+// A subscriber to `node`'s member events.
+class MemberWatcher : public testing::MemberWatcher {
  public:
-  explicit MemberWatcher(NodeServer& node) : inbox_(node.node().system()) {
-    v1::SubscribeMembers subscribe;
-    *subscribe.mutable_subscriber() = ToProto(inbox_.ref().pid());
-    inbox_.Tell(ClusterActorOf(node.node().system()), std::move(subscribe));
-  }
-
-  // Reads events until `address` is in `state` (with `incarnation`, unless
-  // 0); false after kWait.
-  bool WaitFor(const std::string& address, v1::MemberState state,
-               uint64_t incarnation = 0) {
-    const absl::Time deadline = absl::Now() + kWait;
-    while (!Holds(address, state, incarnation)) {
-      absl::StatusOr<Inbox::Received> received =
-          inbox_.Receive(deadline - absl::Now());
-      if (!received.ok()) {
-        return false;
-      }
-      Apply(*received->message);
-    }
-    return true;
-  }
-
-  const v1::Member& member(const std::string& address) {
-    return members_[address];
-  }
-
- private:
-  bool Holds(const std::string& address, v1::MemberState state,
-             uint64_t incarnation) const {
-    auto it = members_.find(address);
-    return it != members_.end() && it->second.state() == state &&
-           (incarnation == 0 || it->second.incarnation() == incarnation);
-  }
-
-  void Apply(const Message& message) {
-    if (const auto* current = As<v1::CurrentMembers>(message)) {
-      for (const v1::Member& member : current->members()) {
-        members_[member.address()] = member;
-      }
-    } else if (const auto* up = As<v1::MemberUp>(message)) {
-      members_[up->member().address()] = up->member();
-    } else if (const auto* down = As<v1::MemberDown>(message)) {
-      members_[down->member().address()] = down->member();
-    }
-  }
-
-  Inbox inbox_;
-  std::map<std::string, v1::Member> members_;
+  explicit MemberWatcher(NodeServer& node)
+      : testing::MemberWatcher(node.node().system()) {}
 };
 
 grpc::Status Members(NodeServer& via, const std::string& node,
@@ -180,35 +128,6 @@ TEST(ClusterTest, ARestartedNodeComesBackAsANewRun) {
   ASSERT_TRUE(on_a.WaitFor(address, v1::MEMBER_UP, b->incarnation()));
 }
 
-// A loopback port that refuses connections until Release: bound, not
-// listening.
-class RefusingPort {
- public:
-  RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
-    }
-  }
-  ~RefusingPort() { Release(); }
-  void Release() {
-    if (fd_ >= 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  const std::string& address() const { return address_; }
-
- private:
-  int fd_ = -1;
-  std::string address_;
-};
-
 // The member `address` as `node` reports it, once `done` holds for it
 // (asked again every 50 ms, up to kWait).
 template <typename Done>
@@ -229,7 +148,7 @@ bool AwaitMember(NodeServer& node, const std::string& address, Done done) {
 }
 
 TEST(ClusterTest, ASeedThatIsNotUpYetIsRetriedUntilItAnswers) {
-  RefusingPort seed;
+  testing::ReservedPort seed;
   ASSERT_FALSE(seed.address().empty());
   std::unique_ptr<NodeServer> b = StartMember({seed.address()});
   ASSERT_NE(b, nullptr);
@@ -267,7 +186,7 @@ TEST(ClusterTest, MembersOfABadOrMissingNodeSaySo) {
   v1::MembersReply reply;
   EXPECT_EQ(Members(*a, "no port", &reply).error_code(),
             grpc::INVALID_ARGUMENT);
-  RefusingPort nobody;
+  testing::ReservedPort nobody;
   grpc::Status status = Members(*a, nobody.address(), &reply);
   EXPECT_EQ(status.error_code(), grpc::UNAVAILABLE) << status.error_message();
 }

@@ -197,6 +197,50 @@ TEST(DispatcherTest, CallerRunsKeepsTheFirstRunnableForTheScopesEnd) {
   EXPECT_NE(third_thread, caller);
 }
 
+// On a worker a scope keeps nothing; RunningForCaller() is true in the
+// kept run only; what the kept run schedules goes to the pool even with an
+// outer scope open.
+TEST(DispatcherTest, CallerRunsKeepsNothingOnAWorkerAndOnlyOnce) {
+  Dispatcher dispatcher(2);
+  Notification on_worker_ran;
+  Task on_worker_task([&] { on_worker_ran.Notify(); });
+  Notification worker_done;
+  Task worker_body([&] {
+    {
+      Dispatcher::CallerRuns scope(dispatcher);
+      dispatcher.Schedule(&on_worker_task);  // its LIFO slot, not the scope
+    }
+    worker_done.Notify();
+  });
+  dispatcher.Schedule(&worker_body);
+  ASSERT_TRUE(worker_done.WaitForNotificationWithTimeout(kWait));
+  ASSERT_TRUE(on_worker_ran.WaitForNotificationWithTimeout(kWait));
+
+  EXPECT_FALSE(Dispatcher::RunningForCaller());
+  bool kept_saw = false;
+  Notification pooled_ran;
+  std::atomic<bool> pooled_saw{true};
+  Task pooled([&] {
+    pooled_saw = Dispatcher::RunningForCaller();
+    pooled_ran.Notify();
+  });
+  Task kept([&] {
+    kept_saw = Dispatcher::RunningForCaller();
+    dispatcher.Schedule(&pooled);  // the outer scope must not keep it
+  });
+  {
+    Dispatcher::CallerRuns outer(dispatcher);
+    {
+      Dispatcher::CallerRuns inner(dispatcher);
+      dispatcher.Schedule(&kept);
+    }
+    EXPECT_TRUE(kept_saw);
+    ASSERT_TRUE(pooled_ran.WaitForNotificationWithTimeout(kWait));
+    EXPECT_FALSE(pooled_saw);
+  }
+  EXPECT_FALSE(Dispatcher::RunningForCaller());
+}
+
 // Scopes nest (the inner one keeps); one for another dispatcher keeps
 // nothing of this one; after Shutdown the kept runnable is dropped.
 TEST(DispatcherTest, CallerRunsNestsAndBelongsToOneDispatcher) {
