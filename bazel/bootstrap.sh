@@ -22,6 +22,10 @@ packages=(
   python3-grpcio          # gRPC for Python: examples/python_client
   python3-protobuf        # protobuf for Python: examples/python_client
   openssl                 # test certificates, made at test time (TLS tests)
+  etcd-server             # etcd 3.4: the cluster's etcd membership, and its tests
+  golang-etcd-server-dev  # etcd's API as .proto files: //proto/etcd compiles them
+  golang-github-gogo-protobuf-dev    # gogoproto/gogo.proto, which they import
+  golang-github-gogo-googleapis-dev  # google/api/annotations.proto, likewise
 )
 
 missing=()

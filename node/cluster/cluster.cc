@@ -33,8 +33,8 @@ v1::Pid ClusterPid(absl::string_view address, uint64_t incarnation) {
 // time); the member list leaves it only as copies (MembersReply, events).
 class ClusterActor final : public Actor {
  public:
-  explicit ClusterActor(ClusterOptions options)
-      : options_(std::move(options)) {}
+  ClusterActor(ClusterOptions options, std::string leave_token)
+      : options_(std::move(options)), leave_token_(std::move(leave_token)) {}
 
   absl::Status Started(ActorContext& ctx) override {
     table_ = std::make_unique<MemberTable>(
@@ -79,8 +79,8 @@ class ClusterActor final : public Actor {
         *reply.add_members() = std::move(member);
       }
       ctx.Reply(std::move(reply));
-    } else if (Is<v1::LeaveCluster>(message)) {
-      Leave(ctx);
+    } else if (const auto* leave_request = As<v1::LeaveCluster>(message)) {
+      Leave(ctx, *leave_request);
     }
     // Anything else (a DeadLetter of a leave to a member already gone) is
     // of no use here.
@@ -89,8 +89,9 @@ class ClusterActor final : public Actor {
 
  private:
   struct Contacts {
-    bool in_flight = false;
-    int failures = 0;
+    bool in_flight = false;      // an ask is out
+    bool retry_pending = false;  // a ClusterRetry timer is set
+    int failures = 0;            // in a row
   };
 
   v1::ClusterView View() const {
@@ -103,7 +104,7 @@ class ClusterActor final : public Actor {
   }
 
   // Asks `address`'s cluster actor with this node's view; the answer is
-  // its view (OnAnswer).
+  // its view (OnAnswer). One ask per address at a time.
   void Contact(ActorContext& ctx, const std::string& address) {
     Contacts& contacts = contacts_[address];
     if (contacts.in_flight) {
@@ -117,6 +118,9 @@ class ClusterActor final : public Actor {
         });
   }
 
+  // A member is UP here only once it has answered this node's own contact:
+  // then this node's link to it works (a watch through it is placed, a
+  // reply reaches it), whichever node made contact first.
   void OnAnswer(ActorContext& ctx, const std::string& address,
                 absl::StatusOr<MessagePtr> answer) {
     Contacts& contacts = contacts_[address];
@@ -147,50 +151,69 @@ class ClusterActor final : public Actor {
     const v1::Member& answerer = view->members(0);
     if (answerer.address() != address) {
       // `address` is another spelling of a member (or of this node): the
-      // member is known by the address it advertises.
+      // member is known by the address it advertises, a seed too.
       table_->Remove(address);
       contacts_.erase(address);
-      seeds_.erase(address);
+      if (seeds_.erase(address) > 0 &&
+          answerer.address() != table_->self_address()) {
+        seeds_.insert(answerer.address());
+      }
     }
-    Merge(ctx, *view);
-  }
-
-  // Another node contacted this one: answer with this node's view (also
-  // to a node of another cluster, which then sees the name differs).
-  void OnContacted(ActorContext& ctx, const v1::ClusterView& view) {
-    ctx.Reply(View());
-    if (view.cluster() == options_.name && !view.members().empty()) {
-      Merge(ctx, view);
-    }
-  }
-
-  // The first member of `view` (its sender) is UP; the others it has UP
-  // are contacted unless UP here already.
-  void Merge(ActorContext& ctx, const v1::ClusterView& view) {
-    const v1::Member& sender = view.members(0);
-    if (sender.address().empty() || sender.incarnation() == 0 ||
-        sender.address() == table_->self_address()) {
+    if (answerer.address().empty() || answerer.incarnation() == 0 ||
+        answerer.address() == table_->self_address() ||
+        answerer.state() == v1::MEMBER_LEAVING) {
       return;
     }
-    std::vector<MemberEvent> events =
-        table_->HeardFrom(sender.address(), sender.incarnation(), absl::Now());
+    const std::vector<MemberEvent> events = table_->HeardFrom(
+        answerer.address(), answerer.incarnation(), absl::Now());
     Publish(ctx, events);
+    if (watched_.insert({answerer.address(), answerer.incarnation()}).second) {
+      ctx.Watch(ClusterPid(answerer.address(), answerer.incarnation()));
+    }
     if (!events.empty()) {
-      // Every other member hears of the new one now, whatever the order in
-      // which they joined: of two that become UP here, the second's news
-      // reaches the first.
+      // The members this node has UP that the new one does not know hear
+      // of it now: one push each per new member, whatever the order in
+      // which members joined (of two that become UP here, the second's news
+      // reaches the first).
+      absl::flat_hash_set<std::string> known;
+      for (const v1::Member& member : view->members()) {
+        known.insert(member.address());
+      }
       for (const v1::Member& member : table_->Up()) {
         if (member.address() != table_->self_address() &&
-            member.address() != sender.address()) {
+            !known.contains(member.address())) {
           Contact(ctx, member.address());
         }
       }
     }
-    const v1::Member* known = table_->Find(sender.address());
-    if (known != nullptr && known->incarnation() == sender.incarnation() &&
-        watched_.insert({sender.address(), sender.incarnation()}).second) {
-      ctx.Watch(ClusterPid(sender.address(), sender.incarnation()));
+    LearnOf(ctx, *view);
+  }
+
+  // Another node contacted this one: answer with this node's view (also
+  // to a node of another cluster, which then sees the name differs), and
+  // contact it back unless it is UP here already.
+  void OnContacted(ActorContext& ctx, const v1::ClusterView& view) {
+    ctx.Reply(View());
+    if (view.cluster() != options_.name || view.members().empty()) {
+      return;
     }
+    const v1::Member& sender = view.members(0);
+    const v1::Member* known = table_->Find(sender.address());
+    if (IsNodeAddress(sender.address()) &&
+        sender.address() != table_->self_address() &&
+        sender.state() != v1::MEMBER_LEAVING &&
+        (known == nullptr || known->state() != v1::MEMBER_UP ||
+         known->incarnation() != sender.incarnation())) {
+      table_->HeardOf(sender.address(), absl::Now());
+      contacts_[sender.address()].failures = 0;  // it is there
+      Contact(ctx, sender.address());
+    }
+    LearnOf(ctx, view);
+  }
+
+  // The members `view` lists after its sender that are not UP here are
+  // contacted.
+  void LearnOf(ActorContext& ctx, const v1::ClusterView& view) {
     for (int i = 1; i < view.members_size(); ++i) {
       const std::string& address = view.members(i).address();
       if (address != table_->self_address() && IsNodeAddress(address) &&
@@ -219,9 +242,14 @@ class ClusterActor final : public Actor {
     Contact(ctx, address);  // a restarted node, a healed link
   }
 
+  // One retry timer per address at a time.
   void RetryLater(ActorContext& ctx, const std::string& address,
                   const absl::Status& why) {
-    const Contacts& contacts = contacts_[address];
+    Contacts& contacts = contacts_[address];
+    if (contacts.retry_pending) {
+      return;
+    }
+    contacts.retry_pending = true;
     absl::Duration delay = options_.min_backoff;
     for (int i = 1; i < contacts.failures && delay < options_.max_backoff;
          ++i) {
@@ -257,16 +285,20 @@ class ClusterActor final : public Actor {
       }
       return;
     }
+    if (auto it = contacts_.find(address); it != contacts_.end()) {
+      it->second.retry_pending = false;
+    }
     if (table_->Find(address) != nullptr && !table_->IsUp(address)) {
       Contact(ctx, address);
     }
   }
 
+  // A subscriber that subscribes again (restarted, say) gets the current
+  // members again.
   void Subscribe(ActorContext& ctx, const ActorRef& subscriber) {
-    if (!subscribers_.insert(subscriber).second) {
-      return;
+    if (subscribers_.insert(subscriber).second) {
+      ctx.Watch(subscriber);
     }
-    ctx.Watch(subscriber);
     v1::CurrentMembers current;
     current.set_cluster(options_.name);
     for (v1::Member& member : table_->Snapshot()) {
@@ -296,31 +328,23 @@ class ClusterActor final : public Actor {
     }
   }
 
-  // This node leaves: it answers once every UP member has heard it (or
-  // contact_timeout passed), so they know it is LEAVING before its links
-  // end (a leave on one link may otherwise overtake the other).
-  void Leave(ActorContext& ctx) {
-    if (ctx.Sender().address() != ctx.Self().address()) {
+  // This node leaves (LocalCluster::Leave, which holds the token): it
+  // answers once every UP member has heard it (or the asker's timeout
+  // passed), so they know it is LEAVING before its links end (a leave on
+  // one link may otherwise overtake the other).
+  void Leave(ActorContext& ctx, const v1::LeaveCluster& request) {
+    if (request.token() != leave_token_) {
       return;  // only the node itself decides that it leaves
     }
     table_->LeaveSelf(absl::Now());
     leave_askers_.push_back(ctx.Sender());
     v1::ClusterLeave leave;
     leave.set_cluster(options_.name);
-    // The UP members, and those this node is contacting (they may have
-    // heard from it already).
-    std::vector<v1::Pid> told;
-    for (const v1::Member& member : table_->Snapshot()) {
-      auto contact = contacts_.find(member.address());
-      if (member.address() != table_->self_address() &&
-          (member.state() == v1::MEMBER_UP ||
-           (contact != contacts_.end() && contact->second.in_flight))) {
-        told.push_back(ClusterPid(member.address(), member.incarnation()));
-      }
-    }
-    for (const v1::Pid& pid : told) {
+    const absl::Duration timeout = absl::Milliseconds(request.timeout_ms());
+    const std::vector<v1::Member> up = table_->Up();
+    for (size_t i = 1; i < up.size(); ++i) {
       ++leave_unheard_;
-      ctx.Ask(pid, leave, options_.contact_timeout,
+      ctx.Ask(ClusterPid(up[i].address(), up[i].incarnation()), leave, timeout,
               [this](ActorContext& ctx, absl::StatusOr<MessagePtr>) {
                 --leave_unheard_;
                 LeaveHeard(ctx);
@@ -340,6 +364,7 @@ class ClusterActor final : public Actor {
   }
 
   const ClusterOptions options_;
+  const std::string leave_token_;
   std::unique_ptr<MemberTable> table_;
   absl::flat_hash_set<std::string> seeds_;
   absl::flat_hash_map<std::string, Contacts> contacts_;
@@ -355,7 +380,8 @@ class ClusterActor final : public Actor {
 
 }  // namespace
 
-absl::Status StartCluster(ActorSystem& system, ClusterOptions options) {
+absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
+    ActorSystem& system, ClusterOptions options) {
   if (options.name.empty()) {
     return absl::InvalidArgumentError("the cluster name (--cluster) is empty");
   }
@@ -365,11 +391,26 @@ absl::Status StartCluster(ActorSystem& system, ClusterOptions options) {
           absl::StrCat("seed '", seed, "' is not host:port"));
     }
   }
-  return system
-      .Spawn([options = std::move(
-                  options)] { return std::make_unique<ClusterActor>(options); },
-             kClusterActorName)
-      .status();
+  absl::BitGen random;
+  std::string token = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(random)),
+                                   absl::Hex(absl::Uniform<uint64_t>(random)));
+  absl::StatusOr<ActorRef> actor = system.Spawn(
+      [options = std::move(options), token] {
+        return std::make_unique<ClusterActor>(options, token);
+      },
+      kClusterActorName);
+  if (!actor.ok()) {
+    return actor.status();
+  }
+  return std::unique_ptr<LocalCluster>(
+      new LocalCluster(system, *std::move(actor), std::move(token)));
+}
+
+void LocalCluster::Leave(absl::Duration timeout) {
+  v1::LeaveCluster request;
+  request.set_token(token_);
+  request.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+  (void)system_.Ask(actor_, std::move(request), timeout).get();
 }
 
 ActorRef ClusterActorOf(ActorSystem& system, absl::string_view node) {

@@ -16,10 +16,12 @@
 // node comes back UP with no manual step.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "node/runtime/actor_ref.h"
@@ -54,9 +56,32 @@ struct ClusterOptions {
   absl::Duration forget_after = absl::Minutes(10);
 };
 
-// Spawns the cluster actor on `system` (ALREADY_EXISTS if there is one).
-// INVALID_ARGUMENT for an empty name or a seed that is not host:port.
-absl::Status StartCluster(ActorSystem& system, ClusterOptions options);
+// The node's own handle on its cluster actor.
+class LocalCluster {
+ public:
+  // Tells every UP member that this node is leaving (they show it LEAVING,
+  // then DOWN as "left the cluster" once its links end), and returns once
+  // each has heard, or after `timeout`. Blocks: not from an actor. The
+  // node's shutdown calls it (NodeServer::Shutdown). Thread-safe.
+  void Leave(absl::Duration timeout);
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
+      ActorSystem&, ClusterOptions);
+  LocalCluster(ActorSystem& system, ActorRef actor, std::string token)
+      : system_(system), actor_(std::move(actor)), token_(std::move(token)) {}
+
+  ActorSystem& system_;
+  const ActorRef actor_;
+  // What a leave must carry: only this handle can make the node leave.
+  const std::string token_;
+};
+
+// Spawns the cluster actor on `system` (ALREADY_EXISTS if there is one);
+// `system` must outlive the handle. INVALID_ARGUMENT for an empty name or
+// a seed that is not host:port.
+absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
+    ActorSystem& system, ClusterOptions options);
 
 // A ref to the cluster actor of the node at `node` (host:port; "" = the
 // node of `system`): ask it a v1::MembersRequest (answer: v1::MembersReply)

@@ -12,11 +12,12 @@
 //                                    the run heard from UP
 // Incarnations are random (DESIGN.md, "Refs"), so which of two runs is newer
 // cannot be read from them: the run a node hears from directly is the one
-// at that address now (only one process can be bound there, and a dead
-// run's link is closed). Down and Leaving name a run and change nothing for
-// another (a late Terminated of a run already replaced). This node's own
-// entry is UP from the start and LEAVING once it leaves; nothing else
-// changes it.
+// at that address now (one process is bound there, and a dead run's link is
+// closed; two live runs behind one advertised name, a misconfiguration,
+// would replace each other back and forth). Down and Leaving name a run and
+// change nothing for another (a late Terminated of a run already replaced).
+// This node's own entry is UP from the start and LEAVING once it leaves;
+// nothing else changes it.
 #pragma once
 
 #include <cstdint>

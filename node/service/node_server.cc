@@ -12,7 +12,6 @@
 #include "node/runtime/version.h"
 #include "node/service/activator.h"
 #include "node/service/ingress.h"
-#include "proto/cluster.pb.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -118,11 +117,12 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
       !started.ok()) {
     return started;
   }
-  if (absl::Status joined =
-          StartCluster(server->node_->system(), options.cluster);
-      !joined.ok()) {
-    return joined;
+  absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
+      StartCluster(server->node_->system(), options.cluster);
+  if (!cluster.ok()) {
+    return cluster.status();
   }
+  server->cluster_ = *std::move(cluster);
   node_info_ptr->set_identity(server->node_->address(),
                               server->node_->incarnation());
   AttachActorService(server->actor_service_.get(), server->node_.get());
@@ -161,10 +161,10 @@ void NodeServer::Shutdown(absl::Duration grace) {
     node_->SetServing(false);
     // The members hear that this node leaves (LEAVING) before its links
     // end (DOWN, "left the cluster").
-    (void)node_->system()
-        .Ask(ClusterActorOf(node_->system()), v1::LeaveCluster(),
-             std::clamp(grace, absl::Milliseconds(100), absl::Seconds(1)))
-        .get();
+    if (cluster_ != nullptr) {
+      cluster_->Leave(
+          std::clamp(grace, absl::Milliseconds(100), absl::Seconds(1)));
+    }
     AttachActorService(actor_service_.get(), nullptr);
     ingress_->Attach(nullptr);
     node_->Shutdown(grace);

@@ -78,7 +78,8 @@ class NodeServer {
   std::unique_ptr<v1::ActorService::CallbackService> actor_service_;
   std::unique_ptr<ActorIngress> ingress_;
   const KindRegistry* kinds_ = nullptr;
-  std::unique_ptr<Node> node_;  // after the services it serves
+  std::unique_ptr<Node> node_;             // after the services it serves
+  std::unique_ptr<LocalCluster> cluster_;  // null when Start failed
 };
 
 }  // namespace troupe

@@ -28,14 +28,13 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "node/remote/node.h"
 #include "node/service/command_line.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/member_watcher.h"
 #include "tests/testing/proc_stats.h"
-#include "tests/testing/reserved_port.h"
 
 ABSL_FLAG(std::vector<std::string>, nodes, std::vector<std::string>({"3", "8"}),
           "cluster sizes, one run each");
@@ -53,34 +52,44 @@ constexpr char kNodeBinary[] = "node/troupe_node";
   std::exit(1);
 }
 
+// The address in a node's first line: "troupe node listening on ADDRESS
+// incarnation HEX".
+std::string AddressOf(testing::ChildProcess& process) {
+  absl::StatusOr<std::string> line =
+      process.ReadLineStartingWith("troupe node listening on ", kGiveUp);
+  if (!line.ok()) {
+    Fail("a node did not start");
+  }
+  std::vector<std::string> words = absl::StrSplit(*line, ' ');
+  if (words.size() < 5) {
+    Fail(absl::StrCat("not a node's first line: ", *line));
+  }
+  return words[4];
+}
+
 void RunCluster(Node& observer, int n) {
-  std::vector<std::string> addresses;
-  {
-    std::vector<std::unique_ptr<testing::ReservedPort>> ports;
-    for (int i = 0; i < n; ++i) {
-      ports.push_back(std::make_unique<testing::ReservedPort>());
-      addresses.push_back(ports.back()->address());
-    }
-  }  // released: the nodes bind them next
+  std::string seed;
+  // Each on a free port: the seed first (its address read back from its
+  // first line), then the others at once, naming it.
   const absl::Time start = absl::Now();
   std::vector<std::unique_ptr<testing::ChildProcess>> processes;
   for (int i = 0; i < n; ++i) {
-    std::vector<std::string> args = {"--listen=" + addresses[i],
-                                     "--cluster=bench"};
+    std::vector<std::string> args = {"--listen=127.0.0.1:0", "--cluster=bench"};
     if (i > 0) {
-      args.push_back("--seeds=" + addresses[0]);
+      args.push_back("--seeds=" + seed);
     }
     auto process = testing::ChildProcess::Start(kNodeBinary, args);
     if (!process.ok()) {
       Fail(process.status().ToString());
     }
     processes.push_back(*std::move(process));
-  }
-  for (auto& process : processes) {
-    if (!process->ReadLineStartingWith("troupe node listening on ", kGiveUp)
-             .ok()) {
-      Fail("a node did not start");
+    if (i == 0) {
+      seed = AddressOf(*processes[0]);
     }
+  }
+  std::vector<std::string> addresses = {seed};
+  for (int i = 1; i < n; ++i) {
+    addresses.push_back(AddressOf(*processes[i]));
   }
   std::vector<std::unique_ptr<testing::MemberWatcher>> views;
   for (int i = 0; i < n; ++i) {

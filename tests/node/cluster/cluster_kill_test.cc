@@ -11,12 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "node/remote/node.h"
 #include "proto/troupe.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/member_watcher.h"
-#include "tests/testing/reserved_port.h"
 
 namespace troupe {
 namespace {
@@ -28,11 +28,12 @@ constexpr char kNodeBinary[] = "node/troupe_node";
 
 struct NodeProcess {
   std::unique_ptr<ChildProcess> process;
+  std::string address;
   uint64_t incarnation = 0;
 };
 
-// Starts a node at `address` naming `seed` (none when empty); its run is
-// read from its first line.
+// Starts a node at `address` (port 0: a free one) naming `seed` (none when
+// empty); its address and run are read from its first line.
 NodeProcess StartNode(const std::string& address, const std::string& seed) {
   std::vector<std::string> args = {"--listen=" + address, "--cluster=kill"};
   if (!seed.empty()) {
@@ -50,27 +51,25 @@ NodeProcess StartNode(const std::string& address, const std::string& seed) {
   absl::StatusOr<std::string> line =
       node.process->ReadLineStartingWith("troupe node listening on ", kWait);
   EXPECT_TRUE(line.ok()) << line.status();
-  const size_t at = line.ok() ? line->rfind(' ') : std::string::npos;
-  if (at == std::string::npos ||
-      !absl::SimpleHexAtoi(line->substr(at + 1), &node.incarnation)) {
-    ADD_FAILURE() << "no incarnation in the node's first line";
+  std::vector<std::string> words =
+      line.ok() ? absl::StrSplit(*line, ' ') : std::vector<std::string>();
+  if (words.size() != 7 || !absl::SimpleHexAtoi(words[6], &node.incarnation)) {
+    ADD_FAILURE() << "not the line expected: " << line.value_or("");
+  } else {
+    node.address = words[4];
   }
   return node;
 }
 
 TEST(ClusterKillTest, AKilledNodeIsDownEverywhereAndItsRestartUp) {
-  std::vector<std::string> addresses;
-  {
-    testing::ReservedPort ports[3];
-    for (auto& port : ports) {
-      ASSERT_FALSE(port.address().empty());
-      addresses.push_back(port.address());
-    }
-  }
+  // Free ports, read back: the seed first, then the others naming it.
   std::vector<NodeProcess> nodes;
+  std::vector<std::string> addresses;
   for (int i = 0; i < 3; ++i) {
-    nodes.push_back(StartNode(addresses[i], i == 0 ? "" : addresses[0]));
+    nodes.push_back(StartNode("127.0.0.1:0", i == 0 ? "" : addresses[0]));
     ASSERT_NE(nodes.back().process, nullptr);
+    ASSERT_FALSE(nodes.back().address.empty());
+    addresses.push_back(nodes.back().address);
   }
   absl::StatusOr<std::unique_ptr<Node>> observer = Node::Start(NodeOptions());
   ASSERT_TRUE(observer.ok()) << observer.status();
@@ -92,8 +91,11 @@ TEST(ClusterKillTest, AKilledNodeIsDownEverywhereAndItsRestartUp) {
         << views[i]->member(addresses[2]).reason();
   }
 
+  // At the same address (free since the kill; nothing else binds there in
+  // between on a test machine but by chance).
   nodes[2] = StartNode(addresses[2], addresses[0]);
   ASSERT_NE(nodes[2].process, nullptr);
+  ASSERT_EQ(nodes[2].address, addresses[2]);
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(views[i]->WaitFor(addresses[2], v1::MEMBER_UP,
                                   nodes[2].incarnation, kWait))

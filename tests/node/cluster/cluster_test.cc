@@ -9,12 +9,15 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "node/runtime/inbox.h"
+#include "node/runtime/system_messages.h"
 #include "node/service/node_server.h"
 #include "proto/cluster.pb.h"
 #include "tests/testing/member_watcher.h"
@@ -104,7 +107,7 @@ TEST(ClusterTest, AMemberThatLeavesIsDownEverywhereAsLeft) {
   ASSERT_TRUE(on_c.WaitFor(a->address(), v1::MEMBER_UP));
   ASSERT_TRUE(on_c.WaitFor(b->address(), v1::MEMBER_UP));
   const std::string c_address = c->address();
-  c->Shutdown(absl::Milliseconds(200));
+  c->Shutdown(absl::Seconds(2));  // the leave waits up to 1 s for acks
   ASSERT_TRUE(on_a.WaitFor(c_address, v1::MEMBER_DOWN));
   ASSERT_TRUE(on_b.WaitFor(c_address, v1::MEMBER_DOWN));
   EXPECT_EQ(on_a.member(c_address).reason(), "left the cluster");
@@ -128,23 +131,33 @@ TEST(ClusterTest, ARestartedNodeComesBackAsANewRun) {
   ASSERT_TRUE(on_a.WaitFor(address, v1::MEMBER_UP, b->incarnation()));
 }
 
-// The member `address` as `node` reports it, once `done` holds for it
-// (asked again every 50 ms, up to kWait).
+// True once `done` holds for `node`'s member list (asked again every
+// 50 ms, up to kWait): for what no event announces (a reason, an alias
+// dropped).
 template <typename Done>
-bool AwaitMember(NodeServer& node, const std::string& address, Done done) {
+bool AwaitMembers(NodeServer& node, Done done) {
   const absl::Time deadline = absl::Now() + kWait;
   while (absl::Now() < deadline) {
     v1::MembersReply reply;
-    if (Members(node, "", &reply).ok()) {
-      for (const v1::Member& member : reply.members()) {
-        if (member.address() == address && done(member)) {
-          return true;
-        }
-      }
+    if (Members(node, "", &reply).ok() && done(reply)) {
+      return true;
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
   return false;
+}
+
+// The same for the member `address`.
+template <typename Done>
+bool AwaitMember(NodeServer& node, const std::string& address, Done done) {
+  return AwaitMembers(node, [&](const v1::MembersReply& reply) {
+    for (const v1::Member& member : reply.members()) {
+      if (member.address() == address && done(member)) {
+        return true;
+      }
+    }
+    return false;
+  });
 }
 
 TEST(ClusterTest, ASeedThatIsNotUpYetIsRetriedUntilItAnswers) {
@@ -178,6 +191,56 @@ TEST(ClusterTest, ANodeOfAnotherClusterIsNotJoined) {
   ASSERT_TRUE(Members(*a, "", &reply).ok());
   ASSERT_EQ(reply.members_size(), 1) << "a must not list x";
   EXPECT_EQ(reply.members(0).address(), a->address());
+}
+
+// Seeds spelled as aliases (localhost for 127.0.0.1), one of them this
+// node itself: the node joins, and lists each member once, by the address
+// it advertises.
+TEST(ClusterTest, AliasSeedsAndItselfAsASeedAreKnownByTheirAddresses) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  testing::ReservedPort b_port;
+  ASSERT_FALSE(b_port.address().empty());
+  const std::string b_address = b_port.address();
+  const std::string a_alias = absl::StrCat(
+      "localhost:", a->address().substr(a->address().find(':') + 1));
+  const std::string b_alias =
+      absl::StrCat("localhost:", b_address.substr(b_address.find(':') + 1));
+  b_port.Release();
+  std::unique_ptr<NodeServer> b = StartMember({a_alias, b_alias}, b_address);
+  ASSERT_NE(b, nullptr);
+  MemberWatcher on_b(*b);
+  ASSERT_TRUE(on_b.WaitFor(a->address(), v1::MEMBER_UP, a->incarnation()));
+  // Both alias spellings were answered (by a, and by b itself) once they
+  // are gone from the list.
+  ASSERT_TRUE(AwaitMembers(*b, [&](const v1::MembersReply& reply) {
+    return reply.members_size() == 2;
+  })) << "the alias spellings stay listed";
+  v1::MembersReply reply;
+  ASSERT_TRUE(Members(*b, "", &reply).ok());
+  ASSERT_EQ(reply.members_size(), 2);
+  std::set<std::string> listed = {reply.members(0).address(),
+                                  reply.members(1).address()};
+  EXPECT_EQ(listed, (std::set<std::string>{a->address(), b_address}));
+}
+
+// Subscribing again (a restarted subscriber) gives the current members
+// again.
+TEST(ClusterTest, SubscribingAgainGivesTheCurrentMembersAgain) {
+  std::unique_ptr<NodeServer> a = StartMember({});
+  ASSERT_NE(a, nullptr);
+  Inbox inbox(a->node().system());
+  v1::SubscribeMembers subscribe;
+  *subscribe.mutable_subscriber() = ToProto(inbox.ref().pid());
+  for (int i = 0; i < 2; ++i) {
+    inbox.Tell(ClusterActorOf(a->node().system()), subscribe);
+    absl::StatusOr<v1::CurrentMembers> current =
+        inbox.ReceiveAs<v1::CurrentMembers>(kWait);
+    ASSERT_TRUE(current.ok())
+        << "subscription " << i << ": " << current.status();
+    ASSERT_EQ(current->members_size(), 1);
+    EXPECT_EQ(current->members(0).address(), a->address());
+  }
 }
 
 TEST(ClusterTest, MembersOfABadOrMissingNodeSaySo) {
