@@ -2,11 +2,16 @@
 // that keeps the node's member list (MemberTable) and tells subscribers of
 // MemberUp and MemberDown (README, "Cluster").
 //
-// Embedded membership (the default; no external service): a node contacts
-// its seeds, retrying each with backoff until it answers; every answer
-// carries the answering node's UP members, which the node contacts in turn,
-// so every member links to every other (a full mesh, as Erlang's
-// distribution). A member is UP once it has answered this node, and DOWN
+// Membership comes from a provider behind one cluster actor
+// (membership_actor.h: the table, subscribers, the member list, the leave).
+// The one built so far, and the default:
+//
+// Embedded membership (no external service; embedded_membership.cc): a
+// node contacts its seeds, retrying each with backoff until it answers;
+// every answer carries the answering node's UP members, which the node
+// contacts in turn, so every member links to every other (a full mesh, as
+// Erlang's distribution). A member is UP once it has answered this node's
+// own contact, and DOWN
 // when this node's link failure detector declares its node down (a watch
 // on its cluster actor: Terminated NODE_DOWN), when it left, or when a
 // newer run of it joined. Each node decides for itself from its own links:

@@ -1,0 +1,72 @@
+// MembershipActor: what the cluster actor (kClusterActorName) of every
+// membership provider shares (README, "Cluster"): the member table, the
+// subscribers and their MemberUp/MemberDown events, the member list on
+// request (MembersRequest), and the node's own leave (LeaveCluster, with
+// the node's token). A provider derives from it and feeds the table what
+// it learns of members, publishing the events the table returns: the
+// embedded provider (embedded_membership.h) by contacting members and
+// watching their cluster actors; an etcd provider by its store.
+//
+// Its state is its own (one message at a time, as any actor); the member
+// list leaves it only as copies.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "node/cluster/cluster.h"
+#include "node/cluster/member_table.h"
+#include "node/runtime/actor.h"
+#include "node/runtime/actor_context.h"
+#include "node/runtime/actor_ref.h"
+#include "proto/troupe.pb.h"
+
+namespace troupe {
+
+// The Pid of the cluster actor of the node at `address` (run
+// `incarnation`; 0: whichever run is there).
+v1::Pid ClusterPid(absl::string_view address, uint64_t incarnation);
+
+class MembershipActor : public Actor {
+ public:
+  // Makes the table (this node UP), then StartProvider.
+  absl::Status Started(ActorContext& ctx) final;
+  // The shared messages; the rest go to ReceiveProvider, and a Terminated
+  // of anything but a subscriber to OnWatchEnded.
+  absl::Status Receive(ActorContext& ctx, const Message& message) final;
+
+ protected:
+  MembershipActor(ClusterOptions options, std::string leave_token);
+
+  virtual void StartProvider(ActorContext& ctx) = 0;
+  virtual void ReceiveProvider(ActorContext& ctx, const Message& message) = 0;
+  virtual void OnWatchEnded(ActorContext& ctx,
+                            const v1::Terminated& terminated) = 0;
+  // The node leaves (its entry is LEAVING already): tell the members, and
+  // call LeaveDone once they have heard, or once `timeout` has passed.
+  virtual void LeaveMembers(ActorContext& ctx, absl::Duration timeout) = 0;
+
+  // Answers the node's leave request(s).
+  void LeaveDone(ActorContext& ctx);
+  // Logs each event and tells every subscriber.
+  void Publish(ActorContext& ctx, const std::vector<MemberEvent>& events);
+
+  MemberTable& table() { return *table_; }
+  const MemberTable& table() const { return *table_; }
+  const ClusterOptions& options() const { return options_; }
+
+ private:
+  void Subscribe(ActorContext& ctx, const ActorRef& subscriber);
+
+  const ClusterOptions options_;
+  const std::string leave_token_;
+  std::unique_ptr<MemberTable> table_;
+  absl::flat_hash_set<ActorRef> subscribers_;
+  std::vector<ActorRef> leave_askers_;
+};
+
+}  // namespace troupe
