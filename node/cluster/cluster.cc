@@ -7,6 +7,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "node/cluster/embedded_membership.h"
+#include "node/cluster/etcd_membership.h"
 #include "node/cluster/membership_actor.h"
 #include "node/runtime/pid.h"
 #include "proto/cluster.pb.h"
@@ -18,6 +19,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
   if (options.name.empty()) {
     return absl::InvalidArgumentError("the cluster name (--cluster) is empty");
   }
+  if (!options.etcd.empty() && !IsNodeAddress(options.etcd)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "etcd '", options.etcd, "' is not host:port (--etcd: its client URL)"));
+  }
   for (const std::string& seed : options.seeds) {
     if (!IsNodeAddress(seed)) {
       return absl::InvalidArgumentError(
@@ -27,10 +32,14 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
   absl::BitGen random;
   std::string token = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(random)),
                                    absl::Hex(absl::Uniform<uint64_t>(random)));
-  absl::StatusOr<ActorRef> actor =
-      system.Spawn([options = std::move(options),
-                    token] { return NewEmbeddedMembership(options, token); },
-                   kClusterActorName);
+  absl::StatusOr<ActorRef> actor = system.Spawn(
+      [options = std::move(options), token]() -> std::unique_ptr<Actor> {
+        if (!options.etcd.empty()) {
+          return NewEtcdMembership(options, token);
+        }
+        return NewEmbeddedMembership(options, token);
+      },
+      kClusterActorName);
   if (!actor.ok()) {
     return actor.status();
   }

@@ -56,6 +56,14 @@ struct ClusterOptions {
   // random (anti-entropy: news a push missed still spreads), and forgets
   // long-gone members.
   absl::Duration gossip_interval = absl::Seconds(5);
+  // etcd (host:port of a member's client URL): membership on etcd instead
+  // of embedded (README, "Membership on etcd"); empty = embedded. Seeds and
+  // the view exchange are not used then.
+  std::string etcd;
+  // The etcd lease's TTL: a node that stops renewing it (killed, frozen,
+  // cut off from etcd) is DOWN for every member this long after its last
+  // renewal. etcd raises it to its minimum (about 2 s by default).
+  absl::Duration lease_ttl = absl::Seconds(2);
   // A member DOWN (or named and never heard from) this long is forgotten:
   // dropped from the list and no longer contacted. Seeds excepted.
   absl::Duration forget_after = absl::Minutes(10);

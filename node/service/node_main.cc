@@ -37,6 +37,10 @@ ABSL_FLAG(std::vector<std::string>, seeds, {},
           "comma-separated host:port of nodes to join the cluster through; "
           "each is retried with backoff until it answers, and the node then "
           "links to every member (README, \"Cluster\")");
+ABSL_FLAG(std::string, etcd, "",
+          "host:port of an etcd member's client URL: membership on etcd "
+          "(each node registers under a lease; one view for all) instead of "
+          "embedded; --seeds is then not used");
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "comma-separated host:port of nodes to link to at start (others "
           "are linked on first use)");
@@ -191,6 +195,12 @@ int NodeMain(int argc, char** argv) {
   options.service.caller_runs = absl::GetFlag(FLAGS_ingress_caller_runs);
   options.cluster.name = absl::GetFlag(FLAGS_cluster);
   options.cluster.seeds = absl::GetFlag(FLAGS_seeds);
+  options.cluster.etcd = absl::GetFlag(FLAGS_etcd);
+  if (!options.cluster.etcd.empty() && !IsNodeAddress(options.cluster.etcd)) {
+    std::fprintf(stderr, "troupe_node: --etcd: '%s' is not host:port\n",
+                 options.cluster.etcd.c_str());
+    return 2;
+  }
   for (const std::string& seed : options.cluster.seeds) {
     if (!IsNodeAddress(seed)) {
       std::fprintf(stderr, "troupe_node: --seeds: '%s' is not host:port\n",

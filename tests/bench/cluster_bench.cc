@@ -1,6 +1,8 @@
 // cluster_bench: embedded membership across real troupe_node processes on
 // loopback (README, "Cluster", "Measured"). For each N in --nodes it starts
-// N nodes at once, each naming the first as its seed, and prints:
+// N nodes, each naming the first as its seed (embedded), and again with
+// etcd (a real one, started here, where Debian's etcd-server is
+// installed), and prints, each line ending in provider=embedded|etcd:
 //
 //   troupe cluster_join ms=N nodes=N      start to every node seeing all N up
 //   troupe cluster_idle_cpu_pct=N nodes=N the N processes' CPU, heartbeats
@@ -33,6 +35,7 @@
 #include "node/remote/node.h"
 #include "node/service/command_line.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/etcd_server.h"
 #include "tests/testing/member_watcher.h"
 #include "tests/testing/proc_stats.h"
 
@@ -55,19 +58,17 @@ constexpr char kNodeBinary[] = "node/troupe_node";
 // The address in a node's first line: "troupe node listening on ADDRESS
 // incarnation HEX".
 std::string AddressOf(testing::ChildProcess& process) {
-  absl::StatusOr<std::string> line =
-      process.ReadLineStartingWith("troupe node listening on ", kGiveUp);
-  if (!line.ok()) {
-    Fail("a node did not start");
+  absl::StatusOr<testing::NodeReady> ready =
+      testing::ReadNodeReady(process, kGiveUp);
+  if (!ready.ok()) {
+    Fail(absl::StrCat("a node did not start: ", ready.status().message()));
   }
-  std::vector<std::string> words = absl::StrSplit(*line, ' ');
-  if (words.size() < 5) {
-    Fail(absl::StrCat("not a node's first line: ", *line));
-  }
-  return words[4];
+  return ready->address;
 }
 
-void RunCluster(Node& observer, int n) {
+// `etcd`: the endpoint of an etcd to use; empty: embedded membership.
+void RunCluster(Node& observer, int n, const std::string& etcd) {
+  const std::string provider = etcd.empty() ? "embedded" : "etcd";
   std::string seed;
   // Each on a free port: the seed first (its address read back from its
   // first line), then the others at once, naming it.
@@ -75,7 +76,9 @@ void RunCluster(Node& observer, int n) {
   std::vector<std::unique_ptr<testing::ChildProcess>> processes;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> args = {"--listen=127.0.0.1:0", "--cluster=bench"};
-    if (i > 0) {
+    if (!etcd.empty()) {
+      args.push_back("--etcd=" + etcd);
+    } else if (i > 0) {
       args.push_back("--seeds=" + seed);
     }
     auto process = testing::ChildProcess::Start(kNodeBinary, args);
@@ -103,8 +106,9 @@ void RunCluster(Node& observer, int n) {
     }
   }
   const absl::Duration join = absl::Now() - start;
-  std::printf("troupe cluster_join ms=%lld nodes=%d\n",
-              static_cast<long long>(absl::ToInt64Milliseconds(join)), n);
+  std::printf("troupe cluster_join ms=%lld nodes=%d provider=%s\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(join)), n,
+              provider.c_str());
   std::fflush(stdout);
 
   double before = 0;
@@ -117,8 +121,9 @@ void RunCluster(Node& observer, int n) {
   for (auto& process : processes) {
     after += testing::CpuSeconds(process->pid());
   }
-  std::printf("troupe cluster_idle_cpu_pct=%.2f nodes=%d\n",
-              100 * (after - before) / absl::ToDoubleSeconds(idle), n);
+  std::printf("troupe cluster_idle_cpu_pct=%.2f nodes=%d provider=%s\n",
+              100 * (after - before) / absl::ToDoubleSeconds(idle), n,
+              provider.c_str());
   std::fflush(stdout);
 
   const int victim = n - 1;  // not the seed
@@ -131,8 +136,9 @@ void RunCluster(Node& observer, int n) {
     }
   }
   const absl::Duration down = absl::Now() - killed;
-  std::printf("troupe cluster_down ms=%lld nodes=%d\n",
-              static_cast<long long>(absl::ToInt64Milliseconds(down)), n);
+  std::printf("troupe cluster_down ms=%lld nodes=%d provider=%s\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(down)), n,
+              provider.c_str());
   std::fflush(stdout);
 
   // A killed process's sockets are closed by its kernel at once; a frozen
@@ -149,8 +155,9 @@ void RunCluster(Node& observer, int n) {
   }
   const absl::Duration freeze = absl::Now() - stopped;
   processes[frozen]->Signal(SIGCONT);
-  std::printf("troupe cluster_freeze_down ms=%lld nodes=%d\n",
-              static_cast<long long>(absl::ToInt64Milliseconds(freeze)), n);
+  std::printf("troupe cluster_freeze_down ms=%lld nodes=%d provider=%s\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(freeze)), n,
+              provider.c_str());
   std::fflush(stdout);
 }
 
@@ -160,13 +167,27 @@ int Main(const std::vector<std::string>& /*args*/) {
   if (!observer.ok()) {
     Fail(observer.status().ToString());
   }
+  // etcd where it is installed (Debian's etcd-server): one for all runs.
+  std::unique_ptr<testing::EtcdServer> etcd;
+  if (absl::StatusOr<std::unique_ptr<testing::EtcdServer>> started =
+          testing::EtcdServer::Start();
+      started.ok()) {
+    etcd = *std::move(started);
+  } else {
+    std::fprintf(stderr, "cluster_bench: no etcd runs: %s\n",
+                 std::string(started.status().message()).c_str());
+  }
   for (const std::string& size : absl::GetFlag(FLAGS_nodes)) {
     int n = 0;
     if (!absl::SimpleAtoi(size, &n) || n < 2 || n > 64) {
       Fail(absl::StrCat("--nodes: '", size, "' is not 2..64"));
     }
-    std::fprintf(stderr, "cluster_bench: %d nodes...\n", n);
-    RunCluster(**observer, n);
+    std::fprintf(stderr, "cluster_bench: %d nodes, embedded...\n", n);
+    RunCluster(**observer, n, "");
+    if (etcd != nullptr) {
+      std::fprintf(stderr, "cluster_bench: %d nodes, etcd...\n", n);
+      RunCluster(**observer, n, etcd->endpoint());
+    }
   }
   (*observer)->Shutdown(absl::Seconds(1));
   return 0;

@@ -8,9 +8,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 namespace troupe::testing {
@@ -123,6 +127,23 @@ absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(2));  // bounded by the deadline
   }
   return status_;
+}
+
+absl::StatusOr<NodeReady> ReadNodeReady(ChildProcess& node,
+                                        absl::Duration timeout) {
+  absl::StatusOr<std::string> line =
+      node.ReadLineStartingWith("troupe node listening on ", timeout);
+  if (!line.ok()) {
+    return line.status();
+  }
+  std::vector<std::string> words = absl::StrSplit(*line, ' ');
+  NodeReady ready;
+  if (words.size() != 7 || !absl::SimpleHexAtoi(words[6], &ready.incarnation)) {
+    return absl::InternalError(
+        absl::StrCat("not a node's first line: ", *line));
+  }
+  ready.address = words[4];
+  return ready;
 }
 
 }  // namespace troupe::testing

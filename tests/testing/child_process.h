@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,5 +49,16 @@ class ChildProcess {
   int status_ = 0;
   std::string buffered_;
 };
+
+// What a troupe_node prints first once it serves: "troupe node listening
+// on ADDRESS incarnation HEX".
+struct NodeReady {
+  std::string address;
+  uint64_t incarnation = 0;
+};
+// Reads that line from `node`'s output; DEADLINE_EXCEEDED after `timeout`,
+// INTERNAL for another line.
+absl::StatusOr<NodeReady> ReadNodeReady(ChildProcess& node,
+                                        absl::Duration timeout);
 
 }  // namespace troupe::testing

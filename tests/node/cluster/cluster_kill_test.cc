@@ -47,16 +47,12 @@ NodeProcess StartNode(const std::string& address, const std::string& seed) {
     return node;
   }
   node.process = *std::move(process);
-  // "troupe node listening on <address> incarnation <hex>"
-  absl::StatusOr<std::string> line =
-      node.process->ReadLineStartingWith("troupe node listening on ", kWait);
-  EXPECT_TRUE(line.ok()) << line.status();
-  std::vector<std::string> words =
-      line.ok() ? absl::StrSplit(*line, ' ') : std::vector<std::string>();
-  if (words.size() != 7 || !absl::SimpleHexAtoi(words[6], &node.incarnation)) {
-    ADD_FAILURE() << "not the line expected: " << line.value_or("");
-  } else {
-    node.address = words[4];
+  absl::StatusOr<testing::NodeReady> ready =
+      testing::ReadNodeReady(*node.process, kWait);
+  EXPECT_TRUE(ready.ok()) << ready.status();
+  if (ready.ok()) {
+    node.address = ready->address;
+    node.incarnation = ready->incarnation;
   }
   return node;
 }
