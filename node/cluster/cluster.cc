@@ -23,6 +23,10 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
     return absl::InvalidArgumentError(absl::StrCat(
         "etcd '", options.etcd, "' is not host:port (--etcd: its client URL)"));
   }
+  if (!options.etcd.empty() && options.lease_ttl < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "the etcd lease TTL must be at least 1 s (etcd counts in seconds)");
+  }
   for (const std::string& seed : options.seeds) {
     if (!IsNodeAddress(seed)) {
       return absl::InvalidArgumentError(

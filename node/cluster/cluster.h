@@ -3,8 +3,9 @@
 // MemberUp and MemberDown (README, "Cluster").
 //
 // Membership comes from a provider behind one cluster actor
-// (membership_actor.h: the table, subscribers, the member list, the leave).
-// The one built so far, and the default:
+// (membership_actor.h: the table, subscribers, the member list, the leave):
+// embedded, the default, or etcd (etcd_membership.h, when ClusterOptions
+// names etcd). The embedded one's rules:
 //
 // Embedded membership (no external service; embedded_membership.cc): a
 // node contacts its seeds, retrying each with backoff until it answers;
@@ -72,9 +73,11 @@ struct ClusterOptions {
 // The node's own handle on its cluster actor.
 class LocalCluster {
  public:
-  // Tells every UP member that this node is leaving (they show it LEAVING,
-  // then DOWN as "left the cluster" once its links end), and returns once
-  // each has heard, or after `timeout`. Blocks: not from an actor. The
+  // Tells the members that this node is leaving (they show it LEAVING,
+  // then DOWN as "left the cluster": embedded, every UP member is told and
+  // acknowledges before the links end; on etcd, the node writes itself
+  // LEAVING and revokes its lease), and returns once that is done, or after
+  // `timeout`. Blocks: not from an actor. The
   // node's shutdown calls it (NodeServer::Shutdown). Thread-safe.
   void Leave(absl::Duration timeout);
 

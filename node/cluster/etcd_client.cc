@@ -40,11 +40,30 @@ std::string EtcdPrefixEnd(const std::string& prefix) {
   return std::string(1, '\0');  // every key (etcd's convention)
 }
 
+namespace {
+
+// Reconnects within a second of etcd coming back (gRPC's default backoff
+// grows to 120 s, longer than any lease), and pings an idle connection every
+// 5 s (etcd's --grpc-keepalive-min-time, below which it refuses pings) so
+// a connection that died silently ends a watch within about 10 s.
+std::shared_ptr<grpc::Channel> EtcdChannel(const std::string& endpoint) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+}  // namespace
+
 EtcdClient::EtcdClient(const std::string& endpoint, absl::Duration timeout)
     : endpoint_(endpoint),
       timeout_(timeout),
-      channel_(
-          grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials())),
+      channel_(EtcdChannel(endpoint)),
       kv_(etcdserverpb::KV::NewStub(channel_)),
       lease_(etcdserverpb::Lease::NewStub(channel_)),
       watch_(etcdserverpb::Watch::NewStub(channel_)) {}
@@ -57,7 +76,8 @@ absl::StatusOr<int64_t> EtcdClient::GrantLease(absl::Duration ttl) {
   grpc::ClientContext context;
   Bound(&context);
   etcdserverpb::LeaseGrantRequest request;
-  request.set_ttl(std::max<int64_t>(1, absl::ToInt64Seconds(ttl)));
+  request.set_ttl(std::max<int64_t>(
+      1, absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1)))));
   etcdserverpb::LeaseGrantResponse response;
   if (absl::Status s = FromGrpc(
           lease_->LeaseGrant(&context, request, &response), "lease grant");
@@ -216,10 +236,12 @@ void EtcdWatch::Run(EtcdClient& client, std::string prefix,
   create->set_range_end(EtcdPrefixEnd(prefix));
   create->set_start_revision(start_revision);
   absl::Status why = absl::UnavailableError("etcd watch: the stream ended");
+  bool canceled = false;
   if (stream->Write(request)) {
     etcdserverpb::WatchResponse response;
     while (stream->Read(&response)) {
       if (response.canceled()) {
+        canceled = true;
         why = absl::FailedPreconditionError(
             absl::StrCat("etcd watch canceled: ", response.cancel_reason(),
                          response.compact_revision() > 0
@@ -238,7 +260,7 @@ void EtcdWatch::Run(EtcdClient& client, std::string prefix,
   if (stopping_.load(std::memory_order_acquire)) {
     return;
   }
-  if (!status.ok()) {
+  if (!status.ok() && !canceled) {  // etcd's own reason says more
     why = FromGrpc(status, "watch");
   }
   on_end_(why);

@@ -30,17 +30,25 @@ namespace {
 
 // The thread that talks to etcd for one node: register under a lease, keep
 // it alive, read and watch the members, and tell the cluster actor what it
-// learns. Its own thread, so the actor never blocks on etcd.
+// learns (each message carrying the actor's token, so no other sender can
+// pass for it). Its own thread, so the actor never blocks on etcd; each
+// call is bounded by a third of the lease's TTL, so a renewal is never
+// starved by a slow one.
 class EtcdSession {
  public:
-  EtcdSession(const ClusterOptions& options, v1::Member self, ActorRef actor)
-      : client_(options.etcd),
+  EtcdSession(const ClusterOptions& options, v1::Member self, ActorRef actor,
+              std::string token)
+      : client_(options.etcd,
+                std::clamp(options.lease_ttl / 3, absl::Milliseconds(200),
+                           absl::Seconds(2))),
         prefix_(EtcdMembersPrefix(options.name)),
         ttl_(options.lease_ttl),
         self_(std::move(self)),
         actor_(std::move(actor)),
+        token_(std::move(token)),
         thread_([this] { Run(); }) {}
 
+  // Stops the session; a leave asked before is done first.
   ~EtcdSession() {
     {
       absl::MutexLock lock(&mu_);
@@ -57,14 +65,15 @@ class EtcdSession {
   }
 
  private:
-  // Waits up to `wait` for a stop, a leave or a watch's end; true while the
-  // session should go on.
+  // Waits up to `wait` for a stop, a leave, a watch's end or this node's
+  // key lost; true while the session should go on.
   bool Pause(absl::Duration wait) {
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(
         absl::Condition(
             +[](EtcdSession* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-              return s->stopping_ || s->leave_requested_ || s->watch_ended_;
+              return s->stopping_ || s->leave_requested_ || s->watch_ended_ ||
+                     s->own_key_lost_;
             },
             this),
         wait);
@@ -77,45 +86,77 @@ class EtcdSession {
                           status.message(), "; trying again"));
   }
 
-  // One session after another: lease, registration, members, watch, then
-  // keep-alives until the lease is lost (register again) or the watch ends
-  // (read again).
+  template <typename M>
+  void Tell(M message) {
+    message.set_token(token_);
+    AnonymousTell(actor_, std::move(message));
+  }
+
+  // Renews `lease` once; 0 when etcd says it is gone (register again).
+  int64_t Renew(int64_t lease) {
+    absl::StatusOr<absl::Duration> left = client_.KeepAlive(lease);
+    if (left.status().code() == absl::StatusCode::kNotFound) {
+      Log(LogSeverity::kWarning,
+          absl::StrCat("cluster: this node's etcd lease expired (etcd at ",
+                       client_.endpoint(),
+                       " did not hear from it within the lease's TTL, ",
+                       absl::FormatDuration(ttl_),
+                       "): the members saw it DOWN; registering again"));
+      return 0;
+    }
+    if (!left.ok()) {
+      Trouble(left.status());
+    }
+    return lease;
+  }
+
+  // One session after another: lease and registration, members, watch,
+  // then keep-alives until the lease is lost (register again), this node's
+  // key is gone (write it again) or the watch ends (read again, after a
+  // backoff when that keeps happening).
   void Run() {
+    const absl::Duration max_backoff =
+        std::max(ttl_ / 3, absl::Milliseconds(100));
     absl::Duration backoff = absl::Milliseconds(100);
     int64_t lease = 0;
-    while (Pause(absl::ZeroDuration())) {
-      if (LeaveIfAsked(lease)) {
-        return;
+    bool registered = false;
+    for (;;) {
+      if (LeaveIfAsked(lease) || !Pause(absl::ZeroDuration())) {
+        return;  // a stop without a leave: the lease runs out by itself
       }
       {
         absl::MutexLock lock(&mu_);
         watch_ended_ = false;  // a new watch below
+        if (own_key_lost_) {
+          own_key_lost_ = false;
+          registered = false;
+        }
       }
+      absl::Status step = absl::OkStatus();
       if (lease == 0) {
         absl::StatusOr<int64_t> granted = client_.GrantLease(ttl_);
-        v1::Member registered = self_;
-        absl::Status put =
-            granted.ok() ? client_.Put(prefix_ + self_.address(),
-                                       registered.SerializeAsString(), *granted)
-                         : granted.status();
-        if (!put.ok()) {
-          Trouble(put);
-          Pause(backoff);
-          backoff = std::min(backoff * 2, ttl_);
-          continue;
-        }
-        lease = *granted;
+        step = granted.status();
+        lease = granted.value_or(0);
+        registered = false;
+      }
+      if (step.ok() && !registered) {
+        step = client_.Put(prefix_ + self_.address(), self_.SerializeAsString(),
+                           lease);
+        registered = step.ok();
       }
       int64_t revision = 0;
       absl::StatusOr<std::vector<EtcdKeyValue>> members =
-          client_.Range(prefix_, &revision);
+          step.ok() ? client_.Range(prefix_, &revision)
+                    : absl::StatusOr<std::vector<EtcdKeyValue>>(step);
       if (!members.ok()) {
         Trouble(members.status());
+        if (lease != 0) {
+          lease = Renew(lease);  // not starved by the retries
+        }
         Pause(backoff);
-        backoff = std::min(backoff * 2, ttl_);
+        backoff = std::min(backoff * 2, max_backoff);
         continue;
       }
-      backoff = absl::Milliseconds(100);
       v1::EtcdMembers snapshot;
       for (const EtcdKeyValue& kv : *members) {
         v1::Member member;
@@ -123,49 +164,39 @@ class EtcdSession {
           *snapshot.add_members() = std::move(member);
         }
       }
-      AnonymousTell(actor_, std::move(snapshot));
-      EtcdWatch watch(
-          client_, prefix_, revision + 1,
-          [this](bool deleted, const EtcdKeyValue& kv) {
-            OnEvent(deleted, kv);
-          },
-          [this](absl::Status why) {
-            Trouble(why);
-            absl::MutexLock lock(&mu_);
-            watch_ended_ = true;
-          });
-      lease = KeepAlive(lease);
-    }
-    // Stopping without a leave: the lease runs out by itself (a node that
-    // stops without leaving is DOWN after the TTL).
-  }
-
-  // Renews `lease` every third of the TTL until the watch ends, the node
-  // stops or leaves, or etcd says the lease is gone; returns the lease to
-  // go on with (0: register again).
-  int64_t KeepAlive(int64_t lease) {
-    while (Pause(ttl_ / 3)) {
+      Tell(std::move(snapshot));
+      const absl::Time watching = absl::Now();
       {
-        absl::MutexLock lock(&mu_);
-        if (watch_ended_ || leave_requested_) {
-          return lease;
+        EtcdWatch watch(
+            client_, prefix_, revision + 1,
+            [this](bool deleted, const EtcdKeyValue& kv) {
+              OnEvent(deleted, kv);
+            },
+            [this](absl::Status why) {
+              Trouble(why);
+              absl::MutexLock lock(&mu_);
+              watch_ended_ = true;
+            });
+        while (Pause(ttl_ / 3) && !Interrupted() && lease != 0) {
+          lease = Renew(lease);
         }
       }
-      absl::StatusOr<absl::Duration> left = client_.KeepAlive(lease);
-      if (left.status().code() == absl::StatusCode::kNotFound) {
-        Log(LogSeverity::kWarning,
-            absl::StrCat("cluster: this node's etcd lease expired (etcd at ",
-                         client_.endpoint(),
-                         " did not hear from it within the lease's TTL, ",
-                         absl::FormatDuration(ttl_),
-                         "): the members saw it DOWN; registering again"));
-        return 0;
-      }
-      if (!left.ok()) {
-        Trouble(left.status());
+      // A watch that ended at once (etcd refusing it) is not read again at
+      // once.
+      if (absl::Now() - watching < absl::Seconds(1)) {
+        Pause(backoff);
+        backoff = std::min(backoff * 2, max_backoff);
+      } else {
+        backoff = absl::Milliseconds(100);
       }
     }
-    return lease;
+  }
+
+  // A watch's end, a leave or this node's key lost: the keep-alive loop
+  // hands back to Run.
+  bool Interrupted() {
+    absl::MutexLock lock(&mu_);
+    return watch_ended_ || leave_requested_ || own_key_lost_;
   }
 
   // True once the leave is done (or there was none to do and it was asked).
@@ -189,20 +220,29 @@ class EtcdSession {
     if (!status.ok()) {
       left.set_error(std::string(status.message()));
     }
-    AnonymousTell(actor_, std::move(left));
+    Tell(std::move(left));
     return true;
   }
 
   void OnEvent(bool deleted, const EtcdKeyValue& kv) {
+    const std::string address =
+        kv.key.substr(std::min(kv.key.size(), prefix_.size()));
     if (deleted) {
+      if (address == self_.address()) {
+        // Deleted by hand, or by another process's lease at this address:
+        // written again (while this node does not leave).
+        absl::MutexLock lock(&mu_);
+        own_key_lost_ = true;
+        return;
+      }
       v1::EtcdMemberDeleted gone;
-      gone.set_address(kv.key.substr(std::min(kv.key.size(), prefix_.size())));
-      AnonymousTell(actor_, std::move(gone));
+      gone.set_address(address);
+      Tell(std::move(gone));
       return;
     }
     v1::EtcdMemberPut put;
     if (put.mutable_member()->ParseFromString(kv.value)) {
-      AnonymousTell(actor_, std::move(put));
+      Tell(std::move(put));
     }
   }
 
@@ -211,12 +251,14 @@ class EtcdSession {
   const absl::Duration ttl_;
   const v1::Member self_;
   const ActorRef actor_;
+  const std::string token_;
   LogLimiter log_{3, absl::Seconds(10)};
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool leave_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool watch_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool own_key_lost_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;  // last: starts once the rest is ready
 };
@@ -231,12 +273,19 @@ class EtcdMembership final : public MembershipActor {
  private:
   void StartProvider(ActorContext& ctx) override {
     v1::Member self = *table().Find(table().self_address());
-    session_ =
-        std::make_unique<EtcdSession>(options(), std::move(self), ctx.Self());
+    session_ = std::make_unique<EtcdSession>(options(), std::move(self),
+                                             ctx.Self(), token());
+  }
+
+  // Only the session's own messages count (they carry the node's token).
+  template <typename M>
+  const M* FromSession(const Message& message) const {
+    const M* typed = As<M>(message);
+    return typed != nullptr && typed->token() == token() ? typed : nullptr;
   }
 
   void ReceiveProvider(ActorContext& ctx, const Message& message) override {
-    if (const auto* members = As<v1::EtcdMembers>(message)) {
+    if (const auto* members = FromSession<v1::EtcdMembers>(message)) {
       absl::flat_hash_set<std::string> registered;
       for (const v1::Member& member : members->members()) {
         registered.insert(member.address());
@@ -247,11 +296,13 @@ class EtcdMembership final : public MembershipActor {
           Gone(ctx, member.address());
         }
       }
-    } else if (const auto* put = As<v1::EtcdMemberPut>(message)) {
+    } else if (const auto* put = FromSession<v1::EtcdMemberPut>(message)) {
       Registered(ctx, put->member());
-    } else if (const auto* deleted = As<v1::EtcdMemberDeleted>(message)) {
+    } else if (const auto* deleted =
+                   FromSession<v1::EtcdMemberDeleted>(message)) {
       Gone(ctx, deleted->address());
-    } else if (const auto* left = As<v1::EtcdLeft>(message)) {
+    } else if (const auto* left = FromSession<v1::EtcdLeft>(message)) {
+      left_ = true;
       if (!left->error().empty()) {
         Log(LogSeverity::kWarning,
             absl::StrCat("cluster: could not tell etcd this node leaves (",
@@ -265,6 +316,10 @@ class EtcdMembership final : public MembershipActor {
   void Registered(ActorContext& ctx, const v1::Member& member) {
     if (member.address() == table().self_address()) {
       return;
+    }
+    if (member.state() == v1::MEMBER_LEAVING &&
+        !table().IsUp(member.address())) {
+      return;  // not up here: it leaves before it is seen
     }
     Publish(ctx, table().HeardFrom(member.address(), member.incarnation(),
                                    absl::Now()));
@@ -288,12 +343,19 @@ class EtcdMembership final : public MembershipActor {
   void OnWatchEnded(ActorContext& /*ctx*/,
                     const v1::Terminated& /*terminated*/) override {}
 
-  void LeaveMembers(ActorContext& /*ctx*/,
-                    absl::Duration /*timeout*/) override {
+  // The session writes the leave to etcd (bounded by its calls' timeout;
+  // the node's LocalCluster::Leave waits at most its own); a second leave
+  // after the first is answered at once.
+  void LeaveMembers(ActorContext& ctx, absl::Duration /*timeout*/) override {
+    if (left_) {
+      LeaveDone(ctx);
+      return;
+    }
     session_->Leave();
   }
 
   std::unique_ptr<EtcdSession> session_;
+  bool left_ = false;
 };
 
 }  // namespace

@@ -55,6 +55,9 @@ class MembershipActor : public Actor {
   // Logs each event and tells every subscriber.
   void Publish(ActorContext& ctx, const std::vector<MemberEvent>& events);
 
+  // The node's secret: what its own LeaveCluster carries, and what a
+  // provider's own messages may carry to tell them from anyone else's.
+  const std::string& token() const { return leave_token_; }
   MemberTable& table() { return *table_; }
   const MemberTable& table() const { return *table_; }
   const ClusterOptions& options() const { return options_; }

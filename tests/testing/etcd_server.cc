@@ -58,6 +58,13 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(
     if (last.ok()) {
       return server;
     }
+    if (absl::StatusOr<int> exited =
+            server->process_->Wait(absl::ZeroDuration());
+        exited.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "etcd exited (wait status ", *exited,
+          ") before it answered: see its output above (a port taken?)"));
+    }
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::DeadlineExceededError(absl::StrCat("etcd did not answer within ",

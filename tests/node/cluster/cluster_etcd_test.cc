@@ -101,11 +101,39 @@ TEST_F(ClusterEtcdTest, AKilledNodeIsDownOnceItsLeaseExpiresAndUpWhenBack) {
       on_a.WaitFor(address, v1::MEMBER_UP, again_ready->incarnation, kWait));
 }
 
-TEST_F(ClusterEtcdTest, ANodeNamingABadEtcdDoesNotStart) {
+// A frozen node (SIGSTOP longer than its lease's TTL) is DOWN for the
+// others once its lease expires; thawed, it finds its lease gone, registers
+// again, and is UP again, the same run, with no step by hand.
+TEST_F(ClusterEtcdTest, AFrozenNodeIsDownAfterItsLeaseAndUpAgainWhenThawed) {
+  std::unique_ptr<NodeServer> a = StartMember();
+  ASSERT_NE(a, nullptr);
+  testing::MemberWatcher on_a(a->node().system());
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> b =
+      testing::ChildProcess::Start("node/troupe_node",
+                                   {"--listen=127.0.0.1:0", "--cluster=e",
+                                    "--etcd=" + etcd_->endpoint()});
+  ASSERT_TRUE(b.ok()) << b.status();
+  absl::StatusOr<testing::NodeReady> ready = testing::ReadNodeReady(**b, kWait);
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  ASSERT_TRUE(
+      on_a.WaitFor(ready->address, v1::MEMBER_UP, ready->incarnation, kWait));
+  (*b)->Signal(SIGSTOP);
+  ASSERT_TRUE(
+      on_a.WaitFor(ready->address, v1::MEMBER_DOWN, ready->incarnation, kWait));
+  (*b)->Signal(SIGCONT);
+  EXPECT_TRUE(
+      on_a.WaitFor(ready->address, v1::MEMBER_UP, ready->incarnation, kWait));
+}
+
+TEST(ClusterEtcdOptionsTest, ANodeNamingABadEtcdDoesNotStart) {
   NodeServerOptions options;
   options.cluster.etcd = "no port";
-  auto node = NodeServer::Start(options);
-  EXPECT_EQ(node.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NodeServer::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.cluster.etcd = "127.0.0.1:2379";
+  options.cluster.lease_ttl = absl::Milliseconds(500);
+  EXPECT_EQ(NodeServer::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

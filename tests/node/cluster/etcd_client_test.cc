@@ -99,11 +99,15 @@ TEST_F(EtcdClientTest, AWatchSeesPutsAndDeletesAndLeasesTakeTheirKeys) {
   int64_t revision = 0;
   ASSERT_TRUE(client_->Range("/m/", &revision).ok());
   Events events;
-  absl::Status ended = absl::OkStatus();
+  absl::Mutex ended_mu;
+  absl::Status ended ABSL_GUARDED_BY(ended_mu) = absl::OkStatus();
   EtcdWatch watch(
       *client_, "/m/", revision + 1,
       [&](bool deleted, const EtcdKeyValue& kv) { events.Add(deleted, kv); },
-      [&](absl::Status why) { ended = why; });
+      [&](absl::Status why) {
+        absl::MutexLock lock(&ended_mu);
+        ended = why;
+      });
 
   absl::StatusOr<int64_t> kept = client_->GrantLease(absl::Seconds(2));
   absl::StatusOr<int64_t> revoked = client_->GrantLease(absl::Seconds(60));
@@ -145,7 +149,8 @@ TEST_F(EtcdClientTest, AWatchSeesPutsAndDeletesAndLeasesTakeTheirKeys) {
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].key, "/m/kept");
-  EXPECT_TRUE(ended.ok()) << ended;
+  absl::MutexLock lock(&ended_mu);
+  EXPECT_TRUE(ended.ok()) << ended << " (the watch must still be on)";
 }
 
 TEST_F(EtcdClientTest, AGoneEtcdIsUnavailableAndEndsTheWatch) {
