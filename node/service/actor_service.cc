@@ -103,14 +103,11 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
       return Done(context, entered.status());
     }
     // Never past the call's own deadline.
-    absl::Duration limit = absl::InfiniteDuration();
-    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-      limit = absl::FromChrono(context->deadline()) - absl::Now();
-      if (limit <= absl::ZeroDuration()) {
-        return Done(context, absl::DeadlineExceededError(
-                                 "the call's deadline passed before the ask "
-                                 "could be sent"));
-      }
+    const absl::Duration limit = TimeLeft(*context, absl::InfiniteDuration());
+    if (limit <= absl::ZeroDuration()) {
+      return Done(context, absl::DeadlineExceededError(
+                               "the call's deadline passed before the ask "
+                               "could be sent"));
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!node_.Hold(reactor)) {
@@ -169,10 +166,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     if (!node_.Hold(reactor)) {
       return reactor;
     }
-    absl::Duration wait = options_.forward_timeout;
-    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-      wait = absl::FromChrono(context->deadline()) - absl::Now();
-    }
+    const absl::Duration wait = TimeLeft(*context, options_.forward_timeout);
     runtime_internal::SystemInternals::Timers(system).ScheduleOnce(
         wait,
         [pending = node_.pending(), reactor, name = target->ToString(), wait] {
@@ -293,10 +287,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
                   absl::InvalidArgumentError(absl::StrCat(
                       "node '", request->node(), "' is not host:port")));
     }
-    absl::Duration wait = options_.forward_timeout;
-    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-      wait = absl::FromChrono(context->deadline()) - absl::Now();
-    }
+    const absl::Duration wait = TimeLeft(*context, options_.forward_timeout);
     ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!node_.Hold(reactor)) {
       return reactor;

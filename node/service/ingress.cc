@@ -79,13 +79,10 @@ class ActorIngress::Core {
       return absl::InvalidArgumentError(absl::StrCat(
           "the request does not parse as ", method->input_type()->full_name()));
     }
-    entered.timeout = options_.default_ask_timeout;
-    if (context.deadline() != std::chrono::system_clock::time_point::max()) {
-      entered.timeout = absl::FromChrono(context.deadline()) - absl::Now();
-      if (entered.timeout <= absl::ZeroDuration()) {
-        return absl::DeadlineExceededError(
-            "the call's deadline passed before it reached an actor");
-      }
+    entered.timeout = TimeLeft(context, options_.default_ask_timeout);
+    if (entered.timeout <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed before it reached an actor");
     }
     return entered;
   }

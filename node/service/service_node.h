@@ -1,7 +1,8 @@
 // ServiceNode: what each public service of a node (ActorService, the
 // gRPC ingress of actor services) keeps about the node it serves: the node
 // itself (attached once it has started, detached as it shuts down), the
-// unary calls waiting on it, and its message limit.
+// unary calls waiting on it, and its message limit; and TimeLeft, the
+// time a call has before its deadline.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -14,12 +15,24 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "node/remote/node.h"
 #include "node/runtime/sync.h"
 #include "node/service/grpc_status.h"
 #include "node/service/pending_calls.h"
 
 namespace troupe {
+
+// The time left before `context`'s deadline (zero or less once it has
+// passed), or `otherwise` when the call has none.
+inline absl::Duration TimeLeft(const grpc::ServerContextBase& context,
+                               absl::Duration otherwise) {
+  if (context.deadline() == std::chrono::system_clock::time_point::max()) {
+    return otherwise;
+  }
+  return absl::FromChrono(context.deadline()) - absl::Now();
+}
 
 // Thread-safe.
 class ServiceNode {

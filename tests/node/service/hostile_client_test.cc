@@ -64,13 +64,11 @@ NodeProcess StartNode() {
     return node;
   }
   node.process = *std::move(process);
-  // "troupe node listening on <address> incarnation <hex>"
-  auto line =
-      node.process->ReadLineStartingWith("troupe node listening on ", kWait);
-  EXPECT_TRUE(line.ok()) << line.status();
-  if (line.ok()) {
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    node.address = words.size() > 4 ? words[4] : "";
+  absl::StatusOr<testing::NodeReady> ready =
+      testing::ReadNodeReady(*node.process, kWait);
+  EXPECT_TRUE(ready.ok()) << ready.status();
+  if (ready.ok()) {
+    node.address = ready->address;
   }
   return node;
 }
