@@ -8,7 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "node/cluster/embedded_membership.h"
 #include "node/cluster/etcd_membership.h"
+#include "node/cluster/etcd_store.h"
+#include "node/cluster/identity_directory.h"
 #include "node/cluster/membership_actor.h"
+#include "node/runtime/actor_system_internal.h"
 #include "node/runtime/pid.h"
 #include "proto/cluster.pb.h"
 
@@ -36,12 +39,36 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
   absl::BitGen random;
   std::string token = absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(random)),
                                    absl::Hex(absl::Uniform<uint64_t>(random)));
+  if (options.passivate_after <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("passivate_after must be positive");
+  }
+  if (system.Lookup(kClusterActorName).ok()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("the node at ", system.address(), " runs a cluster"));
+  }
+  std::shared_ptr<EtcdStore> store;
+  std::unique_ptr<IdentityClaims> claims;
+  if (!options.etcd.empty()) {
+    store = std::make_shared<EtcdStore>(options, system.address());
+    claims = store->NewClaims();
+  }
+  ActivationFactory activate = options.activate;
+  if (!activate) {
+    activate = [](absl::string_view kind) -> absl::StatusOr<ActorFactory> {
+      return absl::NotFoundError(
+          absl::StrCat("no kind '", kind, "': this node activates none"));
+    };
+  }
+  auto directory = std::make_shared<IdentityDirectory>(
+      system, std::move(activate), options.passivate_after, std::move(claims));
+  runtime_internal::SystemInternals::SetIdentityResolver(system, directory);
   absl::StatusOr<ActorRef> actor = system.Spawn(
-      [options = std::move(options), token]() -> std::unique_ptr<Actor> {
-        if (!options.etcd.empty()) {
-          return NewEtcdMembership(options, token);
+      [options = std::move(options), token, directory,
+       store]() -> std::unique_ptr<Actor> {
+        if (store != nullptr) {
+          return NewEtcdMembership(options, token, directory, store);
         }
-        return NewEmbeddedMembership(options, token);
+        return NewEmbeddedMembership(options, token, directory);
       },
       kClusterActorName);
   if (!actor.ok()) {

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "node/cluster/identity.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
 
@@ -68,6 +69,13 @@ struct ClusterOptions {
   // A member DOWN (or named and never heard from) this long is forgotten:
   // dropped from the list and no longer contacted. Seeds excepted.
   absl::Duration forget_after = absl::Minutes(10);
+  // Virtual actors (identity.h): an activation that has had no message for
+  // this long is passivated (after between 1 and 1.5 times this).
+  absl::Duration passivate_after = absl::Minutes(5);
+  // What activations are made from, by kind (a node server passes its
+  // kinds); unset: none (a message to an identity becomes a dead letter
+  // saying so).
+  ActivationFactory activate;
 };
 
 // The node's own handle on its cluster actor.

@@ -20,8 +20,10 @@ namespace {
 
 class EmbeddedMembership final : public MembershipActor {
  public:
-  EmbeddedMembership(ClusterOptions options, std::string leave_token)
-      : MembershipActor(std::move(options), std::move(leave_token)) {}
+  EmbeddedMembership(ClusterOptions options, std::string leave_token,
+                     std::shared_ptr<IdentityDirectory> directory)
+      : MembershipActor(std::move(options), std::move(leave_token),
+                        std::move(directory)) {}
 
  private:
   void StartProvider(ActorContext& ctx) override {
@@ -287,10 +289,11 @@ class EmbeddedMembership final : public MembershipActor {
 
 }  // namespace
 
-std::unique_ptr<Actor> NewEmbeddedMembership(ClusterOptions options,
-                                             std::string leave_token) {
-  return std::make_unique<EmbeddedMembership>(std::move(options),
-                                              std::move(leave_token));
+std::unique_ptr<Actor> NewEmbeddedMembership(
+    ClusterOptions options, std::string leave_token,
+    std::shared_ptr<IdentityDirectory> directory) {
+  return std::make_unique<EmbeddedMembership>(
+      std::move(options), std::move(leave_token), std::move(directory));
 }
 
 }  // namespace troupe

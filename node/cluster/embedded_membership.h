@@ -8,13 +8,15 @@
 #include <string>
 
 #include "node/cluster/cluster.h"
+#include "node/cluster/identity_directory.h"
 #include "node/runtime/actor.h"
 
 namespace troupe {
 
 // The cluster actor of embedded membership; `leave_token` is what the
 // node's LeaveCluster must carry.
-std::unique_ptr<Actor> NewEmbeddedMembership(ClusterOptions options,
-                                             std::string leave_token);
+std::unique_ptr<Actor> NewEmbeddedMembership(
+    ClusterOptions options, std::string leave_token,
+    std::shared_ptr<IdentityDirectory> directory);
 
 }  // namespace troupe

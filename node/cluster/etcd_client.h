@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,11 @@ class EtcdClient {
   absl::StatusOr<bool> CreateIfAbsent(const std::string& key,
                                       const std::string& value, int64_t lease,
                                       EtcdKeyValue* current = nullptr);
+  // Sets `key` to `value` under `lease` if it was not changed since
+  // `mod_revision` (one transaction); true if it did.
+  absl::StatusOr<bool> PutIfUnchanged(const std::string& key,
+                                      const std::string& value, int64_t lease,
+                                      int64_t mod_revision);
   // Deletes `key` if its value is still `value` (one transaction); true if
   // it did.
   absl::StatusOr<bool> DeleteIfValue(const std::string& key,
@@ -70,11 +76,17 @@ class EtcdClient {
   absl::StatusOr<std::vector<EtcdKeyValue>> Range(const std::string& prefix,
                                                   int64_t* revision);
 
+  // `key` itself (no prefix), or nullopt when there is no such key.
+  absl::StatusOr<std::optional<EtcdKeyValue>> Get(const std::string& key);
+
   etcdserverpb::Watch::Stub& watch_stub() { return *watch_; }
   absl::Duration timeout() const { return timeout_; }
 
  private:
   void Bound(grpc::ClientContext* context) const;
+  // Keys from `key` to `range_end` ("": `key` only).
+  absl::StatusOr<std::vector<EtcdKeyValue>> RangeOf(
+      const std::string& key, const std::string& range_end, int64_t* revision);
 
   const std::string endpoint_;
   const absl::Duration timeout_;

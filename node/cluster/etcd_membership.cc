@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "node/cluster/etcd_client.h"
+#include "node/cluster/etcd_store.h"
+#include "node/cluster/identity_directory.h"
 #include "node/cluster/membership_actor.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/message.h"
@@ -37,8 +39,11 @@ namespace {
 class EtcdSession {
  public:
   EtcdSession(const ClusterOptions& options, v1::Member self, ActorRef actor,
-              std::string token)
-      : client_(options.etcd,
+              std::string token, std::shared_ptr<EtcdStore> store,
+              std::shared_ptr<IdentityDirectory> directory)
+      : store_(std::move(store)),
+        directory_(std::move(directory)),
+        client_(options.etcd,
                 std::clamp(options.lease_ttl / 3, absl::Milliseconds(200),
                            absl::Seconds(2))),
         prefix_(EtcdMembersPrefix(options.name)),
@@ -46,7 +51,8 @@ class EtcdSession {
         self_(std::move(self)),
         actor_(std::move(actor)),
         token_(std::move(token)),
-        thread_([this] { Run(); }) {}
+        thread_([this] { Run(); }),
+        fence_thread_([this] { FenceWhenDue(); }) {}
 
   // Stops the session; a leave asked before is done first.
   ~EtcdSession() {
@@ -55,6 +61,7 @@ class EtcdSession {
       stopping_ = true;
     }
     thread_.join();
+    fence_thread_.join();
   }
 
   // Registers this node LEAVING, then revokes its lease; the actor hears
@@ -92,10 +99,49 @@ class EtcdSession {
     AnonymousTell(actor_, std::move(message));
   }
 
+  // From now until `deadline` this node's claims are surely held: its
+  // lease cannot expire before (etcd counts its TTL from when it received
+  // the grant or renewal, after it was sent). Past it they are fenced.
+  void HeldUntil(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    fence_at_ = deadline - kFenceMargin;
+  }
+
+  // The fence: at fence_at_, every activation here stops (another member
+  // may claim its identity once the lease expires at etcd).
+  void FenceWhenDue() {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      if (absl::Now() < fence_at_) {
+        mu_.AwaitWithDeadline(
+            absl::Condition(&stopping_),
+            std::min(fence_at_, absl::Now() + absl::Milliseconds(100)));
+        continue;
+      }
+      fence_at_ = absl::InfiniteFuture();
+      mu_.Unlock();
+      store_->SetLease(0);
+      directory_->Fence();
+      Log(LogSeverity::kWarning,
+          absl::StrCat("cluster: this node could not renew its etcd lease "
+                       "in time (etcd at ",
+                       client_.endpoint(),
+                       "): its virtual actors were stopped, as another "
+                       "member may activate them once the lease expires"));
+      mu_.Lock();
+    }
+  }
+
   // Renews `lease` once; 0 when etcd says it is gone (register again).
   int64_t Renew(int64_t lease) {
+    const absl::Time sent = absl::Now();
     absl::StatusOr<absl::Duration> left = client_.KeepAlive(lease);
+    if (left.ok()) {
+      HeldUntil(sent + std::min(*left, ttl_));
+    }
     if (left.status().code() == absl::StatusCode::kNotFound) {
+      store_->SetLease(0);
+      directory_->Fence();
       Log(LogSeverity::kWarning,
           absl::StrCat("cluster: this node's etcd lease expired (etcd at ",
                        client_.endpoint(),
@@ -134,10 +180,16 @@ class EtcdSession {
       }
       absl::Status step = absl::OkStatus();
       if (lease == 0) {
+        const absl::Time sent = absl::Now();
         absl::StatusOr<int64_t> granted = client_.GrantLease(ttl_);
         step = granted.status();
         lease = granted.value_or(0);
         registered = false;
+        if (lease != 0) {
+          HeldUntil(sent + ttl_);
+          store_->SetLease(lease);
+          Tell(v1::EtcdLease());  // names are registered again under it
+        }
       }
       if (step.ok() && !registered) {
         step = client_.Put(prefix_ + self_.address(), self_.SerializeAsString(),
@@ -215,6 +267,8 @@ class EtcdSession {
                               : client_.Put(prefix_ + self_.address(),
                                             leaving.SerializeAsString(), lease);
     if (status.ok()) {
+      store_->SetLease(0);
+      directory_->Fence();  // its claims go with the lease
       status = client_.RevokeLease(lease);
     }
     if (!status.ok()) {
@@ -246,6 +300,11 @@ class EtcdSession {
     }
   }
 
+  // Claims end this long before the lease could have expired at etcd.
+  static constexpr absl::Duration kFenceMargin = absl::Milliseconds(100);
+
+  const std::shared_ptr<EtcdStore> store_;
+  const std::shared_ptr<IdentityDirectory> directory_;
   EtcdClient client_;
   const std::string prefix_;
   const absl::Duration ttl_;
@@ -259,22 +318,29 @@ class EtcdSession {
   bool leave_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool watch_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool own_key_lost_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time fence_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
-  std::thread thread_;  // last: starts once the rest is ready
+  // Last: they start once the rest is ready.
+  std::thread thread_;
+  std::thread fence_thread_;
 };
 
 class EtcdMembership final : public MembershipActor {
  public:
-  EtcdMembership(ClusterOptions options, std::string leave_token)
-      : MembershipActor(std::move(options), std::move(leave_token)) {}
+  EtcdMembership(ClusterOptions options, std::string leave_token,
+                 std::shared_ptr<IdentityDirectory> directory,
+                 std::shared_ptr<EtcdStore> store)
+      : MembershipActor(std::move(options), std::move(leave_token), directory),
+        directory_(std::move(directory)),
+        store_(std::move(store)) {}
 
   void Stopped(ActorContext& /*ctx*/) override { session_.reset(); }
 
  private:
   void StartProvider(ActorContext& ctx) override {
     v1::Member self = *table().Find(table().self_address());
-    session_ = std::make_unique<EtcdSession>(options(), std::move(self),
-                                             ctx.Self(), token());
+    session_ = std::make_unique<EtcdSession>(
+        options(), std::move(self), ctx.Self(), token(), store_, directory_);
   }
 
   // Only the session's own messages count (they carry the node's token).
@@ -354,16 +420,21 @@ class EtcdMembership final : public MembershipActor {
     session_->Leave();
   }
 
+  const std::shared_ptr<IdentityDirectory> directory_;
+  const std::shared_ptr<EtcdStore> store_;
   std::unique_ptr<EtcdSession> session_;
   bool left_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Actor> NewEtcdMembership(ClusterOptions options,
-                                         std::string leave_token) {
-  return std::make_unique<EtcdMembership>(std::move(options),
-                                          std::move(leave_token));
+std::unique_ptr<Actor> NewEtcdMembership(
+    ClusterOptions options, std::string leave_token,
+    std::shared_ptr<IdentityDirectory> directory,
+    std::shared_ptr<EtcdStore> store) {
+  return std::make_unique<EtcdMembership>(
+      std::move(options), std::move(leave_token), std::move(directory),
+      std::move(store));
 }
 
 }  // namespace troupe

@@ -13,14 +13,18 @@
 #include <string>
 
 #include "node/cluster/cluster.h"
+#include "node/cluster/etcd_store.h"
+#include "node/cluster/identity_directory.h"
 #include "node/runtime/actor.h"
 
 namespace troupe {
 
 // The cluster actor of etcd membership; `leave_token` is what the node's
 // LeaveCluster must carry.
-std::unique_ptr<Actor> NewEtcdMembership(ClusterOptions options,
-                                         std::string leave_token);
+std::unique_ptr<Actor> NewEtcdMembership(
+    ClusterOptions options, std::string leave_token,
+    std::shared_ptr<IdentityDirectory> directory,
+    std::shared_ptr<EtcdStore> store);
 
 // The etcd key prefix under which the members of cluster `cluster` are
 // registered (each at the prefix plus its address).

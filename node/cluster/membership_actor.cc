@@ -18,12 +18,16 @@ v1::Pid ClusterPid(absl::string_view address, uint64_t incarnation) {
 }
 
 MembershipActor::MembershipActor(ClusterOptions options,
-                                 std::string leave_token)
-    : options_(std::move(options)), leave_token_(std::move(leave_token)) {}
+                                 std::string leave_token,
+                                 std::shared_ptr<IdentityDirectory> directory)
+    : options_(std::move(options)),
+      leave_token_(std::move(leave_token)),
+      directory_(std::move(directory)) {}
 
 absl::Status MembershipActor::Started(ActorContext& ctx) {
   table_ = std::make_unique<MemberTable>(
       ctx.Self().address(), ctx.Self().pid().incarnation, absl::Now());
+  PlaceOnMembers();
   StartProvider(ctx);
   return absl::OkStatus();
 }
@@ -82,8 +86,19 @@ void MembershipActor::Subscribe(ActorContext& ctx, const ActorRef& subscriber) {
   ctx.Tell(subscriber, std::move(current));
 }
 
+void MembershipActor::PlaceOnMembers() {
+  std::vector<std::string> up;
+  for (const v1::Member& member : table_->Up()) {
+    up.push_back(member.address());
+  }
+  directory_->SetMembers(std::move(up));
+}
+
 void MembershipActor::Publish(ActorContext& ctx,
                               const std::vector<MemberEvent>& events) {
+  if (!events.empty()) {
+    PlaceOnMembers();
+  }
   for (const MemberEvent& event : events) {
     Log(LogSeverity::kInfo,
         absl::StrCat(

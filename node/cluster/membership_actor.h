@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "node/cluster/cluster.h"
+#include "node/cluster/identity_directory.h"
 #include "node/cluster/member_table.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
@@ -40,7 +41,10 @@ class MembershipActor : public Actor {
   absl::Status Receive(ActorContext& ctx, const Message& message) final;
 
  protected:
-  MembershipActor(ClusterOptions options, std::string leave_token);
+  // `directory`: where identities are placed (told the UP members on
+  // every change).
+  MembershipActor(ClusterOptions options, std::string leave_token,
+                  std::shared_ptr<IdentityDirectory> directory);
 
   virtual void StartProvider(ActorContext& ctx) = 0;
   virtual void ReceiveProvider(ActorContext& ctx, const Message& message) = 0;
@@ -65,8 +69,12 @@ class MembershipActor : public Actor {
  private:
   void Subscribe(ActorContext& ctx, const ActorRef& subscriber);
 
+  // The UP members, to the directory.
+  void PlaceOnMembers();
+
   const ClusterOptions options_;
   const std::string leave_token_;
+  const std::shared_ptr<IdentityDirectory> directory_;
   std::unique_ptr<MemberTable> table_;
   absl::flat_hash_set<ActorRef> subscribers_;
   std::vector<ActorRef> leave_askers_;

@@ -181,6 +181,13 @@ ActorRef ActorSystem::ResolveLocal(absl::string_view id, uint64_t incarnation,
     if (uid == 0 || reply->uid() == uid) {
       return ActorRef(std::move(reply));
     }
+  } else if (!id.empty() && id[0] == kIdentityIdPrefix && uid == 0) {
+    if (IdentityResolver* resolver =
+            identity_resolver_.load(std::memory_order_acquire)) {
+      if (ActorRef identity = resolver->ResolveIdentity(id)) {
+        return identity;
+      }
+    }
   }
   return ActorRef(std::make_shared<DeadProcess>(
       const_cast<ActorSystem*>(this), address_, std::string(id),

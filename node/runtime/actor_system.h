@@ -22,6 +22,7 @@
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/dead_letters.h"
 #include "node/runtime/dispatcher.h"
+#include "node/runtime/identity_resolver.h"
 #include "node/runtime/input_source.h"
 #include "node/runtime/registry.h"
 #include "node/runtime/remote_resolver.h"
@@ -155,6 +156,12 @@ class ActorSystem final : public Requester {
   void set_remote_resolver(RemoteResolver* resolver) {
     remote_resolver_.store(resolver, std::memory_order_release);
   }
+  // Installs how identity ids (identity_resolver.h) are resolved. Once (it
+  // may be in use already); the system keeps `resolver` alive.
+  void set_identity_resolver(std::shared_ptr<IdentityResolver> resolver) {
+    identity_resolver_.store(resolver.get(), std::memory_order_release);
+    identity_resolver_owner_ = std::move(resolver);
+  }
   // True when `ref` names an actor or reply process of this node.
   bool IsLocal(const ActorRef& ref) const {
     return ref && &ref.address() == address_.get();
@@ -210,6 +217,9 @@ class ActorSystem final : public Requester {
   DeadLetters dead_letters_;
   Registry registry_;
   std::atomic<RemoteResolver*> remote_resolver_{nullptr};
+  // Set once (set_identity_resolver); the owner is never read.
+  std::atomic<IdentityResolver*> identity_resolver_{nullptr};
+  std::shared_ptr<IdentityResolver> identity_resolver_owner_;
   std::atomic<int64_t> actors_alive_{0};
   std::atomic<uint64_t> actors_spawned_{0};
   std::atomic<uint64_t> mailbox_overflows_{0};

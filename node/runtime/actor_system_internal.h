@@ -8,7 +8,8 @@
 //
 // Each call has the contract of the ActorSystem member it reaches (see the
 // private section of actor_system.h); all are thread-safe except
-// SetRemoteResolver (once, before the system is used).
+// SetRemoteResolver (once, before the system is used) and
+// SetIdentityResolver (once).
 #pragma once
 
 #include <memory>
@@ -31,6 +32,11 @@ class SystemInternals {
   // How refs to other nodes are made; `resolver` must outlive the system.
   static void SetRemoteResolver(ActorSystem& system, RemoteResolver* resolver) {
     system.set_remote_resolver(resolver);
+  }
+  // How identity ids are resolved (the node's cluster); once.
+  static void SetIdentityResolver(ActorSystem& system,
+                                  std::shared_ptr<IdentityResolver> resolver) {
+    system.set_identity_resolver(std::move(resolver));
   }
   // True when `ref` names an actor or reply process of `system`'s node.
   static bool IsLocal(const ActorSystem& system, const ActorRef& ref) {

@@ -65,6 +65,10 @@ absl::Status ValidateActorName(absl::string_view name) {
         absl::StrCat("actor name '", name,
                      "' starts with '$', reserved for generated names"));
   }
+  if (name[0] == '@') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "actor name '", name, "' starts with '@', reserved for identities"));
+  }
   for (char c : name) {
     if (c == '/' || absl::ascii_isspace(static_cast<unsigned char>(c)) ||
         absl::ascii_iscntrl(static_cast<unsigned char>(c))) {

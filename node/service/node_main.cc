@@ -41,6 +41,9 @@ ABSL_FLAG(std::string, etcd, "",
           "host:port of an etcd member's client URL: membership on etcd "
           "(each node registers under a lease; one view for all) instead of "
           "embedded; --seeds is then not used");
+ABSL_FLAG(absl::Duration, passivate_after, absl::Minutes(5),
+          "a virtual actor (an identity: kind + key) with no message for "
+          "this long is passivated; the next message activates it again");
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "comma-separated host:port of nodes to link to at start (others "
           "are linked on first use)");
@@ -196,6 +199,7 @@ int NodeMain(int argc, char** argv) {
   options.cluster.name = absl::GetFlag(FLAGS_cluster);
   options.cluster.seeds = absl::GetFlag(FLAGS_seeds);
   options.cluster.etcd = absl::GetFlag(FLAGS_etcd);
+  options.cluster.passivate_after = absl::GetFlag(FLAGS_passivate_after);
   if (!options.cluster.etcd.empty() && !IsNodeAddress(options.cluster.etcd)) {
     std::fprintf(stderr, "troupe_node: --etcd: '%s' is not host:port\n",
                  options.cluster.etcd.c_str());

@@ -117,8 +117,20 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
       !started.ok()) {
     return started;
   }
+  ClusterOptions cluster_options = options.cluster;
+  if (!cluster_options.activate) {  // identities are made from the kinds
+    cluster_options.activate =
+        [kinds = options.kinds](
+            absl::string_view kind) -> absl::StatusOr<ActorFactory> {
+      const Kind* found = kinds->Find(kind);
+      if (found == nullptr) {
+        return kinds->UnknownKind(kind);
+      }
+      return found->make(nullptr);
+    };
+  }
   absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
-      StartCluster(server->node_->system(), options.cluster);
+      StartCluster(server->node_->system(), std::move(cluster_options));
   if (!cluster.ok()) {
     return cluster.status();
   }

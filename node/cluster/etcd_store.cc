@@ -1,0 +1,119 @@
+#include "node/cluster/etcd_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace troupe {
+
+EtcdStore::EtcdStore(const ClusterOptions& options, std::string self_address)
+    : client_(options.etcd,
+              std::clamp(options.lease_ttl / 3, absl::Milliseconds(200),
+                         absl::Seconds(2))),
+      prefix_(absl::StrCat("/troupe/", options.name, "/")),
+      self_address_(std::move(self_address)),
+      thread_([this] { Loop(); }) {}
+
+EtcdStore::~EtcdStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void EtcdStore::Run(Task task) {
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(std::move(task));
+}
+
+void EtcdStore::Loop() {
+  for (;;) {
+    Task task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](EtcdStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+            return s->stopping_ || !s->tasks_.empty();
+          },
+          this));
+      if (stopping_) {
+        return;
+      }
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task(client_, lease_.load());
+  }
+}
+
+std::string EtcdStore::IdentityKey(absl::string_view identity) const {
+  return absl::StrCat(prefix_, "identities/", identity);
+}
+
+std::string EtcdStore::NameKey(absl::string_view name) const {
+  return absl::StrCat(prefix_, "names/", name);
+}
+
+namespace {
+
+class EtcdClaims final : public IdentityClaims {
+ public:
+  explicit EtcdClaims(std::shared_ptr<EtcdStore> store)
+      : store_(std::move(store)) {}
+
+  // A key with this node's address is this node's: written under this
+  // lease (a claim made again before its release ran), or by an earlier
+  // run at this address (only one process can hold an address at a time),
+  // whose lease is still running: it is bound to this lease instead, in a
+  // transaction that fails if anyone changed it meanwhile.
+  void Claim(const std::string& identity, Done done) override {
+    store_->Run([store = store_.get(), identity, done = std::move(done)](
+                    EtcdClient& client, int64_t lease) {
+      if (lease == 0) {
+        done(absl::UnavailableError("this node holds no etcd lease now"), "");
+        return;
+      }
+      EtcdKeyValue current;
+      absl::StatusOr<bool> created = client.CreateIfAbsent(
+          store->IdentityKey(identity), store->self_address(), lease, &current);
+      if (!created.ok()) {
+        done(created.status(), "");
+      } else if (*created || (current.value == store->self_address() &&
+                              current.lease == lease)) {
+        done(absl::OkStatus(), "");
+      } else if (current.value == store->self_address()) {
+        absl::StatusOr<bool> rebound = client.PutIfUnchanged(
+            store->IdentityKey(identity), store->self_address(), lease,
+            current.mod_revision);
+        done(!rebound.ok() ? rebound.status()
+             : *rebound    ? absl::OkStatus()
+                           : absl::UnavailableError(
+                                 "its claim changed while it was taken over"),
+             "");
+      } else {
+        done(absl::AlreadyExistsError("held by another member"), current.value);
+      }
+    });
+  }
+
+  void Release(const std::string& identity) override {
+    store_->Run([store = store_.get(), identity](EtcdClient& client,
+                                                 int64_t /*lease*/) {
+      (void)client.DeleteIfValue(store->IdentityKey(identity),
+                                 store->self_address());
+    });
+  }
+
+ private:
+  const std::shared_ptr<EtcdStore> store_;
+};
+
+}  // namespace
+
+std::unique_ptr<IdentityClaims> EtcdStore::NewClaims() {
+  return std::make_unique<EtcdClaims>(shared_from_this());
+}
+
+}  // namespace troupe

@@ -1,0 +1,66 @@
+// EtcdStore: a node's keys on etcd other than its registration (README,
+// "Membership on etcd"): identity claims (/troupe/<cluster>/identities/
+// <kind:key>) and cluster-wide names (/troupe/<cluster>/names/<name>),
+// each bound to the node's current lease, so none outlives the node's
+// registration. Its calls run in order on one thread of its own, so
+// neither the cluster actor nor a sender ever waits on etcd; each is
+// bounded by the client's timeout.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "node/cluster/cluster.h"
+#include "node/cluster/etcd_client.h"
+#include "node/cluster/identity_directory.h"
+
+namespace troupe {
+
+class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
+ public:
+  // A task: a call (or a few) to etcd, given the lease held when it runs
+  // (0: none now; a task then reports UNAVAILABLE).
+  using Task = std::function<void(EtcdClient& client, int64_t lease)>;
+
+  EtcdStore(const ClusterOptions& options, std::string self_address);
+  // Stops the thread; tasks not yet run are dropped.
+  ~EtcdStore();
+  EtcdStore(const EtcdStore&) = delete;
+  EtcdStore& operator=(const EtcdStore&) = delete;
+
+  // The lease this node holds now (its session, on each grant; 0 once it is
+  // lost). Thread-safe.
+  void SetLease(int64_t lease) { lease_.store(lease); }
+  // Queues `task`. Thread-safe.
+  void Run(Task task);
+
+  std::string IdentityKey(absl::string_view identity) const;
+  std::string NameKey(absl::string_view name) const;
+  const std::string& self_address() const { return self_address_; }
+
+  // Claims for the identity directory: a claim creates the identity's key
+  // (value: this node's address) under the lease, or finds who holds it.
+  std::unique_ptr<IdentityClaims> NewClaims();
+
+ private:
+  void Loop();
+
+  EtcdClient client_;
+  const std::string prefix_;
+  const std::string self_address_;
+  std::atomic<int64_t> lease_{0};
+
+  absl::Mutex mu_;
+  std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
+}  // namespace troupe
