@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "node/cluster/identity_name.h"
 #include "node/runtime/activator_protocol.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
@@ -87,6 +88,15 @@ std::future<absl::StatusOr<ActorRef>> Client::Activate(const Message& request,
 }
 
 ActorRef Client::Ref(const Pid& pid) { return core_->RefFor(pid); }
+
+absl::StatusOr<ActorRef> Client::Identity(absl::string_view kind,
+                                          absl::string_view key) {
+  if (absl::Status valid = ValidateIdentity(kind, key); !valid.ok()) {
+    return valid;
+  }
+  return core_->RefFor(
+      Pid{self_.address(), IdentityRouterId(absl::StrCat(kind, ":", key))});
+}
 
 absl::StatusOr<ActorRef> Client::Ref(absl::string_view text) {
   absl::StatusOr<Pid> pid = ParsePid(text);

@@ -80,6 +80,12 @@ class Client final : public Requester {
                                   absl::string_view node = "");
   // A ref for a pid (e.g. one received inside a message), or for
   // troupe://host:port/id. Thread-safe.
+  // The virtual actor (kind, key) of the node's cluster (README, "Virtual
+  // actors"): what is sent on the ref goes to the identity's one
+  // activation, on whichever member owns the key, made when needed.
+  // INVALID_ARGUMENT for a bad kind or key (ValidateIdentity).
+  absl::StatusOr<ActorRef> Identity(absl::string_view kind,
+                                    absl::string_view key);
   ActorRef Ref(const Pid& pid);
   ActorRef Ref(const v1::Pid& pid) override { return Ref(FromProto(pid)); }
   absl::StatusOr<ActorRef> Ref(absl::string_view text);

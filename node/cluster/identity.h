@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "node/cluster/identity_name.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
@@ -34,15 +35,6 @@ namespace troupe {
 // kinds); NOT_FOUND naming the kinds it knows when none has that name.
 using ActivationFactory =
     std::function<absl::StatusOr<ActorFactory>(absl::string_view kind)>;
-
-struct Identity {
-  std::string kind;
-  std::string key;
-};
-
-// INVALID_ARGUMENT unless `kind` is non-empty without ':' and `key` is a
-// valid actor name (ValidateActorName), together at most 200 bytes.
-absl::Status ValidateIdentity(absl::string_view kind, absl::string_view key);
 
 // A ref to the identity (kind, key) in the cluster of the node `system`
 // belongs to; each message sent on it goes to the identity's activation,
@@ -56,9 +48,5 @@ absl::Status ValidateIdentity(absl::string_view kind, absl::string_view key);
 absl::StatusOr<ActorRef> GetIdentity(ActorSystem& system,
                                      absl::string_view kind,
                                      absl::string_view key);
-
-// The identity an activation is running (from its ctx.Self()), or nullopt
-// for any other actor.
-std::optional<Identity> IdentityOf(const ActorRef& activation);
 
 }  // namespace troupe

@@ -19,14 +19,6 @@ namespace troupe {
 
 using runtime_internal::SystemInternals;
 
-std::string IdentityRouterId(absl::string_view identity) {
-  return absl::StrCat(std::string(1, kIdentityIdPrefix), identity);
-}
-
-std::string IdentityHostId(absl::string_view identity) {
-  return absl::StrCat(std::string(1, kIdentityIdPrefix), "!", identity);
-}
-
 // The host: the identity's activation on this node, made when a message
 // comes and there is none (see the header for passivation). Every send to
 // the activation is made under mu_, so none can land behind the PoisonPill

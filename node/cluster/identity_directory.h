@@ -113,8 +113,4 @@ class IdentityDirectory final
       ABSL_GUARDED_BY(mu_);
 };
 
-// The ids of an identity's router and host.
-std::string IdentityRouterId(absl::string_view identity);
-std::string IdentityHostId(absl::string_view identity);
-
 }  // namespace troupe

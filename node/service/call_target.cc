@@ -5,6 +5,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "node/cluster/identity.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/activator.h"
@@ -93,6 +94,16 @@ void ResolveCallTarget(ActorSystem& system, const KindRegistry& kinds,
       done(absl::UnimplementedError(absl::StrCat(
           "kind '", target.kind, "' does not serve ", service->full_name())));
       return;
+    }
+    // No node named: the cluster's identity (its one activation, on the
+    // member that owns the key), when the node runs a cluster.
+    if (target.node.empty()) {
+      absl::StatusOr<ActorRef> identity =
+          GetIdentity(system, target.kind, target.key);
+      if (identity.status().code() != absl::StatusCode::kFailedPrecondition) {
+        done(std::move(identity));
+        return;
+      }
     }
     // Activated already: no spawn request to build.
     if (absl::StatusOr<ActorRef> live = system.Lookup(name); live.ok()) {

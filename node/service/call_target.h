@@ -3,16 +3,19 @@
 //
 //   troupe-actor: troupe://host:port/id   an actor anywhere in the cluster
 //   troupe-actor: id                      an actor of the node called
-//   troupe-kind: K  +  troupe-key: KEY    the identity (K, KEY): the actor
-//                                         named "K:KEY", activated on its
-//                                         first call (get-or-spawn)
-//   troupe-node: host:port                with kind and key: the node the
-//                                         identity lives on (default: the
-//                                         node called)
+//   troupe-kind: K  +  troupe-key: KEY    the virtual actor (K, KEY) of the
+//                                         cluster (node/cluster/identity.h):
+//                                         its one activation, on the member
+//                                         that owns the key, made on first
+//                                         use and passivated when idle
+//   troupe-node: host:port                with kind and key: an actor named
+//                                         "K:KEY" pinned to that node
+//                                         instead (get-or-spawn)
 //
-// The activation rule: when no live actor has the identity's name on its
-// node, one of kind K is spawned there with that name (no init), once that
-// node has checked that K serves the call's service (SpawnRequest.service);
+// The kind is checked on the node called first: it must serve the call's
+// service. The pinned rule: when no live actor has the name "K:KEY" on
+// that node, one of kind K is spawned there with that name (no init), once
+// that node has checked that K serves the service (SpawnRequest.service);
 // calls racing to activate it reach the same actor
 // (SpawnRequest.existing_ok). It lives until stopped.
 #pragma once

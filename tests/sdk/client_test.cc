@@ -16,6 +16,7 @@
 #include "node/service/kinds.h"
 #include "node/service/node_server.h"
 #include "proto/kinds.pb.h"
+#include "tests/testing/member_watcher.h"
 
 namespace troupe {
 namespace {
@@ -236,6 +237,34 @@ TEST(ClientTest, SpawnOnAndLookupOnAnotherNodeAsFutures) {
   EXPECT_EQ(
       client->LookupOn(other->address(), "nobody", kWait).get().status().code(),
       absl::StatusCode::kNotFound);
+}
+
+// A virtual actor through the client: the same identity, one count, from
+// two clients of two members of one cluster.
+TEST(ClientTest, AnIdentityIsOneActorFromEveryMember) {
+  std::unique_ptr<NodeServer> a = StartNode();
+  ASSERT_NE(a, nullptr);
+  NodeServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.cluster.seeds = {a->address()};
+  absl::StatusOr<std::unique_ptr<NodeServer>> b = NodeServer::Start(options);
+  ASSERT_TRUE(b.ok()) << b.status();
+  testing::MemberWatcher on_a(a->node().system());
+  testing::MemberWatcher on_b((*b)->node().system());
+  ASSERT_TRUE(on_a.WaitForUp(2));
+  ASSERT_TRUE(on_b.WaitForUp(2));
+  std::unique_ptr<Client> via_a = ConnectTo(*a);
+  std::unique_ptr<Client> via_b = ConnectTo(**b);
+  ASSERT_NE(via_a, nullptr);
+  ASSERT_NE(via_b, nullptr);
+  absl::StatusOr<ActorRef> from_a = via_a->Identity("counter", "visits");
+  absl::StatusOr<ActorRef> from_b = via_b->Identity("counter", "visits");
+  ASSERT_TRUE(from_a.ok()) << from_a.status();
+  ASSERT_TRUE(from_b.ok()) << from_b.status();
+  EXPECT_EQ(AddAndRead(*via_a, *from_a), 55);
+  EXPECT_EQ(AddAndRead(*via_b, *from_b), 110);
+  EXPECT_EQ(via_a->Identity("counter", "two words").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ClientTest, ConnectToNothingIsUnavailableInTime) {

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "node/cluster/identity.h"
 #include "node/runtime/inbox.h"
 #include "node/service/node_server.h"
 #include "proto/kinds.grpc.pb.h"
@@ -114,7 +115,7 @@ TEST_F(IngressTest, ByKindAndKeyActivatesOnceAndReachesTheSameActor) {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   absl::StatusOr<ActorRef> alice =
-      home_system().Lookup(absl::StrCat(kTypedEchoKind, ":alice"));
+      GetIdentity(home_system(), kTypedEchoKind, "alice");
   ASSERT_TRUE(alice.ok()) << alice.status();
   absl::StatusOr<MessagePtr> calls =
       home_system().Ask(*alice, Text("calls?"), kWait).get();
