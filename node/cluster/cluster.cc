@@ -13,6 +13,7 @@
 #include "node/cluster/membership_actor.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/pid.h"
+#include "node/runtime/system_messages.h"
 #include "proto/cluster.pb.h"
 
 namespace troupe {
@@ -83,6 +84,55 @@ void LocalCluster::Leave(absl::Duration timeout) {
   request.set_token(token_);
   request.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
   (void)system_.Ask(actor_, std::move(request), timeout).get();
+}
+
+absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply) {
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const auto* name = As<v1::NameReply>(**reply);
+  if (name == nullptr) {
+    return absl::InternalError("the cluster actor's answer is no NameReply");
+  }
+  if (name->code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(name->code()),
+                        name->error());
+  }
+  return name->ref();
+}
+
+absl::Status RegisterName(ActorSystem& system, absl::string_view name,
+                          const ActorRef& ref, absl::Duration timeout) {
+  v1::RegisterName request;
+  request.set_name(std::string(name));
+  *request.mutable_ref() = ToProto(ref.pid());
+  return NameReplyRef(
+             system.Ask(ClusterActorOf(system), std::move(request), timeout)
+                 .get())
+      .status();
+}
+
+absl::Status UnregisterName(ActorSystem& system, absl::string_view name,
+                            const ActorRef& ref, absl::Duration timeout) {
+  v1::UnregisterName request;
+  request.set_name(std::string(name));
+  *request.mutable_ref() = ToProto(ref.pid());
+  return NameReplyRef(
+             system.Ask(ClusterActorOf(system), std::move(request), timeout)
+                 .get())
+      .status();
+}
+
+absl::StatusOr<ActorRef> WhereIs(ActorSystem& system, absl::string_view name,
+                                 absl::Duration timeout) {
+  v1::WhereIsName request;
+  request.set_name(std::string(name));
+  absl::StatusOr<v1::Pid> pid = NameReplyRef(
+      system.Ask(ClusterActorOf(system), std::move(request), timeout).get());
+  if (!pid.ok()) {
+    return pid.status();
+  }
+  return system.Ref(*pid);
 }
 
 ActorRef ClusterActorOf(ActorSystem& system, absl::string_view node) {

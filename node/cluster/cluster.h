@@ -33,6 +33,8 @@
 #include "node/cluster/identity.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
+#include "node/runtime/message.h"
+#include "proto/troupe.pb.h"
 
 namespace troupe {
 
@@ -106,6 +108,33 @@ class LocalCluster {
 // a seed that is not host:port.
 absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
     ActorSystem& system, ClusterOptions options);
+
+// --- Cluster-wide names (README, "Cluster-wide names"; Erlang's global).
+// A name names one actor in the whole cluster until that actor ends, its
+// node is DOWN, or it is unregistered; any member registers and finds it.
+// The actor's own node keeps the registration (it watches the actor);
+// embedded, the name is held by the member it hashes to among the UP
+// members; with etcd, by a key bound to the lease of the actor's node.
+// These block: not from an actor, which instead asks ClusterActorOf(system)
+// a v1::RegisterName, v1::UnregisterName or v1::WhereIsName and reads the
+// v1::NameReply with NameReplyRef. Thread-safe. ---
+
+// `name` for `ref` (an actor of any member). ALREADY_EXISTS naming who has
+// it, INVALID_ARGUMENT (a bad name), NOT_FOUND (`ref` is not alive),
+// UNAVAILABLE (the member holding names, or etcd, did not answer),
+// DEADLINE_EXCEEDED after `timeout`. Registering a name again for the
+// same actor is OK.
+absl::Status RegisterName(ActorSystem& system, absl::string_view name,
+                          const ActorRef& ref, absl::Duration timeout);
+// `name` no longer names `ref` (OK also when it named another or nobody).
+absl::Status UnregisterName(ActorSystem& system, absl::string_view name,
+                            const ActorRef& ref, absl::Duration timeout);
+// The actor `name` names (its exact ref); NOT_FOUND when none does.
+absl::StatusOr<ActorRef> WhereIs(ActorSystem& system, absl::string_view name,
+                                 absl::Duration timeout);
+// What an ask of a name request came to: the ref the NameReply carries, or
+// its error (or the ask's).
+absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply);
 
 // A ref to the cluster actor of the node at `node` (host:port; "" = the
 // node of `system`): ask it a v1::MembersRequest (answer: v1::MembersReply)

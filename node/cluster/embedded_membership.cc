@@ -10,6 +10,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "node/cluster/membership_actor.h"
+#include "node/cluster/rendezvous.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/message.h"
 #include "node/runtime/pid.h"
@@ -49,6 +50,14 @@ class EmbeddedMembership final : public MembershipActor {
                         absl::Now());
       }
       ctx.Reply(v1::ClusterLeave());  // heard: the leaver may go on
+    } else if (const auto* claim = As<v1::NameClaim>(message)) {
+      ctx.Reply(Hold(*claim));
+    } else if (const auto* release = As<v1::NameRelease>(message)) {
+      Unhold(*release);
+    } else if (const auto* lookup = As<v1::NameLookup>(message)) {
+      ctx.Reply(Held(lookup->name()));
+    } else if (const auto* reply = As<v1::NameReply>(message)) {
+      NameClaimed(ctx, *reply, ActorRef());  // a claim told on a move
     }
     // Anything else (a DeadLetter of a leave to a member already gone) is
     // of no use here.
@@ -277,6 +286,135 @@ class EmbeddedMembership final : public MembershipActor {
       Contact(ctx, address);
     }
   }
+
+  // --- Cluster-wide names, embedded: a name is held by the member it
+  // hashes to among the UP members (held_ here); the registrant tells the
+  // new holder when that changes, and a holder lets go of the names of
+  // members that are DOWN and of names that now hash elsewhere. ---
+
+  std::string HolderOf(const std::string& name) const {
+    return RendezvousOwner(up_addresses(), absl::StrCat("name:", name));
+  }
+
+  void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
+                 ActorRef reply_to) override {
+    const std::string holder = HolderOf(claim.name());
+    claimed_at_[claim.name()] = holder;
+    if (holder == table().self_address()) {
+      NameClaimed(ctx, Hold(claim), reply_to);
+      return;
+    }
+    ctx.Ask(ClusterPid(holder, 0), claim, options().contact_timeout,
+            [this, name = claim.name(), holder, reply_to = std::move(reply_to)](
+                ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
+              const auto* result =
+                  reply.ok() ? As<v1::NameReply>(**reply) : nullptr;
+              NameClaimed(
+                  ctx,
+                  result != nullptr
+                      ? *result
+                      : NameResult(name, absl::UnavailableError(absl::StrCat(
+                                             "the member holding it (", holder,
+                                             ") did not answer: ",
+                                             reply.status().message()))),
+                  reply_to);
+            });
+  }
+
+  void ReleaseName(ActorContext& ctx, const v1::NameRelease& release) override {
+    claimed_at_.erase(release.name());
+    const std::string holder = HolderOf(release.name());
+    if (holder == table().self_address()) {
+      Unhold(release);
+    } else {
+      ctx.Tell(ClusterPid(holder, 0), release);
+    }
+  }
+
+  // Asked of the holder only, which answers from what it holds.
+  void FindName(ActorContext& ctx, const std::string& name,
+                ActorRef reply_to) override {
+    const std::string holder = HolderOf(name);
+    if (holder == table().self_address()) {
+      ctx.Tell(reply_to, Held(name));
+      return;
+    }
+    v1::NameLookup lookup;
+    lookup.set_name(name);
+    ctx.Ask(ClusterPid(holder, 0), lookup, options().contact_timeout,
+            [name, holder, reply_to = std::move(reply_to)](
+                ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
+              const auto* result =
+                  reply.ok() ? As<v1::NameReply>(**reply) : nullptr;
+              ctx.Tell(
+                  reply_to,
+                  result != nullptr
+                      ? *result
+                      : NameResult(name, absl::UnavailableError(absl::StrCat(
+                                             "the member holding it (", holder,
+                                             ") did not answer: ",
+                                             reply.status().message()))));
+            });
+  }
+
+  void MembersChanged(ActorContext& ctx) override {
+    absl::erase_if(held_, [this](const auto& entry) {
+      return !table().IsUp(entry.second.address()) ||
+             HolderOf(entry.first) != table().self_address();
+    });
+    for (const auto& [name, pid] : names()) {
+      if (claimed_at_[name] != HolderOf(name)) {
+        v1::NameClaim claim;
+        claim.set_name(name);
+        *claim.mutable_ref() = pid;
+        claimed_at_[name] = HolderOf(name);
+        if (claimed_at_[name] == table().self_address()) {
+          NameClaimed(ctx, Hold(claim), ActorRef());
+        } else {
+          ctx.Tell(ClusterPid(claimed_at_[name], 0), std::move(claim));
+        }
+      }
+    }
+  }
+
+  // A name is taken unless it is free, the claimant's already, or held for
+  // an actor of a member that is not UP here.
+  v1::NameReply Hold(const v1::NameClaim& claim) {
+    auto [it, added] = held_.try_emplace(claim.name(), claim.ref());
+    const v1::Pid& holder = it->second;
+    if (added || FromProto(holder) == FromProto(claim.ref()) ||
+        !table().IsUp(holder.address())) {
+      it->second = claim.ref();
+      return NameResult(claim.name(), absl::OkStatus(), &claim.ref());
+    }
+    return NameResult(claim.name(),
+                      absl::AlreadyExistsError(
+                          absl::StrCat("'", claim.name(), "' is registered to ",
+                                       FromProto(holder).ToString())),
+                      &holder);
+  }
+
+  void Unhold(const v1::NameRelease& release) {
+    auto it = held_.find(release.name());
+    if (it != held_.end() &&
+        FromProto(it->second) == FromProto(release.ref())) {
+      held_.erase(it);
+    }
+  }
+
+  v1::NameReply Held(const std::string& name) const {
+    auto it = held_.find(name);
+    if (it == held_.end()) {
+      return NameResult(name, absl::NotFoundError(absl::StrCat(
+                                  "no actor is registered as '", name,
+                                  "' in cluster '", options().name, "'")));
+    }
+    return NameResult(name, absl::OkStatus(), &it->second);
+  }
+
+  absl::flat_hash_map<std::string, v1::Pid> held_;
+  // Where each of this node's names was last claimed.
+  absl::flat_hash_map<std::string, std::string> claimed_at_;
 
   absl::flat_hash_set<std::string> seeds_;
   absl::flat_hash_map<std::string, Contacts> contacts_;

@@ -367,6 +367,21 @@ class EtcdMembership final : public MembershipActor {
     } else if (const auto* deleted =
                    FromSession<v1::EtcdMemberDeleted>(message)) {
       Gone(ctx, deleted->address());
+    } else if (const auto* claimed =
+                   FromSession<v1::EtcdNameClaimed>(message)) {
+      ActorRef reply_to;
+      if (auto it = waiting_.find(claimed->request()); it != waiting_.end()) {
+        reply_to = std::move(it->second);
+        waiting_.erase(it);
+      }
+      NameClaimed(ctx, claimed->result(), reply_to);
+    } else if (FromSession<v1::EtcdLease>(message) != nullptr) {
+      for (const auto& [name, pid] : names()) {  // gone with the last lease
+        v1::NameClaim claim;
+        claim.set_name(name);
+        *claim.mutable_ref() = pid;
+        ClaimName(ctx, claim, ActorRef());
+      }
     } else if (const auto* left = FromSession<v1::EtcdLeft>(message)) {
       left_ = true;
       if (!left->error().empty()) {
@@ -420,8 +435,88 @@ class EtcdMembership final : public MembershipActor {
     session_->Leave();
   }
 
+  // --- Cluster-wide names on etcd: a key per name, its value the ref,
+  // created only if absent and bound to this node's lease, so it goes
+  // with the node. Calls run on the store's thread. ---
+
+  void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
+                 ActorRef reply_to) override {
+    uint64_t request = 0;
+    if (reply_to) {
+      request = ++requests_;
+      waiting_[request] = std::move(reply_to);
+    }
+    store_->Run([store = store_.get(), claim, request, actor = ctx.Self(),
+                 token = token()](EtcdClient& client, int64_t lease) {
+      v1::EtcdNameClaimed claimed;
+      claimed.set_request(request);
+      claimed.set_token(token);
+      *claimed.mutable_result() = ClaimInEtcd(client, *store, lease, claim);
+      AnonymousTell(actor, std::move(claimed));
+    });
+  }
+
+  static v1::NameReply ClaimInEtcd(EtcdClient& client, const EtcdStore& store,
+                                   int64_t lease, const v1::NameClaim& claim) {
+    if (lease == 0) {
+      return NameResult(claim.name(),
+                        absl::UnavailableError(absl::StrCat(
+                            "this node holds no etcd lease now (etcd at ",
+                            client.endpoint(), " unreachable?)")));
+    }
+    const std::string value = claim.ref().SerializeAsString();
+    EtcdKeyValue current;
+    absl::StatusOr<bool> created = client.CreateIfAbsent(
+        store.NameKey(claim.name()), value, lease, &current);
+    if (!created.ok()) {
+      return NameResult(claim.name(), created.status());
+    }
+    if (*created || current.value == value) {
+      return NameResult(claim.name(), absl::OkStatus(), &claim.ref());
+    }
+    v1::Pid holder;
+    holder.ParseFromString(current.value);
+    return NameResult(claim.name(),
+                      absl::AlreadyExistsError(
+                          absl::StrCat("'", claim.name(), "' is registered to ",
+                                       FromProto(holder).ToString())),
+                      &holder);
+  }
+
+  void ReleaseName(ActorContext& /*ctx*/,
+                   const v1::NameRelease& release) override {
+    store_->Run(
+        [store = store_.get(), release](EtcdClient& client, int64_t /*lease*/) {
+          (void)client.DeleteIfValue(store->NameKey(release.name()),
+                                     release.ref().SerializeAsString());
+        });
+  }
+
+  void FindName(ActorContext& /*ctx*/, const std::string& name,
+                ActorRef reply_to) override {
+    store_->Run([store = store_.get(), name, reply_to,
+                 cluster = options().name](EtcdClient& client,
+                                           int64_t /*lease*/) {
+      absl::StatusOr<std::optional<EtcdKeyValue>> found =
+          client.Get(store->NameKey(name));
+      v1::Pid ref;
+      if (!found.ok()) {
+        AnonymousTell(reply_to, NameResult(name, found.status()));
+      } else if (!found->has_value() || !ref.ParseFromString((*found)->value)) {
+        AnonymousTell(reply_to,
+                      NameResult(name, absl::NotFoundError(absl::StrCat(
+                                           "no actor is registered as '", name,
+                                           "' in cluster '", cluster, "'"))));
+      } else {
+        AnonymousTell(reply_to, NameResult(name, absl::OkStatus(), &ref));
+      }
+    });
+  }
+
   const std::shared_ptr<IdentityDirectory> directory_;
   const std::shared_ptr<EtcdStore> store_;
+  absl::flat_hash_map<uint64_t, ActorRef> waiting_;
+  uint64_t requests_ = 0;
   std::unique_ptr<EtcdSession> session_;
   bool left_ = false;
 };

@@ -1,5 +1,6 @@
 #include "node/cluster/membership_actor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,7 +36,8 @@ absl::Status MembershipActor::Started(ActorContext& ctx) {
 absl::Status MembershipActor::Receive(ActorContext& ctx,
                                       const Message& message) {
   if (const auto* terminated = As<v1::Terminated>(message)) {
-    if (subscribers_.erase(ctx.Ref(terminated->ref())) == 0) {
+    if (subscribers_.erase(ctx.Ref(terminated->ref())) == 0 &&
+        !OnNamedEnded(ctx, *terminated)) {
       OnWatchEnded(ctx, *terminated);
     }
   } else if (const auto* subscribe = As<v1::SubscribeMembers>(message)) {
@@ -45,6 +47,12 @@ absl::Status MembershipActor::Receive(ActorContext& ctx,
     if (subscribers_.erase(subscriber) > 0) {
       ctx.Unwatch(subscriber);
     }
+  } else if (const auto* registration = As<v1::RegisterName>(message)) {
+    OnRegister(ctx, *registration);
+  } else if (const auto* unregister = As<v1::UnregisterName>(message)) {
+    OnUnregister(ctx, *unregister);
+  } else if (const auto* where = As<v1::WhereIsName>(message)) {
+    FindName(ctx, where->name(), ctx.Sender());
   } else if (Is<v1::MembersRequest>(message)) {
     v1::MembersReply reply;
     reply.set_node(ctx.Self().address());
@@ -87,17 +95,19 @@ void MembershipActor::Subscribe(ActorContext& ctx, const ActorRef& subscriber) {
 }
 
 void MembershipActor::PlaceOnMembers() {
-  std::vector<std::string> up;
+  up_.clear();
   for (const v1::Member& member : table_->Up()) {
-    up.push_back(member.address());
+    up_.push_back(member.address());
   }
-  directory_->SetMembers(std::move(up));
+  std::sort(up_.begin(), up_.end());
+  directory_->SetMembers(up_);
 }
 
 void MembershipActor::Publish(ActorContext& ctx,
                               const std::vector<MemberEvent>& events) {
   if (!events.empty()) {
     PlaceOnMembers();
+    MembersChanged(ctx);
   }
   for (const MemberEvent& event : events) {
     Log(LogSeverity::kInfo,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -24,6 +25,7 @@
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
 #include "node/runtime/actor_ref.h"
+#include "proto/cluster.pb.h"
 #include "proto/troupe.pb.h"
 
 namespace troupe {
@@ -54,6 +56,39 @@ class MembershipActor : public Actor {
   // call LeaveDone once they have heard, or once `timeout` has passed.
   virtual void LeaveMembers(ActorContext& ctx, absl::Duration timeout) = 0;
 
+  // After the UP members changed (the directory knows already).
+  virtual void MembersChanged(ActorContext& /*ctx*/) {}
+
+  // --- Cluster-wide names (README, "Cluster-wide names";
+  // membership_names.cc). This node's cluster actor is the registrant of
+  // the names of its own actors: it watches each named actor and gives the
+  // name up when the actor ends. Where a name is kept is the provider's:
+  // the member it hashes to (embedded), or a key under this node's lease
+  // (etcd). ---
+
+  // Keep `claim` where names are kept, then call NameClaimed with the
+  // outcome and `reply_to` (null: nobody waits).
+  virtual void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
+                         ActorRef reply_to) = 0;
+  // Give up `release` (its ref ended or was unregistered).
+  virtual void ReleaseName(ActorContext& ctx,
+                           const v1::NameRelease& release) = 0;
+  // Answer `reply_to` with a NameReply for `name`.
+  virtual void FindName(ActorContext& ctx, const std::string& name,
+                        ActorRef reply_to) = 0;
+  // A claim's outcome: an OK one is kept (and its actor watched); an
+  // ALREADY_EXISTS for a name this node had means it was lost to another
+  // (logged). `reply_to`, if any, gets `result`.
+  void NameClaimed(ActorContext& ctx, const v1::NameReply& result,
+                   const ActorRef& reply_to);
+  // The names of this node's actors that it registered: name -> ref.
+  const absl::flat_hash_map<std::string, v1::Pid>& names() const {
+    return names_;
+  }
+  static v1::NameReply NameResult(const std::string& name,
+                                  const absl::Status& status,
+                                  const v1::Pid* ref = nullptr);
+
   // Answers the node's leave request(s).
   void LeaveDone(ActorContext& ctx);
   // Logs each event and tells every subscriber.
@@ -65,17 +100,27 @@ class MembershipActor : public Actor {
   MemberTable& table() { return *table_; }
   const MemberTable& table() const { return *table_; }
   const ClusterOptions& options() const { return options_; }
+  // The UP members' addresses, this node's among them, sorted.
+  const std::vector<std::string>& up_addresses() const { return up_; }
 
  private:
   void Subscribe(ActorContext& ctx, const ActorRef& subscriber);
 
   // The UP members, to the directory.
   void PlaceOnMembers();
+  // RegisterName, UnregisterName (membership_names.cc).
+  void OnRegister(ActorContext& ctx, const v1::RegisterName& request);
+  void OnUnregister(ActorContext& ctx, const v1::UnregisterName& request);
+  // A named actor of this node ended: its names are given up. False when
+  // `terminated` is of no named actor.
+  bool OnNamedEnded(ActorContext& ctx, const v1::Terminated& terminated);
 
   const ClusterOptions options_;
   const std::string leave_token_;
   const std::shared_ptr<IdentityDirectory> directory_;
   std::unique_ptr<MemberTable> table_;
+  std::vector<std::string> up_;
+  absl::flat_hash_map<std::string, v1::Pid> names_;
   absl::flat_hash_set<ActorRef> subscribers_;
   std::vector<ActorRef> leave_askers_;
 };

@@ -5,7 +5,9 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "node/cluster/cluster.h"
 #include "node/runtime/system_messages.h"
+#include "proto/cluster.pb.h"
 
 namespace troupe {
 namespace {
@@ -35,6 +37,36 @@ absl::StatusOr<v1::Pid> RunHere(ActorSystem& system, const KindRegistry& kinds,
       absl::StrCat("an activator takes a SpawnRequest or a LookupRequest, not "
                    "a ",
                    TypeName(request)));
+}
+
+// A lookup naming no node: the cluster's names first (README, "Cluster-wide
+// names"), then the actors of this node by name. When neither has it and
+// the cluster could not be asked, the answer says both.
+void LookUpInCluster(ActorSystem& system, const KindRegistry& kinds,
+                     const v1::LookupRequest& lookup, absl::Duration timeout,
+                     PidCallback done) {
+  v1::WhereIsName where;
+  where.set_name(lookup.name());
+  system.AskAsync(
+      ClusterActorOf(system), MakeEnvelope(std::move(where), ActorRef()),
+      timeout,
+      [&system, &kinds, lookup,
+       done = std::move(done)](absl::StatusOr<MessagePtr> reply) {
+        absl::StatusOr<v1::Pid> named = NameReplyRef(reply);
+        if (named.ok()) {
+          done(*std::move(named));
+          return;
+        }
+        absl::StatusOr<v1::Pid> here = RunHere(system, kinds, {}, lookup);
+        if (here.ok() || named.status().code() == absl::StatusCode::kNotFound) {
+          done(std::move(here));
+          return;
+        }
+        done(absl::Status(
+            here.status().code(),
+            absl::StrCat(here.status().message(), "; the cluster's names ",
+                         "could not be searched: ", named.status().message())));
+      });
 }
 
 // Answers other nodes' SpawnRequest and LookupRequest with a Pid, or an
@@ -129,6 +161,12 @@ void Activate(ActorSystem& system, const KindRegistry& kinds,
   absl::StatusOr<Pid> activator = ActivatorFor(request, system.address());
   if (!activator.ok()) {
     done(activator.status());
+    return;
+  }
+  const auto* lookup = As<v1::LookupRequest>(request);
+  if (lookup != nullptr && lookup->node().empty() &&
+      system.Lookup(kClusterActorName).ok()) {
+    LookUpInCluster(system, kinds, *lookup, timeout, std::move(done));
     return;
   }
   if (activator->address == system.address()) {

@@ -2,14 +2,16 @@
 // the test: an identity is claimed in etcd (a key bound to its node's
 // lease) before it runs; a claim another member holds wins over the
 // rendezvous owner (messages go to the holder); when the owner leaves, its
-// claims go with its lease and the identity runs elsewhere. Waits are on
-// member events and replies, with a timeout.
+// claims go with its lease and the identity runs elsewhere. A cluster-wide
+// name is a key bound to the lease of its actor's node, and goes with it. Waits
+// are on member events and replies, with a timeout.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "node/cluster/cluster.h"
 #include "node/cluster/etcd_client.h"
 #include "node/cluster/rendezvous.h"
 #include "node/service/node_server.h"
@@ -122,6 +124,40 @@ TEST_F(IdentityEtcdTest, WhenItsOwnerLeavesAnIdentityRunsElsewhere) {
   EXPECT_NE(after->node, before->node);
   EXPECT_EQ(after->count, 1);
   EXPECT_EQ(ClaimOf("counter:bob"), after->node);
+}
+
+class Idle : public Actor {
+ public:
+  absl::Status Receive(ActorContext&, const Message&) override {
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(IdentityEtcdTest, ANameIsAKeyUnderItsNodesLeaseAndGoesWithIt) {
+  ActorSystem& a = nodes_[0]->node().system();
+  absl::StatusOr<ActorRef> named = nodes_[1]->node().system().Spawn<Idle>();
+  absl::StatusOr<ActorRef> other = nodes_[2]->node().system().Spawn<Idle>();
+  ASSERT_TRUE(named.ok() && other.ok());
+  ASSERT_TRUE(RegisterName(a, "printer", *named, kWait).ok());
+  for (auto& node : nodes_) {
+    absl::StatusOr<ActorRef> found =
+        WhereIs(node->node().system(), "printer", kWait);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->pid(), named->pid());
+  }
+  absl::StatusOr<std::optional<EtcdKeyValue>> key =
+      client_->Get("/troupe/e/names/printer");
+  ASSERT_TRUE(key.ok() && key->has_value());
+  EXPECT_NE((*key)->lease, 0);
+  EXPECT_EQ(RegisterName(a, "printer", *other, kWait).code(),
+            absl::StatusCode::kAlreadyExists);
+  testing::MemberWatcher watcher(a);
+  const std::string gone = nodes_[1]->address();
+  nodes_[1]->Shutdown(absl::Seconds(2));
+  ASSERT_TRUE(watcher.WaitFor(gone, v1::MEMBER_DOWN, 0, kWait));
+  EXPECT_EQ(WhereIs(a, "printer", kWait).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(RegisterName(a, "printer", *other, kWait).ok());
 }
 
 }  // namespace
