@@ -9,16 +9,20 @@
 //   6 UNAUTHENTICATED 7 ALREADY_EXISTS     1 any other error
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "node/cluster/identity_name.h"
 #include "node/remote/cluster_auth.h"
 #include "node/runtime/message.h"
 #include "node/runtime/system_messages.h"
@@ -55,7 +59,8 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  spawn KIND [NAME] [--init_type=T --init=JSON] [--on=NODE]\n"
     "                           prints the new actor's ref\n"
-    "  lookup NAME [--on=NODE]  prints the ref\n"
+    "  lookup NAME [--on=NODE]  prints the ref (no --on: a cluster-wide name,\n"
+    "                           else an actor of the node connected to)\n"
     "  tell REF TYPE JSON       e.g. tell troupe://h:p/c troupe.v1.CounterAdd "
     "'{\"delta\": 2}'\n"
     "  ask REF TYPE JSON [--timeout=5s]\n"
@@ -65,6 +70,8 @@ constexpr char kUsage[] =
     "  stats                    prints the node's counters as JSON\n"
     "  members [--on=NODE]      the cluster's members as the node (or NODE)\n"
     "                           sees them: address, state, run, since, why\n"
+    "A REF is troupe://host:port/id, or @KIND:KEY for the cluster's virtual\n"
+    "actor KIND:KEY (activated on first use, wherever it is placed).\n"
     "Exit codes: 0 done, 2 bad usage or input, 3 unavailable, 4 not found,\n"
     "5 deadline exceeded, 6 unauthenticated, 7 already exists, 1 other.";
 
@@ -213,11 +220,25 @@ int Run(const std::vector<std::string>& args) {
     init = *std::move(parsed);
   }
   absl::StatusOr<Pid> target;
+  std::optional<Identity> identity;
   if (command == "tell" || command == "ask" || command == "watch" ||
       command == "stop") {
-    target = ParsePid(args[1]);
-    if (!target.ok()) {
-      return Usage(std::string(target.status().message()));
+    if (absl::StartsWith(args[1], "@")) {
+      std::vector<std::string> parts =
+          absl::StrSplit(args[1].substr(1), absl::MaxSplits(':', 1));
+      if (parts.size() != 2) {
+        return Usage("a virtual actor is @KIND:KEY");
+      }
+      if (absl::Status valid = ValidateIdentity(parts[0], parts[1]);
+          !valid.ok()) {
+        return Usage(std::string(valid.message()));
+      }
+      identity = Identity{parts[0], parts[1]};
+    } else {
+      target = ParsePid(args[1]);
+      if (!target.ok()) {
+        return Usage(std::string(target.status().message()));
+      }
     }
   }
 
@@ -227,6 +248,9 @@ int Run(const std::vector<std::string>& args) {
   }
   Client& client = **connected;
   const std::string on = absl::GetFlag(FLAGS_on);
+  if (identity.has_value()) {
+    target = client.Identity(identity->kind, identity->key)->pid();
+  }
 
   if (command == "spawn") {
     absl::StatusOr<ActorRef> ref =

@@ -91,6 +91,9 @@ absl::StatusOr<ExampleCluster::Child> ExampleCluster::StartChild(
     const std::string& listen, size_t which) {
   std::vector<std::string> args = {kChildFlag, "--listen=" + listen};
   args.insert(args.end(), options_.flags.begin(), options_.flags.end());
+  if (options_.join_a) {
+    args.push_back("--seeds=" + a_->address());
+  }
   auto process = testing::ChildProcess::Start(options_.binary, args);
   if (!process.ok()) {
     return process.status();

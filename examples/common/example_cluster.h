@@ -32,6 +32,8 @@ struct NodeProcessOptions {
   std::string binary;
   // More flags for every node process (e.g. --mailbox_capacity=1000).
   std::vector<std::string> flags;
+  // Each node process joins node A's cluster (--seeds=<node A>).
+  bool join_a = false;
 };
 
 class ExampleCluster {

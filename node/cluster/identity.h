@@ -41,9 +41,11 @@ using ActivationFactory =
 // made when needed (the kind is looked up on the member that activates it;
 // a kind it does not know turns the message into a dead letter saying
 // so). Never blocks. The ref's Pid, troupe://<this node>/@kind:key, names
-// the identity from any node. Watching it watches the activation of the
-// moment (Terminated when it passivates or its node goes down); Stop on it
-// passivates that activation. INVALID_ARGUMENT (ValidateIdentity),
+// the identity from any node. An identity never ends: a watch of it gets
+// no Terminated (but NODE_DOWN, from another node, when the link to the
+// node its Pid names is declared down), and an ask of it fails only as a
+// message to it can (a dead letter: the owner's node down, an unknown
+// kind) or by its deadline. Stop on it passivates the activation there is. INVALID_ARGUMENT (ValidateIdentity),
 // FAILED_PRECONDITION when the node runs no cluster. Thread-safe.
 absl::StatusOr<ActorRef> GetIdentity(ActorSystem& system,
                                      absl::string_view kind,

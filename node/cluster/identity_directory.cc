@@ -19,6 +19,14 @@ namespace troupe {
 
 using runtime_internal::SystemInternals;
 
+// An identity never ends, so a watch of it (an ask's among them) is not
+// passed to an activation, whose end is not the identity's; a watcher on
+// another node still hears NODE_DOWN when its link to the ref's node is
+// declared down. Only a stop reaches an activation.
+bool IgnoredBy(const SystemMessage& message) {
+  return message.kind != SystemKind::kStop;
+}
+
 // The host: the identity's activation on this node, made when a message
 // comes and there is none (see the header for passivation). Every send to
 // the activation is made under mu_, so none can land behind the PoisonPill
@@ -62,9 +70,12 @@ class IdentityHost final : public Process,
     }
   }
 
-  // To the activation when there is one (a watch, a stop); else a watch
-  // is answered as for a dead actor.
+  // A stop goes to the activation there is (it passivates now); nothing
+  // else does (see IgnoredBy).
   void SendSystem(SystemMessagePtr message) override {
+    if (IgnoredBy(*message)) {
+      return;
+    }
     ActorRef to;
     {
       absl::MutexLock lock(&mu_);
@@ -72,11 +83,9 @@ class IdentityHost final : public Process,
            : state_ == State::kElsewhere ? holder_
                                          : ActorRef();
     }
-    if (!to) {
-      to = directory_->system().Resolve(
-          Pid{address(), absl::StrCat(identity_, "#0")});
+    if (to) {
+      to.process()->SendSystem(std::move(message));
     }
-    to.process()->SendSystem(std::move(message));
   }
 
   bool IsTerminated() const override { return false; }
@@ -249,7 +258,9 @@ class IdentityRouter final : public Process {
     Target().process()->SendUser(std::move(envelope));
   }
   void SendSystem(SystemMessagePtr message) override {
-    Target().process()->SendSystem(std::move(message));
+    if (!IgnoredBy(*message)) {
+      Target().process()->SendSystem(std::move(message));
+    }
   }
   bool IsTerminated() const override { return false; }
 

@@ -41,6 +41,11 @@ ABSL_FLAG(std::string, etcd, "",
           "host:port of an etcd member's client URL: membership on etcd "
           "(each node registers under a lease; one view for all) instead of "
           "embedded; --seeds is then not used");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(2),
+          "with --etcd: the TTL of this node's etcd lease, which bounds how "
+          "long a dead node stays up for the others (at least 1 s; etcd "
+          "raises it to its own minimum, 2 s unless its --election-timeout "
+          "is lowered)");
 ABSL_FLAG(absl::Duration, passivate_after, absl::Minutes(5),
           "a virtual actor (an identity: kind + key) with no message for "
           "this long is passivated; the next message activates it again");
@@ -200,6 +205,7 @@ int NodeMain(int argc, char** argv) {
   options.cluster.seeds = absl::GetFlag(FLAGS_seeds);
   options.cluster.etcd = absl::GetFlag(FLAGS_etcd);
   options.cluster.passivate_after = absl::GetFlag(FLAGS_passivate_after);
+  options.cluster.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
   if (!options.cluster.etcd.empty() && !IsNodeAddress(options.cluster.etcd)) {
     std::fprintf(stderr, "troupe_node: --etcd: '%s' is not host:port\n",
                  options.cluster.etcd.c_str());

@@ -2,7 +2,9 @@
 // loopback (README, "Cluster", "Measured"). For each N in --nodes it starts
 // N nodes, each naming the first as its seed (embedded), and again with
 // etcd (a real one, started here, where Debian's etcd-server is
-// installed), and prints, each line ending in provider=embedded|etcd:
+// installed; again with --lease_ttl=1s on an etcd whose election timeout
+// is 500 ms, so that its minimum TTL is 1 s), and prints, each line ending
+// in provider=embedded|etcd|etcd-ttl1s:
 //
 //   troupe cluster_join ms=N nodes=N      start to every node seeing all N up
 //   troupe cluster_idle_cpu_pct=N nodes=N the N processes' CPU, heartbeats
@@ -12,6 +14,16 @@
 //   troupe cluster_freeze_down ms=N nodes=N  the same for a node frozen
 //                                         (SIGSTOP), which only the link
 //                                         failure detector can see
+//   troupe identity_first_call_us=N       a call of a virtual actor
+//                                         ("counter", a fresh key) through
+//                                         the first node that activates it
+//                                         (median of 300)
+//   troupe identity_call_us=N             the same once it is active
+//   troupe identity_failover_ms=N         kill -9 of an identity's node to
+//                                         the first answer from its new
+//                                         activation (asked again and again
+//                                         through the first node; the same kill
+//                                         as cluster_down)
 //
 //   bazel run -c opt //tests/bench:cluster_bench [-- --nodes=3,8]
 //
@@ -21,10 +33,12 @@
 // figure includes one extra link per node.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -32,8 +46,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "node/cluster/identity_name.h"
+#include "node/cluster/rendezvous.h"
 #include "node/remote/node.h"
+#include "node/runtime/system_messages.h"
 #include "node/service/command_line.h"
+#include "proto/kinds.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/etcd_server.h"
 #include "tests/testing/member_watcher.h"
@@ -66,9 +84,55 @@ std::string AddressOf(testing::ChildProcess& process) {
   return ready->address;
 }
 
+// One CounterAdd to the identity counter:`key`, through the node at `via`
+// (the identity's ref names that node); its round trip.
+absl::StatusOr<absl::Duration> CallIdentity(Node& observer,
+                                            const std::string& via,
+                                            const std::string& key,
+                                            absl::Duration timeout) {
+  ActorRef counter = observer.system().Resolve(
+      Pid{via, IdentityRouterId(absl::StrCat("counter:", key))});
+  v1::CounterAdd add;
+  add.set_delta(1);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<MessagePtr> reply =
+      observer.system().Ask(counter, std::move(add), timeout).get();
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  return absl::Now() - start;
+}
+
+// identity_first_call_us and identity_call_us: the medians of kCalls fresh
+// keys' first calls, then of a second call each.
+void MeasureCalls(Node& observer, const std::string& via, int n,
+                  const std::string& provider) {
+  constexpr int kCalls = 300;
+  for (const char* figure : {"identity_first_call_us", "identity_call_us"}) {
+    std::vector<absl::Duration> took;
+    for (int i = 0; i < kCalls; ++i) {
+      absl::StatusOr<absl::Duration> call =
+          CallIdentity(observer, via, absl::StrCat("k", i), kGiveUp);
+      if (!call.ok()) {
+        Fail(
+            absl::StrCat("an identity call failed: ", call.status().message()));
+      }
+      took.push_back(*call);
+    }
+    std::sort(took.begin(), took.end());
+    std::printf("troupe %s=%lld nodes=%d provider=%s\n", figure,
+                static_cast<long long>(
+                    absl::ToInt64Microseconds(took[took.size() / 2])),
+                n, provider.c_str());
+    std::fflush(stdout);
+  }
+}
+
 // `etcd`: the endpoint of an etcd to use; empty: embedded membership.
-void RunCluster(Node& observer, int n, const std::string& etcd) {
-  const std::string provider = etcd.empty() ? "embedded" : "etcd";
+// `provider` names the run; `flags` go to every node.
+void RunCluster(Node& observer, int n, const std::string& etcd,
+                const std::string& provider,
+                const std::vector<std::string>& flags) {
   std::string seed;
   // Each on a free port: the seed first (its address read back from its
   // first line), then the others at once, naming it.
@@ -76,6 +140,7 @@ void RunCluster(Node& observer, int n, const std::string& etcd) {
   std::vector<std::unique_ptr<testing::ChildProcess>> processes;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> args = {"--listen=127.0.0.1:0", "--cluster=bench"};
+    args.insert(args.end(), flags.begin(), flags.end());
     if (!etcd.empty()) {
       args.push_back("--etcd=" + etcd);
     } else if (i > 0) {
@@ -126,9 +191,37 @@ void RunCluster(Node& observer, int n, const std::string& etcd) {
               provider.c_str());
   std::fflush(stdout);
 
+  MeasureCalls(observer, addresses[0], n, provider);
   const int victim = n - 1;  // not the seed
+  // Failover: a key the victim owns (the placement every node computes),
+  // asked through the first node from the kill until its new activation
+  // answers.
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    if (RendezvousOwner(addresses, absl::StrCat("counter:f", i)) ==
+        addresses[victim]) {
+      key = absl::StrCat("f", i);
+    }
+  }
+  if (!CallIdentity(observer, addresses[0], key, kGiveUp).ok()) {
+    Fail("the failover identity did not answer before the kill");
+  }
+  absl::Duration failover;
   const absl::Time killed = absl::Now();
   processes[victim]->Signal(SIGKILL);
+  std::thread caller([&] {
+    // Calls start once the node is killed (one in flight as it dies may be
+    // lost with its socket's buffers, at most once, and wait its whole
+    // deadline); each attempt waits 200 ms at most.
+    while (!CallIdentity(observer, addresses[0], key, absl::Milliseconds(200))
+                .ok()) {
+      if (absl::Now() - killed > kGiveUp) {
+        Fail("the identity never answered after its node was killed");
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    failover = absl::Now() - killed;
+  });
   for (int i = 0; i < victim; ++i) {
     if (!views[i]->WaitFor(addresses[victim], v1::MEMBER_DOWN, 0, kGiveUp)) {
       Fail(absl::StrCat(addresses[i], " never saw ", addresses[victim],
@@ -138,6 +231,10 @@ void RunCluster(Node& observer, int n, const std::string& etcd) {
   const absl::Duration down = absl::Now() - killed;
   std::printf("troupe cluster_down ms=%lld nodes=%d provider=%s\n",
               static_cast<long long>(absl::ToInt64Milliseconds(down)), n,
+              provider.c_str());
+  caller.join();
+  std::printf("troupe identity_failover_ms=%lld nodes=%d provider=%s\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(failover)), n,
               provider.c_str());
   std::fflush(stdout);
 
@@ -167,12 +264,23 @@ int Main(const std::vector<std::string>& /*args*/) {
   if (!observer.ok()) {
     Fail(observer.status().ToString());
   }
-  // etcd where it is installed (Debian's etcd-server): one for all runs.
+  // etcd where it is installed (Debian's etcd-server): one as installed
+  // (lease TTL 2 s, its minimum), one with its election timeout lowered to
+  // 500 ms (heartbeats every 50 ms), whose minimum TTL is 1 s.
   std::unique_ptr<testing::EtcdServer> etcd;
+  std::unique_ptr<testing::EtcdServer> fast_etcd;
   if (absl::StatusOr<std::unique_ptr<testing::EtcdServer>> started =
           testing::EtcdServer::Start();
       started.ok()) {
     etcd = *std::move(started);
+    absl::StatusOr<std::unique_ptr<testing::EtcdServer>> fast =
+        testing::EtcdServer::Start(
+            absl::Seconds(30),
+            {"--heartbeat-interval=50", "--election-timeout=500"});
+    if (!fast.ok()) {
+      Fail(fast.status().ToString());
+    }
+    fast_etcd = *std::move(fast);
   } else {
     std::fprintf(stderr, "cluster_bench: no etcd runs: %s\n",
                  std::string(started.status().message()).c_str());
@@ -183,10 +291,13 @@ int Main(const std::vector<std::string>& /*args*/) {
       Fail(absl::StrCat("--nodes: '", size, "' is not 2..64"));
     }
     std::fprintf(stderr, "cluster_bench: %d nodes, embedded...\n", n);
-    RunCluster(**observer, n, "");
+    RunCluster(**observer, n, "", "embedded", {});
     if (etcd != nullptr) {
       std::fprintf(stderr, "cluster_bench: %d nodes, etcd...\n", n);
-      RunCluster(**observer, n, etcd->endpoint());
+      RunCluster(**observer, n, etcd->endpoint(), "etcd", {});
+      std::fprintf(stderr, "cluster_bench: %d nodes, etcd, TTL 1 s...\n", n);
+      RunCluster(**observer, n, fast_etcd->endpoint(), "etcd-ttl1s",
+                 {"--lease_ttl=1s"});
     }
   }
   (*observer)->Shutdown(absl::Seconds(1));

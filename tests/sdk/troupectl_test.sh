@@ -36,6 +36,11 @@ expect 0 "^\$" -- tell "$ref" troupe.v1.CounterAdd '{"delta": 2}'
 expect 0 '"@type":"type.googleapis.com/google.protobuf.Int64Value".*"7"' -- ask "$ref" troupe.v1.CounterGet '{}'
 expect 0 "^$ref\$" -- lookup c1
 expect 0 '"actors_alive"' -- stats
+# A virtual actor by kind and key: activated on first use, one count.
+expect 0 "^\$" -- tell @counter:visits troupe.v1.CounterAdd '{"delta": 3}'
+expect 0 '"4"' -- ask @counter:visits troupe.v1.CounterAdd '{"delta": 1}'
+expect 0 '"5"' -- ask "troupe://$addr/@counter:visits" troupe.v1.CounterAdd '{"delta": 1}'
+expect 2 "contains '/', a space" -- ask "@counter:two words" troupe.v1.CounterGet '{}'
 # A node alone is a cluster of one ('troupe', the default name).
 expect 0 "^cluster 'troupe' as seen from $addr: 1 members" -- members
 expect 0 "^$addr +up +[0-9a-f]{16} " -- members

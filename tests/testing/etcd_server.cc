@@ -15,7 +15,7 @@ namespace troupe::testing {
 constexpr char kEtcd[] = "/usr/bin/etcd";
 
 absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(
-    absl::Duration timeout) {
+    absl::Duration timeout, std::vector<std::string> flags) {
   if (access(kEtcd, X_OK) != 0) {
     return absl::FailedPreconditionError(
         "no /usr/bin/etcd: install Debian's etcd-server (bazel/bootstrap.sh "
@@ -36,13 +36,17 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Start(
   const std::string peer_url = "http://" + peer_port.address();
   client_port.Release();
   peer_port.Release();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
-      kEtcd, {"--name=test", "--data-dir=" + server->dir_,
-              "--listen-client-urls=" + client_url,
-              "--advertise-client-urls=" + client_url,
-              "--listen-peer-urls=" + peer_url,
-              "--initial-advertise-peer-urls=" + peer_url,
-              "--initial-cluster=test=" + peer_url, "--log-level=error"});
+  std::vector<std::string> args = {"--name=test",
+                                   "--data-dir=" + server->dir_,
+                                   "--listen-client-urls=" + client_url,
+                                   "--advertise-client-urls=" + client_url,
+                                   "--listen-peer-urls=" + peer_url,
+                                   "--initial-advertise-peer-urls=" + peer_url,
+                                   "--initial-cluster=test=" + peer_url,
+                                   "--log-level=error"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+      ChildProcess::Start(kEtcd, args);
   if (!process.ok()) {
     return process.status();
   }

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -16,9 +17,12 @@ namespace troupe::testing {
 class EtcdServer {
  public:
   // FAILED_PRECONDITION naming the package when etcd is not installed;
-  // DEADLINE_EXCEEDED if it does not answer within `timeout`.
+  // DEADLINE_EXCEEDED if it does not answer within `timeout`. `flags` go to
+  // etcd as well (e.g. --election-timeout=500, which lowers its minimum
+  // lease TTL).
   static absl::StatusOr<std::unique_ptr<EtcdServer>> Start(
-      absl::Duration timeout = absl::Seconds(30));
+      absl::Duration timeout = absl::Seconds(30),
+      std::vector<std::string> flags = {});
   ~EtcdServer();
 
   // host:port of its client URL (gRPC).

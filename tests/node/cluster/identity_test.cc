@@ -86,7 +86,19 @@ TEST(IdentityTest, OneActivationOnTheOwnerServesEveryMember) {
     }
   }
   EXPECT_EQ(log->started(), 1);
-  // The identity's Pid, as text, reaches it from another node too.
+  // The identity's Pid, as text, reaches it from another node too, also
+  // for a first call (an ask from another node watches its target: the
+  // identity is not ended by having no activation yet).
+  ActorSystem& b = nodes[1]->node().system();
+  absl::StatusOr<ActorRef> fresh = b.Resolve(
+      absl::StrCat("troupe://", nodes[0]->address(), "/@counter:zoe"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  StringValue hello;
+  hello.set_value("add");
+  absl::StatusOr<MessagePtr> first = b.Ask(*fresh, hello, kWait).get();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(log->started(), 2);
+  // And an active one.
   ActorSystem& c = nodes[2]->node().system();
   absl::StatusOr<ActorRef> by_text = c.Resolve(
       absl::StrCat("troupe://", nodes[0]->address(), "/@counter:alice"));
@@ -97,7 +109,7 @@ TEST(IdentityTest, OneActivationOnTheOwnerServesEveryMember) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_TRUE(absl::EndsWith(As<StringValue>(**reply)->value(),
                              absl::StrCat(" ", expected + 1)));
-  EXPECT_EQ(log->started(), 1);
+  EXPECT_EQ(log->started(), 2);
 }
 
 TEST(IdentityTest, AnIdleActivationIsPassivatedAndTheNextMessageMakesANewOne) {
