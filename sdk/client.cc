@@ -11,6 +11,7 @@
 #include "node/runtime/pid.h"
 #include "node/runtime/system_messages.h"
 #include "node/runtime/timed_tell.h"
+#include "proto/cluster.pb.h"
 #include "sdk/client_core.h"
 
 namespace troupe {
@@ -130,6 +131,40 @@ absl::StatusOr<v1::MembersReply> Client::Members(const std::string& node) {
     return s;
   }
   return members;
+}
+
+// Asks the node's cluster actor a name request; the ref its NameReply
+// carries, or its error.
+absl::StatusOr<ActorRef> Client::AskNames(const Message& request) {
+  absl::StatusOr<MessagePtr> reply =
+      Ask(core_->RefFor(Pid{self_.address(), std::string(kClusterActorName)}),
+          CloneMessage(request), core_->options().call_timeout)
+          .get();
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const auto* name = As<v1::NameReply>(**reply);
+  if (name == nullptr) {
+    return absl::InternalError("the cluster actor's answer is no NameReply");
+  }
+  if (name->code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(name->code()),
+                        name->error());
+  }
+  return core_->RefFor(FromProto(name->ref()));
+}
+
+absl::Status Client::RegisterName(absl::string_view name, const ActorRef& ref) {
+  v1::RegisterName request;
+  request.set_name(std::string(name));
+  *request.mutable_ref() = ToProto(ref.pid());
+  return AskNames(request).status();
+}
+
+absl::StatusOr<ActorRef> Client::WhereIs(absl::string_view name) {
+  v1::WhereIsName request;
+  request.set_name(std::string(name));
+  return AskNames(request);
 }
 
 absl::StatusOr<v1::StatsReply> Client::Stats() {

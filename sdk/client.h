@@ -86,6 +86,13 @@ class Client final : public Requester {
   // INVALID_ARGUMENT for a bad kind or key (ValidateIdentity).
   absl::StatusOr<ActorRef> Identity(absl::string_view kind,
                                     absl::string_view key);
+  // Cluster-wide names (README, "Cluster-wide names"), through the node's
+  // cluster actor: `name` for `ref` in the whole cluster until `ref` ends
+  // or its node is down (ALREADY_EXISTS naming who has it, NOT_FOUND when
+  // `ref` is not alive, INVALID_ARGUMENT, UNAVAILABLE); and who has it
+  // (NOT_FOUND when nobody). Lookup(name) also finds a cluster-wide name.
+  absl::Status RegisterName(absl::string_view name, const ActorRef& ref);
+  absl::StatusOr<ActorRef> WhereIs(absl::string_view name);
   ActorRef Ref(const Pid& pid);
   ActorRef Ref(const v1::Pid& pid) override { return Ref(FromProto(pid)); }
   absl::StatusOr<ActorRef> Ref(absl::string_view text);
@@ -151,6 +158,9 @@ class Client final : public Requester {
 
  private:
   Client(std::shared_ptr<ClientCore> core, ActorRef self);
+  // A name request asked of the node's cluster actor: the ref its
+  // NameReply carries, or its error.
+  absl::StatusOr<ActorRef> AskNames(const Message& request);
 
   ActorRef DefaultSender() const override { return self_; }
 

@@ -59,6 +59,7 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  spawn KIND [NAME] [--init_type=T --init=JSON] [--on=NODE]\n"
     "                           prints the new actor's ref\n"
+    "  register NAME REF        NAME names REF in the whole cluster\n"
     "  lookup NAME [--on=NODE]  prints the ref (no --on: a cluster-wide name,\n"
     "                           else an actor of the node connected to)\n"
     "  tell REF TYPE JSON       e.g. tell troupe://h:p/c troupe.v1.CounterAdd "
@@ -173,6 +174,7 @@ int Run(const std::vector<std::string>& args) {
   const bool known =
       (command == "spawn" && (arity == 1 || arity == 2)) ||
       (command == "lookup" && arity == 1) ||
+      (command == "register" && arity == 2) ||
       ((command == "tell" || command == "ask") && arity == 3) ||
       ((command == "watch" || command == "stop") && arity == 1) ||
       ((command == "stats" || command == "members") && arity == 0);
@@ -222,10 +224,11 @@ int Run(const std::vector<std::string>& args) {
   absl::StatusOr<Pid> target;
   std::optional<Identity> identity;
   if (command == "tell" || command == "ask" || command == "watch" ||
-      command == "stop") {
-    if (absl::StartsWith(args[1], "@")) {
+      command == "stop" || command == "register") {
+    const std::string& ref = command == "register" ? args[2] : args[1];
+    if (absl::StartsWith(ref, "@")) {
       std::vector<std::string> parts =
-          absl::StrSplit(args[1].substr(1), absl::MaxSplits(':', 1));
+          absl::StrSplit(ref.substr(1), absl::MaxSplits(':', 1));
       if (parts.size() != 2) {
         return Usage("a virtual actor is @KIND:KEY");
       }
@@ -235,7 +238,7 @@ int Run(const std::vector<std::string>& args) {
       }
       identity = Identity{parts[0], parts[1]};
     } else {
-      target = ParsePid(args[1]);
+      target = ParsePid(ref);
       if (!target.ok()) {
         return Usage(std::string(target.status().message()));
       }
@@ -265,6 +268,12 @@ int Run(const std::vector<std::string>& args) {
       return Fail(ref.status());
     }
     std::printf("%s\n", ref->ToString().c_str());
+  } else if (command == "register") {
+    if (absl::Status registered =
+            client.RegisterName(args[1], client.Ref(*target));
+        !registered.ok()) {
+      return Fail(registered);
+    }
   } else if (command == "tell") {
     // Leaves on the client's stream, which closing flushes.
     client.Tell(client.Ref(*target), std::move(message));

@@ -38,9 +38,6 @@
 
 namespace troupe {
 
-// The cluster actor's name on every node.
-inline constexpr absl::string_view kClusterActorName = "troupe.cluster";
-
 struct ClusterOptions {
   // The cluster's name: a node answers contacts from nodes of its own
   // cluster only, and refuses to join a seed of another (logged, retried

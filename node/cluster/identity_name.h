@@ -1,8 +1,9 @@
-// Identity names (README, "Virtual actors"): an identity is a kind and a
-// key, "kind:key" in short; the ids that name it (its router, @kind:key,
-// which any node resolves; its host, @!kind:key, on the member that runs
-// it) and the names of its activations (kind:key#N). Pure functions:
-// thread-safe. What routes and activates is in identity.h.
+// The cluster's names on the wire, for nodes and clients alike: the
+// cluster actor's, and identities' (README, "Virtual actors"): an identity
+// is a kind and a key, "kind:key" in short; the ids that name it (its
+// router, @kind:key, which any node resolves; its host, @!kind:key, on the
+// member that runs it) and the names of its activations (kind:key#N). Pure
+// functions: thread-safe. What routes and activates is in identity.h.
 #pragma once
 
 #include <optional>
@@ -13,6 +14,10 @@
 #include "node/runtime/actor_ref.h"
 
 namespace troupe {
+
+// The cluster actor's name on every node (cluster.h): ask it a
+// v1::MembersRequest, v1::RegisterName, v1::WhereIsName...
+inline constexpr absl::string_view kClusterActorName = "troupe.cluster";
 
 struct Identity {
   std::string kind;

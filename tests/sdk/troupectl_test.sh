@@ -41,6 +41,11 @@ expect 0 "^\$" -- tell @counter:visits troupe.v1.CounterAdd '{"delta": 3}'
 expect 0 '"4"' -- ask @counter:visits troupe.v1.CounterAdd '{"delta": 1}'
 expect 0 '"5"' -- ask "troupe://$addr/@counter:visits" troupe.v1.CounterAdd '{"delta": 1}'
 expect 2 "contains '/', a space" -- ask "@counter:two words" troupe.v1.CounterGet '{}'
+# A cluster-wide name: registered, found by lookup, not taken twice.
+expect 0 "^\$" -- register printer "$ref"
+expect 0 "^$ref\$" -- lookup printer
+expect 0 "^troupe://$addr/c2\$" -- spawn counter c2
+expect 7 "is registered to troupe://$addr/c1" -- register printer "troupe://$addr/c2"
 # A node alone is a cluster of one ('troupe', the default name).
 expect 0 "^cluster 'troupe' as seen from $addr: 1 members" -- members
 expect 0 "^$addr +up +[0-9a-f]{16} " -- members
