@@ -26,6 +26,9 @@ packages=(
   golang-etcd-server-dev  # etcd's API as .proto files: //proto/etcd compiles them
   golang-github-gogo-protobuf-dev    # gogoproto/gogo.proto, which they import
   golang-github-gogo-googleapis-dev  # google/api/annotations.proto, likewise
+  iproute2                # `ip netns`: hosts simulated in network namespaces
+  iptables                # partitions and loss between them (tests/netns)
+  ethtool                 # offloads off, so faults act per packet (tests/netns)
 )
 
 missing=()

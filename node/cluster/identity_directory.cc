@@ -10,6 +10,7 @@
 #include "node/runtime/actor_context.h"
 #include "node/runtime/actor_system_internal.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/logging.h"
 #include "node/runtime/message.h"
 #include "node/runtime/process.h"
 #include "node/runtime/system_messages.h"
@@ -96,6 +97,12 @@ class IdentityHost final : public Process,
     if (state_ == State::kRetiring && cell_ == cell) {
       return;  // restarted while retiring: its PoisonPill is still queued
     }
+    if (cell_ != cell) {
+      directory_->log().Log(
+          LogSeverity::kInfo,
+          absl::StrCat("cluster: identity ", identity_, " activated here (",
+                       cell.pid().id, ")"));
+    }
     cell_ = cell;
     state_ = State::kActive;
     for (EnvelopePtr& envelope : pending_) {
@@ -126,6 +133,10 @@ class IdentityHost final : public Process,
       if (!cell_ || cell_.process()->uid() != uid) {
         return;
       }
+      directory_->log().Log(
+          LogSeverity::kInfo,
+          absl::StrCat("cluster: identity ", identity_, " ended here (",
+                       cell_.pid().id, ")"));
       cell_ = ActorRef();
       release = claimed_;
       claimed_ = false;

@@ -41,6 +41,7 @@
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/identity_resolver.h"
+#include "node/runtime/logging.h"
 
 namespace troupe {
 
@@ -92,6 +93,8 @@ class IdentityDirectory final
     return activate_(kind);
   }
   std::shared_ptr<IdentityHost> Host(const std::string& identity);
+  // Activations starting and ending, logged at most 100 lines per 10 s.
+  LogLimiter& log() { return log_; }
   // A name no other activation here has had: kind:key#N.
   std::string NextCellName(const std::string& identity);
 
@@ -100,6 +103,7 @@ class IdentityDirectory final
   const ActivationFactory activate_;
   const absl::Duration passivate_after_;
   const std::unique_ptr<IdentityClaims> claims_;
+  LogLimiter log_{100, absl::Seconds(10)};
 
   mutable absl::Mutex mu_;
   std::vector<std::string> up_ ABSL_GUARDED_BY(mu_);
