@@ -29,6 +29,7 @@ packages=(
   iproute2                # `ip netns`: hosts simulated in network namespaces
   iptables                # partitions and loss between them (tests/netns)
   ethtool                 # offloads off, so faults act per packet (tests/netns)
+  libnetfilter-queue-dev  # NFQUEUE: the delayer that adds latency (tests/netns)
   systemd                 # systemd-analyze: checks the README's unit (tests/deploy)
   python3-yaml            # parses the README's Kubernetes manifest (tests/deploy)
 )

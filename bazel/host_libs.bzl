@@ -41,6 +41,8 @@ _LIBS = {
     "gmock": (["gmock"], "libgmock-dev"),
     "gmock_main": (["gmock_main"], "libgmock-dev"),
     "benchmark": (["benchmark"], "libbenchmark-dev"),
+    # NFQUEUE: the packet delayer of the multi-host tests (tests/netns).
+    "netfilter_queue": (["libnetfilter_queue"], "libnetfilter-queue-dev"),
 }
 
 # Libraries without a pkg-config module: target name -> (linker flags, a
