@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "node/cluster/identity_name.h"
+#include "node/cluster/cluster_wire.h"
 #include "node/runtime/activator_protocol.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/logging.h"
@@ -136,22 +136,14 @@ absl::StatusOr<v1::MembersReply> Client::Members(const std::string& node) {
 // Asks the node's cluster actor a name request; the ref its NameReply
 // carries, or its error.
 absl::StatusOr<ActorRef> Client::AskNames(const Message& request) {
-  absl::StatusOr<MessagePtr> reply =
+  absl::StatusOr<v1::Pid> named = NameReplyRef(
       Ask(core_->RefFor(Pid{self_.address(), std::string(kClusterActorName)}),
           CloneMessage(request), core_->options().call_timeout)
-          .get();
-  if (!reply.ok()) {
-    return reply.status();
+          .get());
+  if (!named.ok()) {
+    return named.status();
   }
-  const auto* name = As<v1::NameReply>(**reply);
-  if (name == nullptr) {
-    return absl::InternalError("the cluster actor's answer is no NameReply");
-  }
-  if (name->code() != 0) {
-    return absl::Status(static_cast<absl::StatusCode>(name->code()),
-                        name->error());
-  }
-  return core_->RefFor(FromProto(name->ref()));
+  return core_->RefFor(FromProto(*named));
 }
 
 absl::Status Client::RegisterName(absl::string_view name, const ActorRef& ref) {

@@ -22,7 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "node/cluster/identity_name.h"
+#include "node/cluster/cluster_wire.h"
 #include "node/remote/cluster_auth.h"
 #include "node/runtime/message.h"
 #include "node/runtime/system_messages.h"

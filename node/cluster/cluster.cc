@@ -86,21 +86,6 @@ void LocalCluster::Leave(absl::Duration timeout) {
   (void)system_.Ask(actor_, std::move(request), timeout).get();
 }
 
-absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply) {
-  if (!reply.ok()) {
-    return reply.status();
-  }
-  const auto* name = As<v1::NameReply>(**reply);
-  if (name == nullptr) {
-    return absl::InternalError("the cluster actor's answer is no NameReply");
-  }
-  if (name->code() != 0) {
-    return absl::Status(static_cast<absl::StatusCode>(name->code()),
-                        name->error());
-  }
-  return name->ref();
-}
-
 absl::Status RegisterName(ActorSystem& system, absl::string_view name,
                           const ActorRef& ref, absl::Duration timeout) {
   v1::RegisterName request;

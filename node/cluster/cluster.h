@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
 // members; with etcd, by a key bound to the lease of the actor's node.
 // These block: not from an actor, which instead asks ClusterActorOf(system)
 // a v1::RegisterName, v1::UnregisterName or v1::WhereIsName and reads the
-// v1::NameReply with NameReplyRef. Thread-safe. ---
+// v1::NameReply with NameReplyRef (cluster_wire.h). Thread-safe. ---
 
 // `name` for `ref` (an actor of any member). ALREADY_EXISTS naming who has
 // it, INVALID_ARGUMENT (a bad name), NOT_FOUND (`ref` is not alive),
@@ -129,9 +129,6 @@ absl::Status UnregisterName(ActorSystem& system, absl::string_view name,
 // The actor `name` names (its exact ref); NOT_FOUND when none does.
 absl::StatusOr<ActorRef> WhereIs(ActorSystem& system, absl::string_view name,
                                  absl::Duration timeout);
-// What an ask of a name request came to: the ref the NameReply carries, or
-// its error (or the ask's).
-absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply);
 
 // A ref to the cluster actor of the node at `node` (host:port; "" = the
 // node of `system`): ask it a v1::MembersRequest (answer: v1::MembersReply)

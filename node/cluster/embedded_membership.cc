@@ -313,10 +313,10 @@ class EmbeddedMembership final : public MembershipActor {
                   ctx,
                   result != nullptr
                       ? *result
-                      : NameResult(name, absl::UnavailableError(absl::StrCat(
-                                             "the member holding it (", holder,
-                                             ") did not answer: ",
-                                             reply.status().message()))),
+                      : MakeNameReply(name, absl::UnavailableError(absl::StrCat(
+                                                "the member holding it (",
+                                                holder, ") did not answer: ",
+                                                reply.status().message()))),
                   reply_to);
             });
   }
@@ -350,10 +350,10 @@ class EmbeddedMembership final : public MembershipActor {
                   reply_to,
                   result != nullptr
                       ? *result
-                      : NameResult(name, absl::UnavailableError(absl::StrCat(
-                                             "the member holding it (", holder,
-                                             ") did not answer: ",
-                                             reply.status().message()))));
+                      : MakeNameReply(name, absl::UnavailableError(absl::StrCat(
+                                                "the member holding it (",
+                                                holder, ") did not answer: ",
+                                                reply.status().message()))));
             });
   }
 
@@ -385,13 +385,13 @@ class EmbeddedMembership final : public MembershipActor {
     if (added || FromProto(holder) == FromProto(claim.ref()) ||
         !table().IsUp(holder.address())) {
       it->second = claim.ref();
-      return NameResult(claim.name(), absl::OkStatus(), &claim.ref());
+      return MakeNameReply(claim.name(), absl::OkStatus(), &claim.ref());
     }
-    return NameResult(claim.name(),
-                      absl::AlreadyExistsError(
-                          absl::StrCat("'", claim.name(), "' is registered to ",
-                                       FromProto(holder).ToString())),
-                      &holder);
+    return MakeNameReply(claim.name(),
+                         absl::AlreadyExistsError(absl::StrCat(
+                             "'", claim.name(), "' is registered to ",
+                             FromProto(holder).ToString())),
+                         &holder);
   }
 
   void Unhold(const v1::NameRelease& release) {
@@ -405,11 +405,11 @@ class EmbeddedMembership final : public MembershipActor {
   v1::NameReply Held(const std::string& name) const {
     auto it = held_.find(name);
     if (it == held_.end()) {
-      return NameResult(name, absl::NotFoundError(absl::StrCat(
-                                  "no actor is registered as '", name,
-                                  "' in cluster '", options().name, "'")));
+      return MakeNameReply(name, absl::NotFoundError(absl::StrCat(
+                                     "no actor is registered as '", name,
+                                     "' in cluster '", options().name, "'")));
     }
-    return NameResult(name, absl::OkStatus(), &it->second);
+    return MakeNameReply(name, absl::OkStatus(), &it->second);
   }
 
   absl::flat_hash_map<std::string, v1::Pid> held_;

@@ -435,9 +435,7 @@ class EtcdMembership final : public MembershipActor {
     session_->Leave();
   }
 
-  // --- Cluster-wide names on etcd: a key per name, its value the ref,
-  // created only if absent and bound to this node's lease, so it goes
-  // with the node. Calls run on the store's thread. ---
+  // --- Cluster-wide names on etcd: keys of the store (etcd_store.h). ---
 
   void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
                  ActorRef reply_to) override {
@@ -446,70 +444,25 @@ class EtcdMembership final : public MembershipActor {
       request = ++requests_;
       waiting_[request] = std::move(reply_to);
     }
-    store_->Run([store = store_.get(), claim, request, actor = ctx.Self(),
-                 token = token()](EtcdClient& client, int64_t lease) {
+    store_->ClaimName(claim, [request, actor = ctx.Self(),
+                              token = token()](v1::NameReply result) {
       v1::EtcdNameClaimed claimed;
       claimed.set_request(request);
       claimed.set_token(token);
-      *claimed.mutable_result() = ClaimInEtcd(client, *store, lease, claim);
+      *claimed.mutable_result() = std::move(result);
       AnonymousTell(actor, std::move(claimed));
     });
   }
 
-  static v1::NameReply ClaimInEtcd(EtcdClient& client, const EtcdStore& store,
-                                   int64_t lease, const v1::NameClaim& claim) {
-    if (lease == 0) {
-      return NameResult(claim.name(),
-                        absl::UnavailableError(absl::StrCat(
-                            "this node holds no etcd lease now (etcd at ",
-                            client.endpoint(), " unreachable?)")));
-    }
-    const std::string value = claim.ref().SerializeAsString();
-    EtcdKeyValue current;
-    absl::StatusOr<bool> created = client.CreateIfAbsent(
-        store.NameKey(claim.name()), value, lease, &current);
-    if (!created.ok()) {
-      return NameResult(claim.name(), created.status());
-    }
-    if (*created || current.value == value) {
-      return NameResult(claim.name(), absl::OkStatus(), &claim.ref());
-    }
-    v1::Pid holder;
-    holder.ParseFromString(current.value);
-    return NameResult(claim.name(),
-                      absl::AlreadyExistsError(
-                          absl::StrCat("'", claim.name(), "' is registered to ",
-                                       FromProto(holder).ToString())),
-                      &holder);
-  }
-
   void ReleaseName(ActorContext& /*ctx*/,
                    const v1::NameRelease& release) override {
-    store_->Run(
-        [store = store_.get(), release](EtcdClient& client, int64_t /*lease*/) {
-          (void)client.DeleteIfValue(store->NameKey(release.name()),
-                                     release.ref().SerializeAsString());
-        });
+    store_->ReleaseName(release);
   }
 
   void FindName(ActorContext& /*ctx*/, const std::string& name,
                 ActorRef reply_to) override {
-    store_->Run([store = store_.get(), name, reply_to,
-                 cluster = options().name](EtcdClient& client,
-                                           int64_t /*lease*/) {
-      absl::StatusOr<std::optional<EtcdKeyValue>> found =
-          client.Get(store->NameKey(name));
-      v1::Pid ref;
-      if (!found.ok()) {
-        AnonymousTell(reply_to, NameResult(name, found.status()));
-      } else if (!found->has_value() || !ref.ParseFromString((*found)->value)) {
-        AnonymousTell(reply_to,
-                      NameResult(name, absl::NotFoundError(absl::StrCat(
-                                           "no actor is registered as '", name,
-                                           "' in cluster '", cluster, "'"))));
-      } else {
-        AnonymousTell(reply_to, NameResult(name, absl::OkStatus(), &ref));
-      }
+    store_->FindName(name, [reply_to](v1::NameReply result) {
+      AnonymousTell(reply_to, std::move(result));
     });
   }
 

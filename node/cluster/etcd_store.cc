@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "node/cluster/cluster_wire.h"
+#include "node/runtime/system_messages.h"
 
 namespace troupe {
 
@@ -12,6 +14,7 @@ EtcdStore::EtcdStore(const ClusterOptions& options, std::string self_address)
               std::clamp(options.lease_ttl / 3, absl::Milliseconds(200),
                          absl::Seconds(2))),
       prefix_(absl::StrCat("/troupe/", options.name, "/")),
+      cluster_(options.name),
       self_address_(std::move(self_address)),
       thread_([this] { Loop(); }) {}
 
@@ -114,6 +117,62 @@ class EtcdClaims final : public IdentityClaims {
 
 std::unique_ptr<IdentityClaims> EtcdStore::NewClaims() {
   return std::make_unique<EtcdClaims>(shared_from_this());
+}
+
+void EtcdStore::ClaimName(const v1::NameClaim& claim, NameDone done) {
+  Run([this, claim, done = std::move(done)](EtcdClient& client, int64_t lease) {
+    if (lease == 0) {
+      done(MakeNameReply(claim.name(),
+                         absl::UnavailableError(absl::StrCat(
+                             "this node holds no etcd lease now (etcd at ",
+                             client.endpoint(), " unreachable?)"))));
+      return;
+    }
+    const std::string value = claim.ref().SerializeAsString();
+    EtcdKeyValue current;
+    absl::StatusOr<bool> created =
+        client.CreateIfAbsent(NameKey(claim.name()), value, lease, &current);
+    if (!created.ok()) {
+      done(MakeNameReply(claim.name(), created.status()));
+      return;
+    }
+    if (*created || current.value == value) {
+      done(MakeNameReply(claim.name(), absl::OkStatus(), &claim.ref()));
+      return;
+    }
+    v1::Pid holder;
+    holder.ParseFromString(current.value);
+    done(MakeNameReply(claim.name(),
+                       absl::AlreadyExistsError(absl::StrCat(
+                           "'", claim.name(), "' is registered to ",
+                           FromProto(holder).ToString())),
+                       &holder));
+  });
+}
+
+void EtcdStore::ReleaseName(const v1::NameRelease& release) {
+  Run([this, release](EtcdClient& client, int64_t /*lease*/) {
+    (void)client.DeleteIfValue(NameKey(release.name()),
+                               release.ref().SerializeAsString());
+  });
+}
+
+void EtcdStore::FindName(const std::string& name, NameDone done) {
+  Run([this, name, done = std::move(done)](EtcdClient& client,
+                                           int64_t /*lease*/) {
+    absl::StatusOr<std::optional<EtcdKeyValue>> found =
+        client.Get(NameKey(name));
+    v1::Pid ref;
+    if (!found.ok()) {
+      done(MakeNameReply(name, found.status()));
+    } else if (!found->has_value() || !ref.ParseFromString((*found)->value)) {
+      done(MakeNameReply(name, absl::NotFoundError(absl::StrCat(
+                                   "no actor is registered as '", name,
+                                   "' in cluster '", cluster_, "'"))));
+    } else {
+      done(MakeNameReply(name, absl::OkStatus(), &ref));
+    }
+  });
 }
 
 }  // namespace troupe

@@ -20,6 +20,7 @@
 #include "node/cluster/cluster.h"
 #include "node/cluster/etcd_client.h"
 #include "node/cluster/identity_directory.h"
+#include "proto/cluster.pb.h"
 
 namespace troupe {
 
@@ -49,11 +50,24 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   // (value: this node's address) under the lease, or finds who holds it.
   std::unique_ptr<IdentityClaims> NewClaims();
 
+  // Cluster-wide names: a key per name, its value the ref, created only if
+  // absent and bound to this node's lease, so it goes with the node.
+  // `done` gets the NameReply on the store's thread: OK (also when the key
+  // holds this very ref), ALREADY_EXISTS with the ref that has the name,
+  // UNAVAILABLE without a lease or etcd. Thread-safe.
+  using NameDone = std::function<void(v1::NameReply)>;
+  void ClaimName(const v1::NameClaim& claim, NameDone done);
+  // Deletes the name's key if it still names `release.ref`.
+  void ReleaseName(const v1::NameRelease& release);
+  // Who has `name`: OK with the ref, or NOT_FOUND.
+  void FindName(const std::string& name, NameDone done);
+
  private:
   void Loop();
 
   EtcdClient client_;
   const std::string prefix_;
+  const std::string cluster_;
   const std::string self_address_;
   std::atomic<int64_t> lease_{0};
 

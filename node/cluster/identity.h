@@ -24,7 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "node/cluster/identity_name.h"
+#include "node/cluster/cluster_wire.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
@@ -45,8 +45,9 @@ using ActivationFactory =
 // no Terminated (but NODE_DOWN, from another node, when the link to the
 // node its Pid names is declared down), and an ask of it fails only as a
 // message to it can (a dead letter: the owner's node down, an unknown
-// kind) or by its deadline. Stop on it passivates the activation there is. INVALID_ARGUMENT (ValidateIdentity),
-// FAILED_PRECONDITION when the node runs no cluster. Thread-safe.
+// kind) or by its deadline. Stop on it passivates the activation there is.
+// INVALID_ARGUMENT (ValidateIdentity), FAILED_PRECONDITION when the node runs
+// no cluster. Thread-safe.
 absl::StatusOr<ActorRef> GetIdentity(ActorSystem& system,
                                      absl::string_view kind,
                                      absl::string_view key);

@@ -133,10 +133,9 @@ class IdentityHost final : public Process,
       if (!cell_ || cell_.process()->uid() != uid) {
         return;
       }
-      directory_->log().Log(
-          LogSeverity::kInfo,
-          absl::StrCat("cluster: identity ", identity_, " ended here (",
-                       cell_.pid().id, ")"));
+      directory_->log().Log(LogSeverity::kInfo,
+                            absl::StrCat("cluster: identity ", identity_,
+                                         " ended here (", cell_.pid().id, ")"));
       cell_ = ActorRef();
       release = claimed_;
       claimed_ = false;

@@ -85,9 +85,6 @@ class MembershipActor : public Actor {
   const absl::flat_hash_map<std::string, v1::Pid>& names() const {
     return names_;
   }
-  static v1::NameReply NameResult(const std::string& name,
-                                  const absl::Status& status,
-                                  const v1::Pid* ref = nullptr);
 
   // Answers the node's leave request(s).
   void LeaveDone(ActorContext& ctx);

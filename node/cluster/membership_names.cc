@@ -18,31 +18,18 @@ bool SamePid(const v1::Pid& a, const v1::Pid& b) {
 
 }  // namespace
 
-v1::NameReply MembershipActor::NameResult(const std::string& name,
-                                          const absl::Status& status,
-                                          const v1::Pid* ref) {
-  v1::NameReply reply;
-  reply.set_name(name);
-  reply.set_code(static_cast<int32_t>(status.code()));
-  reply.set_error(std::string(status.message()));
-  if (ref != nullptr) {
-    *reply.mutable_ref() = *ref;
-  }
-  return reply;
-}
-
 // A ref of another node is registered by that node's cluster actor (the
 // request goes on, keeping its sender, who gets the answer).
 void MembershipActor::OnRegister(ActorContext& ctx,
                                  const v1::RegisterName& request) {
   const std::string& name = request.name();
   if (absl::Status valid = ValidateActorName(name); !valid.ok()) {
-    ctx.Reply(NameResult(name, valid));
+    ctx.Reply(MakeNameReply(name, valid));
     return;
   }
   ActorRef ref = ctx.Ref(request.ref());
   if (!ref) {
-    ctx.Reply(NameResult(name, absl::InvalidArgumentError("no ref given")));
+    ctx.Reply(MakeNameReply(name, absl::InvalidArgumentError("no ref given")));
     return;
   }
   if (ref.address() != ctx.Self().address()) {
@@ -50,7 +37,7 @@ void MembershipActor::OnRegister(ActorContext& ctx,
     return;
   }
   if (ref.process()->IsTerminated()) {
-    ctx.Reply(NameResult(
+    ctx.Reply(MakeNameReply(
         name, absl::NotFoundError(absl::StrCat(
                   "no such actor: ", ref.pid().ToString(), " is not alive"))));
     return;
@@ -58,12 +45,12 @@ void MembershipActor::OnRegister(ActorContext& ctx,
   const v1::Pid pid = ToProto(ref.pid());
   if (auto it = names_.find(name); it != names_.end()) {
     ctx.Reply(SamePid(it->second, pid)
-                  ? NameResult(name, absl::OkStatus(), &pid)
-                  : NameResult(name,
-                               absl::AlreadyExistsError(absl::StrCat(
-                                   "'", name, "' is registered to ",
-                                   FromProto(it->second).ToString())),
-                               &it->second));
+                  ? MakeNameReply(name, absl::OkStatus(), &pid)
+                  : MakeNameReply(name,
+                                  absl::AlreadyExistsError(absl::StrCat(
+                                      "'", name, "' is registered to ",
+                                      FromProto(it->second).ToString())),
+                                  &it->second));
     return;
   }
   v1::NameClaim claim;
@@ -87,7 +74,7 @@ void MembershipActor::OnUnregister(ActorContext& ctx,
     names_.erase(it);
     ReleaseName(ctx, release);
   }
-  ctx.Reply(NameResult(request.name(), absl::OkStatus()));
+  ctx.Reply(MakeNameReply(request.name(), absl::OkStatus()));
 }
 
 void MembershipActor::NameClaimed(ActorContext& ctx,

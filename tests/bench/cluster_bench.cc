@@ -46,7 +46,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "node/cluster/identity_name.h"
+#include "node/cluster/cluster_wire.h"
 #include "node/cluster/rendezvous.h"
 #include "node/remote/node.h"
 #include "node/runtime/system_messages.h"

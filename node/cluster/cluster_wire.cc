@@ -1,10 +1,39 @@
-#include "node/cluster/identity_name.h"
+#include "node/cluster/cluster_wire.h"
+
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "node/runtime/identity_resolver.h"
 #include "node/runtime/pid.h"
 
 namespace troupe {
+
+v1::NameReply MakeNameReply(const std::string& name, const absl::Status& status,
+                            const v1::Pid* ref) {
+  v1::NameReply reply;
+  reply.set_name(name);
+  reply.set_code(static_cast<int32_t>(status.code()));
+  reply.set_error(std::string(status.message()));
+  if (ref != nullptr) {
+    *reply.mutable_ref() = *ref;
+  }
+  return reply;
+}
+
+absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply) {
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const auto* name = As<v1::NameReply>(**reply);
+  if (name == nullptr) {
+    return absl::InternalError("the cluster actor's answer is no NameReply");
+  }
+  if (name->code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(name->code()),
+                        name->error());
+  }
+  return name->ref();
+}
 
 absl::Status ValidateIdentity(absl::string_view kind, absl::string_view key) {
   if (kind.empty() || kind.find(':') != absl::string_view::npos) {
