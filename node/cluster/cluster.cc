@@ -62,7 +62,12 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
   }
   auto directory = std::make_shared<IdentityDirectory>(
       system, std::move(activate), options.passivate_after, std::move(claims));
-  runtime_internal::SystemInternals::SetIdentityResolver(system, directory);
+  if (!runtime_internal::SystemInternals::SetIdentityResolver(system,
+                                                              directory)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a cluster was started on the node at ", system.address(),
+                     " before: one per node run"));
+  }
   absl::StatusOr<ActorRef> actor = system.Spawn(
       [options = std::move(options), token, directory,
        store]() -> std::unique_ptr<Actor> {

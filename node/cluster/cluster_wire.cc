@@ -29,16 +29,20 @@ absl::StatusOr<v1::Pid> NameReplyRef(const absl::StatusOr<MessagePtr>& reply) {
     return absl::InternalError("the cluster actor's answer is no NameReply");
   }
   if (name->code() != 0) {
-    return absl::Status(static_cast<absl::StatusCode>(name->code()),
+    const bool known = name->code() > 0 && name->code() <= 16;
+    return absl::Status(known ? static_cast<absl::StatusCode>(name->code())
+                              : absl::StatusCode::kUnknown,
                         name->error());
   }
   return name->ref();
 }
 
 absl::Status ValidateIdentity(absl::string_view kind, absl::string_view key) {
-  if (kind.empty() || kind.find(':') != absl::string_view::npos) {
+  if (kind.empty() || kind.find(':') != absl::string_view::npos ||
+      kind[0] == '!' || kind[0] == '@') {
     return absl::InvalidArgumentError(
-        absl::StrCat("identity kind '", kind, "' is empty or contains ':'"));
+        absl::StrCat("identity kind '", kind,
+                     "' is empty, contains ':' or starts with '!' or '@'"));
   }
   if (kind.size() + key.size() > 200) {
     return absl::InvalidArgumentError(

@@ -37,8 +37,9 @@ struct Identity {
   std::string key;
 };
 
-// INVALID_ARGUMENT unless `kind` is non-empty without ':' and `key` is a
-// valid actor name (ValidateActorName), together at most 200 bytes.
+// INVALID_ARGUMENT unless `kind` is non-empty, without ':' and not
+// starting with '!' or '@', and `key` is a valid actor name
+// (ValidateActorName), together at most 200 bytes.
 absl::Status ValidateIdentity(absl::string_view kind, absl::string_view key);
 
 // The ids of the identity "kind:key"'s router and host.

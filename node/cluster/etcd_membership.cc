@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -62,6 +63,7 @@ class EtcdSession {
     }
     thread_.join();
     fence_thread_.join();
+    FenceClaims();  // renewals end here: so do the activations
   }
 
   // Registers this node LEAVING, then revokes its lease; the actor hears
@@ -99,49 +101,61 @@ class EtcdSession {
     AnonymousTell(actor_, std::move(message));
   }
 
-  // From now until `deadline` this node's claims are surely held: its
-  // lease cannot expire before (etcd counts its TTL from when it received
-  // the grant or renewal, after it was sent). Past it they are fenced.
-  void HeldUntil(absl::Time deadline) {
+  using Steady = std::chrono::steady_clock;
+
+  // `lease` was granted or renewed by a call sent at `sent` (the monotonic
+  // clock: a step of the wall clock cannot delay the fence): until `sent`
+  // + TTL it cannot have expired, as etcd counts the TTL from when it
+  // received the call. Claims may be made under it again (after a fence, a
+  // renewal that succeeds gives them back), and the fence moves to a margin
+  // before that.
+  void HeldUntil(Steady::time_point sent, absl::Duration ttl, int64_t lease) {
     absl::MutexLock lock(&mu_);
-    fence_at_ = deadline - kFenceMargin;
+    fence_at_ = sent + absl::ToChronoNanoseconds(ttl - margin_);
+    store_->SetLease(lease);
+  }
+
+  // This node's claims go: the store has no lease, every activation stops.
+  void FenceClaims() {
+    store_->SetLease(0);
+    directory_->Fence();
   }
 
   // The fence: at fence_at_, every activation here stops (another member
-  // may claim its identity once the lease expires at etcd).
+  // may claim its identity once the lease expires at etcd). Made under mu_,
+  // so a renewal cannot slip between its decision and its act.
   void FenceWhenDue() {
     absl::MutexLock lock(&mu_);
     while (!stopping_) {
-      if (absl::Now() < fence_at_) {
-        mu_.AwaitWithDeadline(
+      const Steady::duration left = fence_at_ - Steady::now();
+      if (left > Steady::duration::zero()) {
+        mu_.AwaitWithTimeout(
             absl::Condition(&stopping_),
-            std::min(fence_at_, absl::Now() + absl::Milliseconds(100)));
+            std::min(absl::FromChrono(left), absl::Milliseconds(100)));
         continue;
       }
-      fence_at_ = absl::InfiniteFuture();
-      mu_.Unlock();
-      store_->SetLease(0);
-      directory_->Fence();
+      fence_at_ = Steady::time_point::max();
+      FenceClaims();
       Log(LogSeverity::kWarning,
           absl::StrCat("cluster: this node could not renew its etcd lease "
                        "in time (etcd at ",
                        client_.endpoint(),
                        "): its virtual actors were stopped, as another "
                        "member may activate them once the lease expires"));
-      mu_.Lock();
     }
   }
 
   // Renews `lease` once; 0 when etcd says it is gone (register again).
-  int64_t Renew(int64_t lease) {
-    const absl::Time sent = absl::Now();
+  // `*renewed` says whether it was.
+  int64_t Renew(int64_t lease, bool* renewed) {
+    const Steady::time_point sent = Steady::now();
     absl::StatusOr<absl::Duration> left = client_.KeepAlive(lease);
+    *renewed = left.ok();
     if (left.ok()) {
-      HeldUntil(sent + std::min(*left, ttl_));
+      HeldUntil(sent, std::min(*left, ttl_), lease);
     }
     if (left.status().code() == absl::StatusCode::kNotFound) {
-      store_->SetLease(0);
-      directory_->Fence();
+      FenceClaims();
       Log(LogSeverity::kWarning,
           absl::StrCat("cluster: this node's etcd lease expired (etcd at ",
                        client_.endpoint(),
@@ -180,14 +194,13 @@ class EtcdSession {
       }
       absl::Status step = absl::OkStatus();
       if (lease == 0) {
-        const absl::Time sent = absl::Now();
+        const Steady::time_point sent = Steady::now();
         absl::StatusOr<int64_t> granted = client_.GrantLease(ttl_);
         step = granted.status();
         lease = granted.value_or(0);
         registered = false;
         if (lease != 0) {
-          HeldUntil(sent + ttl_);
-          store_->SetLease(lease);
+          HeldUntil(sent, ttl_, lease);
           Tell(v1::EtcdLease());  // names are registered again under it
         }
       }
@@ -203,7 +216,8 @@ class EtcdSession {
       if (!members.ok()) {
         Trouble(members.status());
         if (lease != 0) {
-          lease = Renew(lease);  // not starved by the retries
+          bool renewed = false;
+          lease = Renew(lease, &renewed);  // not starved by the retries
         }
         Pause(backoff);
         backoff = std::min(backoff * 2, max_backoff);
@@ -229,8 +243,14 @@ class EtcdSession {
               absl::MutexLock lock(&mu_);
               watch_ended_ = true;
             });
-        while (Pause(ttl_ / 3) && !Interrupted() && lease != 0) {
-          lease = Renew(lease);
+        // A renewal that failed is tried again soon, not a third of the
+        // TTL later: one slow call must not cost the lease.
+        absl::Duration next = ttl_ / 3;
+        while (Pause(next) && !Interrupted() && lease != 0) {
+          bool renewed = false;
+          lease = Renew(lease, &renewed);
+          next =
+              renewed ? ttl_ / 3 : std::min(ttl_ / 3, absl::Milliseconds(100));
         }
       }
       // A watch that ended at once (etcd refusing it) is not read again at
@@ -267,8 +287,19 @@ class EtcdSession {
                               : client_.Put(prefix_ + self_.address(),
                                             leaving.SerializeAsString(), lease);
     if (status.ok()) {
-      store_->SetLease(0);
-      directory_->Fence();  // its claims go with the lease
+      // Its claims go with the lease: its activations end first (as long
+      // as the lease surely lasts, at most a second).
+      {
+        absl::MutexLock lock(&mu_);
+        fence_at_ = Steady::time_point::max();
+        FenceClaims();
+      }
+      if (!directory_->AwaitNoActivations(
+              std::min(absl::Seconds(1), ttl_ / 3))) {
+        Log(LogSeverity::kWarning,
+            "cluster: an activation still runs as this node gives up its "
+            "etcd lease (busy in one message)");
+      }
       status = client_.RevokeLease(lease);
     }
     if (!status.ok()) {
@@ -300,14 +331,15 @@ class EtcdSession {
     }
   }
 
-  // Claims end this long before the lease could have expired at etcd.
-  static constexpr absl::Duration kFenceMargin = absl::Milliseconds(100);
-
   const std::shared_ptr<EtcdStore> store_;
   const std::shared_ptr<IdentityDirectory> directory_;
   EtcdClient client_;
   const std::string prefix_;
   const absl::Duration ttl_;
+  // Claims end this long before the lease could have expired at etcd: a
+  // tenth of the TTL, at least 100 ms (an activation busy in one message
+  // longer than this may still run when another member claims it).
+  const absl::Duration margin_ = std::max(ttl_ / 10, absl::Milliseconds(100));
   const v1::Member self_;
   const ActorRef actor_;
   const std::string token_;
@@ -318,7 +350,7 @@ class EtcdSession {
   bool leave_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool watch_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool own_key_lost_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time fence_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  Steady::time_point fence_at_ ABSL_GUARDED_BY(mu_) = Steady::time_point::max();
 
   // Last: they start once the rest is ready.
   std::thread thread_;

@@ -64,6 +64,7 @@ absl::Status MembershipActor::Receive(ActorContext& ctx,
   } else if (const auto* leave = As<v1::LeaveCluster>(message)) {
     if (leave->token() == leave_token_) {  // only the node itself
       table_->LeaveSelf(absl::Now());
+      PlaceOnMembers();  // identities are placed on the others now
       leave_askers_.push_back(ctx.Sender());
       LeaveMembers(ctx, absl::Milliseconds(leave->timeout_ms()));
     }

@@ -170,6 +170,15 @@ ActorRef ActorSystem::ResolveLocal(absl::string_view id, uint64_t incarnation,
   std::string detail;
   if (incarnation != 0 && incarnation != incarnation_) {
     detail = "the ref names an earlier run of this node";
+  } else if (!id.empty() && id[0] == kIdentityIdPrefix) {
+    // No actor's name begins so (ValidateActorName): the cluster's.
+    if (IdentityResolver* resolver =
+            identity_resolver_.load(std::memory_order_acquire);
+        resolver != nullptr && uid == 0) {
+      if (ActorRef identity = resolver->ResolveIdentity(id)) {
+        return identity;
+      }
+    }
   } else if (std::shared_ptr<ActorCell> cell = registry_.Find(id)) {
     if (uid == 0 || cell->uid() == uid) {
       return ActorRef(std::move(cell));
@@ -180,13 +189,6 @@ ActorRef ActorSystem::ResolveLocal(absl::string_view id, uint64_t incarnation,
   } else if (std::shared_ptr<Process> reply = registry_.FindReply(id)) {
     if (uid == 0 || reply->uid() == uid) {
       return ActorRef(std::move(reply));
-    }
-  } else if (!id.empty() && id[0] == kIdentityIdPrefix && uid == 0) {
-    if (IdentityResolver* resolver =
-            identity_resolver_.load(std::memory_order_acquire)) {
-      if (ActorRef identity = resolver->ResolveIdentity(id)) {
-        return identity;
-      }
     }
   }
   return ActorRef(std::make_shared<DeadProcess>(

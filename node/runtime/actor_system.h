@@ -156,11 +156,17 @@ class ActorSystem final : public Requester {
   void set_remote_resolver(RemoteResolver* resolver) {
     remote_resolver_.store(resolver, std::memory_order_release);
   }
-  // Installs how identity ids (identity_resolver.h) are resolved. Once (it
-  // may be in use already); the system keeps `resolver` alive.
-  void set_identity_resolver(std::shared_ptr<IdentityResolver> resolver) {
-    identity_resolver_.store(resolver.get(), std::memory_order_release);
+  // Installs how identity ids (identity_resolver.h) are resolved, and keeps
+  // `resolver` alive. Once: false (and nothing changes) when there is one.
+  bool set_identity_resolver(std::shared_ptr<IdentityResolver> resolver) {
+    IdentityResolver* none = nullptr;
+    MutexLock lock(&identity_mu_);
+    if (!identity_resolver_.compare_exchange_strong(
+            none, resolver.get(), std::memory_order_acq_rel)) {
+      return false;
+    }
     identity_resolver_owner_ = std::move(resolver);
+    return true;
   }
   // True when `ref` names an actor or reply process of this node.
   bool IsLocal(const ActorRef& ref) const {
@@ -219,7 +225,9 @@ class ActorSystem final : public Requester {
   std::atomic<RemoteResolver*> remote_resolver_{nullptr};
   // Set once (set_identity_resolver); the owner is never read.
   std::atomic<IdentityResolver*> identity_resolver_{nullptr};
-  std::shared_ptr<IdentityResolver> identity_resolver_owner_;
+  Mutex identity_mu_;
+  std::shared_ptr<IdentityResolver> identity_resolver_owner_
+      ABSL_GUARDED_BY(identity_mu_);
   std::atomic<int64_t> actors_alive_{0};
   std::atomic<uint64_t> actors_spawned_{0};
   std::atomic<uint64_t> mailbox_overflows_{0};

@@ -34,9 +34,10 @@ class SystemInternals {
     system.set_remote_resolver(resolver);
   }
   // How identity ids are resolved (the node's cluster); once.
-  static void SetIdentityResolver(ActorSystem& system,
+  // False when one was installed before.
+  static bool SetIdentityResolver(ActorSystem& system,
                                   std::shared_ptr<IdentityResolver> resolver) {
-    system.set_identity_resolver(std::move(resolver));
+    return system.set_identity_resolver(std::move(resolver));
   }
   // True when `ref` names an actor or reply process of `system`'s node.
   static bool IsLocal(const ActorSystem& system, const ActorRef& ref) {
