@@ -50,7 +50,8 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
   std::shared_ptr<EtcdStore> store;
   std::unique_ptr<IdentityClaims> claims;
   if (!options.etcd.empty()) {
-    store = std::make_shared<EtcdStore>(options, system.address());
+    store = std::make_shared<EtcdStore>(options, system.address(),
+                                        system.incarnation());
     claims = store->NewClaims();
   }
   ActivationFactory activate = options.activate;

@@ -187,31 +187,6 @@ absl::StatusOr<bool> EtcdClient::DeleteIfValue(const std::string& key,
   return response.succeeded();
 }
 
-absl::StatusOr<bool> EtcdClient::PutIfUnchanged(const std::string& key,
-                                                const std::string& value,
-                                                int64_t lease,
-                                                int64_t mod_revision) {
-  grpc::ClientContext context;
-  Bound(&context);
-  etcdserverpb::TxnRequest request;
-  etcdserverpb::Compare* unchanged = request.add_compare();
-  unchanged->set_key(key);
-  unchanged->set_target(etcdserverpb::Compare::MOD);
-  unchanged->set_result(etcdserverpb::Compare::EQUAL);
-  unchanged->set_mod_revision(mod_revision);
-  etcdserverpb::PutRequest* put = request.add_success()->mutable_request_put();
-  put->set_key(key);
-  put->set_value(value);
-  put->set_lease(lease);
-  etcdserverpb::TxnResponse response;
-  if (absl::Status s =
-          FromGrpc(kv_->Txn(&context, request, &response), "transaction");
-      !s.ok()) {
-    return s;
-  }
-  return response.succeeded();
-}
-
 absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::Range(
     const std::string& prefix, int64_t* revision) {
   return RangeOf(prefix, EtcdPrefixEnd(prefix), revision);

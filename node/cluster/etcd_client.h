@@ -62,11 +62,6 @@ class EtcdClient {
   absl::StatusOr<bool> CreateIfAbsent(const std::string& key,
                                       const std::string& value, int64_t lease,
                                       EtcdKeyValue* current = nullptr);
-  // Sets `key` to `value` under `lease` if it was not changed since
-  // `mod_revision` (one transaction); true if it did.
-  absl::StatusOr<bool> PutIfUnchanged(const std::string& key,
-                                      const std::string& value, int64_t lease,
-                                      int64_t mod_revision);
   // Deletes `key` if its value is still `value` (one transaction); true if
   // it did.
   absl::StatusOr<bool> DeleteIfValue(const std::string& key,

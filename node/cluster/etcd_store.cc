@@ -9,13 +9,15 @@
 
 namespace troupe {
 
-EtcdStore::EtcdStore(const ClusterOptions& options, std::string self_address)
+EtcdStore::EtcdStore(const ClusterOptions& options, std::string self_address,
+                     uint64_t self_incarnation)
     : client_(options.etcd,
               std::clamp(options.lease_ttl / 3, absl::Milliseconds(200),
                          absl::Seconds(2))),
       prefix_(absl::StrCat("/troupe/", options.name, "/")),
       cluster_(options.name),
       self_address_(std::move(self_address)),
+      self_run_(absl::StrCat(self_address_, "/", absl::Hex(self_incarnation))),
       thread_([this] { Loop(); }) {}
 
 EtcdStore::~EtcdStore() {
@@ -61,42 +63,49 @@ std::string EtcdStore::NameKey(absl::string_view name) const {
 
 namespace {
 
+absl::Status NoLease() {
+  return absl::UnavailableError(
+      "this node holds no etcd lease now (etcd unreachable, or the lease "
+      "lost: claims come back once it renews or registers again)");
+}
+
 class EtcdClaims final : public IdentityClaims {
  public:
   explicit EtcdClaims(std::shared_ptr<EtcdStore> store)
       : store_(std::move(store)) {}
 
-  // A key with this node's address is this node's: written under this
-  // lease (a claim made again before its release ran), or by an earlier
-  // run at this address (only one process can hold an address at a time),
-  // whose lease is still running: it is bound to this lease instead, in a
-  // transaction that fails if anyone changed it meanwhile.
+  // The claim's value names this node's run ("address/incarnation"), so
+  // a key written by an earlier run at the same address (whose lease may
+  // still be renewed, by a process that is partitioned, not dead) is that
+  // run's until its lease ends. With no lease (fenced, or not yet
+  // registered), nothing is asked of etcd.
   void Claim(const std::string& identity, Done done) override {
+    if (store_->lease() == 0) {
+      done(NoLease(), "");
+      return;
+    }
     store_->Run([store = store_.get(), identity, done = std::move(done)](
                     EtcdClient& client, int64_t lease) {
       if (lease == 0) {
-        done(absl::UnavailableError("this node holds no etcd lease now"), "");
+        done(NoLease(), "");
         return;
       }
       EtcdKeyValue current;
       absl::StatusOr<bool> created = client.CreateIfAbsent(
-          store->IdentityKey(identity), store->self_address(), lease, &current);
+          store->IdentityKey(identity), store->self_run(), lease, &current);
+      const std::string holder =
+          current.value.substr(0, current.value.find('/'));
       if (!created.ok()) {
         done(created.status(), "");
-      } else if (*created || (current.value == store->self_address() &&
-                              current.lease == lease)) {
+      } else if (*created || current.value == store->self_run()) {
         done(absl::OkStatus(), "");
-      } else if (current.value == store->self_address()) {
-        absl::StatusOr<bool> rebound = client.PutIfUnchanged(
-            store->IdentityKey(identity), store->self_address(), lease,
-            current.mod_revision);
-        done(!rebound.ok() ? rebound.status()
-             : *rebound    ? absl::OkStatus()
-                           : absl::UnavailableError(
-                                 "its claim changed while it was taken over"),
+      } else if (holder == store->self_address()) {
+        done(absl::UnavailableError(absl::StrCat(
+                 "an earlier run of this node's address (", current.value,
+                 ") holds it until its lease ends")),
              "");
       } else {
-        done(absl::AlreadyExistsError("held by another member"), current.value);
+        done(absl::AlreadyExistsError("held by another member"), holder);
       }
     });
   }
@@ -105,7 +114,7 @@ class EtcdClaims final : public IdentityClaims {
     store_->Run([store = store_.get(), identity](EtcdClient& client,
                                                  int64_t /*lease*/) {
       (void)client.DeleteIfValue(store->IdentityKey(identity),
-                                 store->self_address());
+                                 store->self_run());
     });
   }
 

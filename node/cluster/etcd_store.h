@@ -30,7 +30,9 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   // (0: none now; a task then reports UNAVAILABLE).
   using Task = std::function<void(EtcdClient& client, int64_t lease)>;
 
-  EtcdStore(const ClusterOptions& options, std::string self_address);
+  // `self_address` and `self_incarnation`: this node's run.
+  EtcdStore(const ClusterOptions& options, std::string self_address,
+            uint64_t self_incarnation);
   // Stops the thread; tasks not yet run are dropped.
   ~EtcdStore();
   EtcdStore(const EtcdStore&) = delete;
@@ -45,9 +47,13 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   std::string IdentityKey(absl::string_view identity) const;
   std::string NameKey(absl::string_view name) const;
   const std::string& self_address() const { return self_address_; }
+  // "address/incarnation": what this node's identity claims hold.
+  const std::string& self_run() const { return self_run_; }
+  int64_t lease() const { return lease_.load(); }
 
   // Claims for the identity directory: a claim creates the identity's key
-  // (value: this node's address) under the lease, or finds who holds it.
+  // (value: this node's run, self_run()) under the lease, or finds who
+  // holds it.
   std::unique_ptr<IdentityClaims> NewClaims();
 
   // Cluster-wide names: a key per name, its value the ref, created only if
@@ -69,6 +75,7 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   const std::string prefix_;
   const std::string cluster_;
   const std::string self_address_;
+  const std::string self_run_;
   std::atomic<int64_t> lease_{0};
 
   absl::Mutex mu_;
