@@ -10,6 +10,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "node/cluster/membership_actor.h"
+#include "node/cluster/name_holder.h"
 #include "node/cluster/rendezvous.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/message.h"
@@ -28,6 +29,7 @@ class EmbeddedMembership final : public MembershipActor {
 
  private:
   void StartProvider(ActorContext& ctx) override {
+    names_held_ = std::make_unique<NameHolder>(table(), options().name);
     for (const std::string& seed : options().seeds) {
       if (seed != ctx.Self().address()) {
         seeds_.insert(seed);
@@ -50,14 +52,9 @@ class EmbeddedMembership final : public MembershipActor {
                         absl::Now());
       }
       ctx.Reply(v1::ClusterLeave());  // heard: the leaver may go on
-    } else if (const auto* claim = As<v1::NameClaim>(message)) {
-      ctx.Reply(Hold(*claim));
-    } else if (const auto* release = As<v1::NameRelease>(message)) {
-      Unhold(*release);
-    } else if (const auto* lookup = As<v1::NameLookup>(message)) {
-      ctx.Reply(Held(lookup->name()));
-    } else if (const auto* reply = As<v1::NameReply>(message)) {
-      NameClaimed(ctx, *reply, ActorRef());  // a claim told on a move
+    } else if (Is<v1::NameClaim>(message) || Is<v1::NameRelease>(message) ||
+               Is<v1::NameLookup>(message)) {
+      OnHolderRequest(ctx, message);
     }
     // Anything else (a DeadLetter of a leave to a member already gone) is
     // of no use here.
@@ -277,6 +274,7 @@ class EmbeddedMembership final : public MembershipActor {
         Contact(ctx,
                 up[absl::Uniform<size_t>(random_, 1, up.size())].address());
       }
+      ClaimNamesAgain(ctx, /*all=*/true);
       return;
     }
     if (auto it = contacts_.find(address); it != contacts_.end()) {
@@ -288,12 +286,33 @@ class EmbeddedMembership final : public MembershipActor {
   }
 
   // --- Cluster-wide names, embedded: a name is held by the member it
-  // hashes to among the UP members (held_ here); the registrant tells the
-  // new holder when that changes, and a holder lets go of the names of
-  // members that are DOWN and of names that now hash elsewhere. ---
+  // hashes to among the UP members (its NameHolder); registrants claim it
+  // there again when that member changes, and every gossip tick (a claim
+  // is idempotent: a lost one, or one refused while the holder did not yet
+  // have the registrant UP, is mended within gossip_interval). ---
 
   std::string HolderOf(const std::string& name) const {
     return RendezvousOwner(up_addresses(), absl::StrCat("name:", name));
+  }
+
+  // Asks `holder`'s cluster actor `request`; `then` gets its NameReply, or
+  // UNAVAILABLE saying the holder did not answer.
+  template <typename Request, typename Then>
+  void AskHolder(ActorContext& ctx, const std::string& holder,
+                 const Request& request, Then then) {
+    ctx.Ask(ClusterPid(holder, 0), request, options().contact_timeout,
+            [name = request.name(), holder, then = std::move(then)](
+                ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
+              const auto* result =
+                  reply.ok() ? As<v1::NameReply>(**reply) : nullptr;
+              then(ctx, result != nullptr
+                            ? *result
+                            : MakeNameReply(
+                                  name, absl::UnavailableError(absl::StrCat(
+                                            "the member holding it (", holder,
+                                            ") did not answer: ",
+                                            reply.status().message()))));
+            });
   }
 
   void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
@@ -301,34 +320,39 @@ class EmbeddedMembership final : public MembershipActor {
     const std::string holder = HolderOf(claim.name());
     claimed_at_[claim.name()] = holder;
     if (holder == table().self_address()) {
-      NameClaimed(ctx, Hold(claim), reply_to);
+      NameClaimed(ctx, names_held_->Hold(claim), reply_to);
       return;
     }
-    ctx.Ask(ClusterPid(holder, 0), claim, options().contact_timeout,
-            [this, name = claim.name(), holder, reply_to = std::move(reply_to)](
-                ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
-              const auto* result =
-                  reply.ok() ? As<v1::NameReply>(**reply) : nullptr;
-              NameClaimed(
-                  ctx,
-                  result != nullptr
-                      ? *result
-                      : MakeNameReply(name, absl::UnavailableError(absl::StrCat(
-                                                "the member holding it (",
-                                                holder, ") did not answer: ",
-                                                reply.status().message()))),
-                  reply_to);
-            });
+    AskHolder(ctx, holder, claim,
+              [this, reply_to = std::move(reply_to)](
+                  ActorContext& ctx, const v1::NameReply& result) {
+                NameClaimed(ctx, result, reply_to);
+              });
   }
 
-  void ReleaseName(ActorContext& ctx, const v1::NameRelease& release) override {
-    claimed_at_.erase(release.name());
-    const std::string holder = HolderOf(release.name());
-    if (holder == table().self_address()) {
-      Unhold(release);
-    } else {
-      ctx.Tell(ClusterPid(holder, 0), release);
+  // To the member it was claimed at (which the registrant knows holds it).
+  void ReleaseName(ActorContext& ctx, const v1::NameRelease& release,
+                   ActorRef reply_to) override {
+    auto at = claimed_at_.find(release.name());
+    const std::string holder =
+        at != claimed_at_.end() ? at->second : HolderOf(release.name());
+    if (at != claimed_at_.end()) {
+      claimed_at_.erase(at);
     }
+    if (holder == table().self_address()) {
+      names_held_->Release(release);
+      if (reply_to) {
+        ctx.Tell(reply_to, MakeNameReply(release.name(), absl::OkStatus()));
+      }
+      return;
+    }
+    AskHolder(ctx, holder, release,
+              [reply_to = std::move(reply_to)](ActorContext& ctx,
+                                               const v1::NameReply& result) {
+                if (reply_to) {
+                  ctx.Tell(reply_to, result);
+                }
+              });
   }
 
   // Asked of the holder only, which answers from what it holds.
@@ -336,83 +360,56 @@ class EmbeddedMembership final : public MembershipActor {
                 ActorRef reply_to) override {
     const std::string holder = HolderOf(name);
     if (holder == table().self_address()) {
-      ctx.Tell(reply_to, Held(name));
+      ctx.Tell(reply_to, names_held_->Find(name));
       return;
     }
     v1::NameLookup lookup;
     lookup.set_name(name);
-    ctx.Ask(ClusterPid(holder, 0), lookup, options().contact_timeout,
-            [name, holder, reply_to = std::move(reply_to)](
-                ActorContext& ctx, absl::StatusOr<MessagePtr> reply) {
-              const auto* result =
-                  reply.ok() ? As<v1::NameReply>(**reply) : nullptr;
-              ctx.Tell(
-                  reply_to,
-                  result != nullptr
-                      ? *result
-                      : MakeNameReply(name, absl::UnavailableError(absl::StrCat(
-                                                "the member holding it (",
-                                                holder, ") did not answer: ",
-                                                reply.status().message()))));
-            });
+    AskHolder(ctx, holder, lookup,
+              [reply_to = std::move(reply_to)](ActorContext& ctx,
+                                               const v1::NameReply& result) {
+                ctx.Tell(reply_to, result);
+              });
+  }
+
+  // The holder side, asked by other members' cluster actors (anyone with
+  // the cluster's credential could ask too: README, "Threat model").
+  void OnHolderRequest(ActorContext& ctx, const Message& message) {
+    if (const auto* claim = As<v1::NameClaim>(message)) {
+      ctx.Reply(names_held_->Hold(*claim));
+    } else if (const auto* release = As<v1::NameRelease>(message)) {
+      names_held_->Release(*release);
+      ctx.Reply(MakeNameReply(release->name(), absl::OkStatus()));
+    } else if (const auto* lookup = As<v1::NameLookup>(message)) {
+      ctx.Reply(names_held_->Find(lookup->name()));
+    }
   }
 
   void MembersChanged(ActorContext& ctx) override {
-    absl::erase_if(held_, [this](const auto& entry) {
-      return !table().IsUp(entry.second.address()) ||
-             HolderOf(entry.first) != table().self_address();
+    names_held_->Prune([this](const std::string& name) {
+      return HolderOf(name) == table().self_address();
+    });
+    ClaimNamesAgain(ctx, /*all=*/false);
+  }
+
+  // This node's names, at their holders: those whose holder changed, or
+  // (`all`, each gossip tick) every one.
+  void ClaimNamesAgain(ActorContext& ctx, bool all) {
+    absl::erase_if(claimed_at_, [this](const auto& entry) {
+      return !names().contains(entry.first);
     });
     for (const auto& [name, pid] : names()) {
-      if (claimed_at_[name] != HolderOf(name)) {
+      auto at = claimed_at_.find(name);
+      if (all || at == claimed_at_.end() || at->second != HolderOf(name)) {
         v1::NameClaim claim;
         claim.set_name(name);
         *claim.mutable_ref() = pid;
-        claimed_at_[name] = HolderOf(name);
-        if (claimed_at_[name] == table().self_address()) {
-          NameClaimed(ctx, Hold(claim), ActorRef());
-        } else {
-          ctx.Tell(ClusterPid(claimed_at_[name], 0), std::move(claim));
-        }
+        ClaimName(ctx, claim, ActorRef());
       }
     }
   }
 
-  // A name is taken unless it is free, the claimant's already, or held for
-  // an actor of a member that is not UP here.
-  v1::NameReply Hold(const v1::NameClaim& claim) {
-    auto [it, added] = held_.try_emplace(claim.name(), claim.ref());
-    const v1::Pid& holder = it->second;
-    if (added || FromProto(holder) == FromProto(claim.ref()) ||
-        !table().IsUp(holder.address())) {
-      it->second = claim.ref();
-      return MakeNameReply(claim.name(), absl::OkStatus(), &claim.ref());
-    }
-    return MakeNameReply(claim.name(),
-                         absl::AlreadyExistsError(absl::StrCat(
-                             "'", claim.name(), "' is registered to ",
-                             FromProto(holder).ToString())),
-                         &holder);
-  }
-
-  void Unhold(const v1::NameRelease& release) {
-    auto it = held_.find(release.name());
-    if (it != held_.end() &&
-        FromProto(it->second) == FromProto(release.ref())) {
-      held_.erase(it);
-    }
-  }
-
-  v1::NameReply Held(const std::string& name) const {
-    auto it = held_.find(name);
-    if (it == held_.end()) {
-      return MakeNameReply(name, absl::NotFoundError(absl::StrCat(
-                                     "no actor is registered as '", name,
-                                     "' in cluster '", options().name, "'")));
-    }
-    return MakeNameReply(name, absl::OkStatus(), &it->second);
-  }
-
-  absl::flat_hash_map<std::string, v1::Pid> held_;
+  std::unique_ptr<NameHolder> names_held_;
   // Where each of this node's names was last claimed.
   absl::flat_hash_map<std::string, std::string> claimed_at_;
 

@@ -366,13 +366,19 @@ class EtcdMembership final : public MembershipActor {
         directory_(std::move(directory)),
         store_(std::move(store)) {}
 
-  void Stopped(ActorContext& /*ctx*/) override { session_.reset(); }
+  // The session fences; the store's thread ends (before the system does).
+  void Stopped(ActorContext& /*ctx*/) override {
+    session_.reset();
+    store_->Close();
+  }
 
  private:
   void StartProvider(ActorContext& ctx) override {
     v1::Member self = *table().Find(table().self_address());
     session_ = std::make_unique<EtcdSession>(
         options(), std::move(self), ctx.Self(), token(), store_, directory_);
+    ctx.Tell(ctx.Self(), v1::ClusterRetry(),
+             TellOptions{options().gossip_interval, options().gossip_interval});
   }
 
   // Only the session's own messages count (they carry the node's token).
@@ -407,8 +413,12 @@ class EtcdMembership final : public MembershipActor {
         waiting_.erase(it);
       }
       NameClaimed(ctx, claimed->result(), reply_to);
-    } else if (FromSession<v1::EtcdLease>(message) != nullptr) {
-      for (const auto& [name, pid] : names()) {  // gone with the last lease
+    } else if (FromSession<v1::EtcdLease>(message) != nullptr ||
+               Is<v1::ClusterRetry>(message)) {
+      // A new lease (the names went with the last), or the periodic
+      // claim again: a claim that failed (etcd unreachable) is mended
+      // within gossip_interval (an idempotent transaction per name).
+      for (const auto& [name, pid] : names()) {
         v1::NameClaim claim;
         claim.set_name(name);
         *claim.mutable_ref() = pid;
@@ -486,9 +496,13 @@ class EtcdMembership final : public MembershipActor {
     });
   }
 
-  void ReleaseName(ActorContext& /*ctx*/,
-                   const v1::NameRelease& release) override {
-    store_->ReleaseName(release);
+  void ReleaseName(ActorContext& /*ctx*/, const v1::NameRelease& release,
+                   ActorRef reply_to) override {
+    store_->ReleaseName(release, [reply_to](v1::NameReply result) {
+      if (reply_to) {
+        AnonymousTell(reply_to, std::move(result));
+      }
+    });
   }
 
   void FindName(ActorContext& /*ctx*/, const std::string& name,

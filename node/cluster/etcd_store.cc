@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/cluster/cluster_wire.h"
+#include "node/cluster/name_holder.h"
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
@@ -18,36 +19,47 @@ EtcdStore::EtcdStore(const ClusterOptions& options, std::string self_address,
       cluster_(options.name),
       self_address_(std::move(self_address)),
       self_run_(absl::StrCat(self_address_, "/", absl::Hex(self_incarnation))),
-      thread_([this] { Loop(); }) {}
+      thread_([this, queue = queue_] { Loop(queue); }) {}
 
 EtcdStore::~EtcdStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+  Close();
+  if (thread_.joinable()) {
+    thread_.detach();  // the last reference went in a task: it ends itself
   }
-  thread_.join();
+}
+
+void EtcdStore::Close() {
+  {
+    absl::MutexLock lock(&queue_->mu);
+    queue_->stopping = true;
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+    thread_.join();
+  }
 }
 
 void EtcdStore::Run(Task task) {
-  absl::MutexLock lock(&mu_);
-  tasks_.push_back(std::move(task));
+  absl::MutexLock lock(&queue_->mu);
+  if (!queue_->stopping) {
+    queue_->tasks.push_back(std::move(task));
+  }
 }
 
-void EtcdStore::Loop() {
+void EtcdStore::Loop(const std::shared_ptr<Queue>& queue) {
   for (;;) {
     Task task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](EtcdStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->stopping_ || !s->tasks_.empty();
+      absl::MutexLock lock(&queue->mu);
+      queue->mu.Await(absl::Condition(
+          +[](Queue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) {
+            return q->stopping || !q->tasks.empty();
           },
-          this));
-      if (stopping_) {
-        return;
+          queue.get()));
+      if (queue->stopping) {
+        return;  // the store may be gone: only `queue` is touched
       }
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+      task = std::move(queue->tasks.front());
+      queue->tasks.pop_front();
     }
     task(client_, lease_.load());
   }
@@ -151,18 +163,20 @@ void EtcdStore::ClaimName(const v1::NameClaim& claim, NameDone done) {
     }
     v1::Pid holder;
     holder.ParseFromString(current.value);
-    done(MakeNameReply(claim.name(),
-                       absl::AlreadyExistsError(absl::StrCat(
-                           "'", claim.name(), "' is registered to ",
-                           FromProto(holder).ToString())),
-                       &holder));
+    done(MakeNameReply(
+        claim.name(), absl::AlreadyExistsError(NameTaken(claim.name(), holder)),
+        &holder));
   });
 }
 
-void EtcdStore::ReleaseName(const v1::NameRelease& release) {
-  Run([this, release](EtcdClient& client, int64_t /*lease*/) {
-    (void)client.DeleteIfValue(NameKey(release.name()),
-                               release.ref().SerializeAsString());
+void EtcdStore::ReleaseName(const v1::NameRelease& release, NameDone done) {
+  Run([this, release, done = std::move(done)](EtcdClient& client,
+                                              int64_t /*lease*/) {
+    done(MakeNameReply(release.name(),
+                       client
+                           .DeleteIfValue(NameKey(release.name()),
+                                          release.ref().SerializeAsString())
+                           .status()));
   });
 }
 

@@ -33,8 +33,11 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   // `self_address` and `self_incarnation`: this node's run.
   EtcdStore(const ClusterOptions& options, std::string self_address,
             uint64_t self_incarnation);
-  // Stops the thread; tasks not yet run are dropped.
+  // Close, then gone.
   ~EtcdStore();
+  // Stops the thread after the task it runs; tasks not yet run, and later
+  // ones, are dropped. Idempotent; not from a task.
+  void Close();
   EtcdStore(const EtcdStore&) = delete;
   EtcdStore& operator=(const EtcdStore&) = delete;
 
@@ -63,13 +66,22 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   // UNAVAILABLE without a lease or etcd. Thread-safe.
   using NameDone = std::function<void(v1::NameReply)>;
   void ClaimName(const v1::NameClaim& claim, NameDone done);
-  // Deletes the name's key if it still names `release.ref`.
-  void ReleaseName(const v1::NameRelease& release);
+  // Deletes the name's key if it still names `release.ref`; `done` gets OK
+  // or etcd's error.
+  void ReleaseName(const v1::NameRelease& release, NameDone done);
   // Who has `name`: OK with the ref, or NOT_FOUND.
   void FindName(const std::string& name, NameDone done);
 
  private:
-  void Loop();
+  // The queue, shared with the thread: if the store goes in a task (the
+  // task held its last reference), the thread finds `stopping` in it and
+  // ends without touching the store.
+  struct Queue {
+    absl::Mutex mu;
+    std::deque<Task> tasks ABSL_GUARDED_BY(mu);
+    bool stopping ABSL_GUARDED_BY(mu) = false;
+  };
+  void Loop(const std::shared_ptr<Queue>& queue);
 
   EtcdClient client_;
   const std::string prefix_;
@@ -78,9 +90,7 @@ class EtcdStore : public std::enable_shared_from_this<EtcdStore> {
   const std::string self_run_;
   std::atomic<int64_t> lease_{0};
 
-  absl::Mutex mu_;
-  std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  const std::shared_ptr<Queue> queue_ = std::make_shared<Queue>();
   std::thread thread_;  // last: starts once the rest is ready
 };
 

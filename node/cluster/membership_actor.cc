@@ -36,16 +36,18 @@ absl::Status MembershipActor::Started(ActorContext& ctx) {
 absl::Status MembershipActor::Receive(ActorContext& ctx,
                                       const Message& message) {
   if (const auto* terminated = As<v1::Terminated>(message)) {
-    if (subscribers_.erase(ctx.Ref(terminated->ref())) == 0 &&
-        !OnNamedEnded(ctx, *terminated)) {
+    // One watch per actor: a subscriber may be named too.
+    const bool subscriber = subscribers_.erase(ctx.Ref(terminated->ref())) > 0;
+    const bool named = OnNamedEnded(ctx, *terminated);
+    if (!subscriber && !named) {
       OnWatchEnded(ctx, *terminated);
     }
   } else if (const auto* subscribe = As<v1::SubscribeMembers>(message)) {
     Subscribe(ctx, ctx.Ref(subscribe->subscriber()));
   } else if (const auto* unsubscribe = As<v1::UnsubscribeMembers>(message)) {
     ActorRef subscriber = ctx.Ref(unsubscribe->subscriber());
-    if (subscribers_.erase(subscriber) > 0) {
-      ctx.Unwatch(subscriber);
+    if (subscribers_.erase(subscriber) > 0 && !IsNamed(subscriber)) {
+      ctx.Unwatch(subscriber);  // a named one stays watched
     }
   } else if (const auto* registration = As<v1::RegisterName>(message)) {
     OnRegister(ctx, *registration);

@@ -39,7 +39,7 @@ class MembershipActor : public Actor {
   // Makes the table (this node UP), then StartProvider.
   absl::Status Started(ActorContext& ctx) final;
   // The shared messages; the rest go to ReceiveProvider, and a Terminated
-  // of anything but a subscriber to OnWatchEnded.
+  // of neither a subscriber nor a named actor to OnWatchEnded.
   absl::Status Receive(ActorContext& ctx, const Message& message) final;
 
  protected:
@@ -70,15 +70,17 @@ class MembershipActor : public Actor {
   // outcome and `reply_to` (null: nobody waits).
   virtual void ClaimName(ActorContext& ctx, const v1::NameClaim& claim,
                          ActorRef reply_to) = 0;
-  // Give up `release` (its ref ended or was unregistered).
-  virtual void ReleaseName(ActorContext& ctx,
-                           const v1::NameRelease& release) = 0;
+  // Give up `release` (its ref ended or was unregistered); `reply_to`
+  // (null: nobody waits) gets a NameReply once it is given up there.
+  virtual void ReleaseName(ActorContext& ctx, const v1::NameRelease& release,
+                           ActorRef reply_to) = 0;
   // Answer `reply_to` with a NameReply for `name`.
   virtual void FindName(ActorContext& ctx, const std::string& name,
                         ActorRef reply_to) = 0;
-  // A claim's outcome: an OK one is kept (and its actor watched); an
-  // ALREADY_EXISTS for a name this node had means it was lost to another
-  // (logged). `reply_to`, if any, gets `result`.
+  // A claim's outcome: an OK one is kept (and its actor watched), unless
+  // the name was unregistered while it was claimed (then given up again);
+  // an ALREADY_EXISTS for a name this node had means it was lost to
+  // another (logged). `reply_to`, if any, gets `result`.
   void NameClaimed(ActorContext& ctx, const v1::NameReply& result,
                    const ActorRef& reply_to);
   // The names of this node's actors that it registered: name -> ref.
@@ -107,7 +109,13 @@ class MembershipActor : public Actor {
   void PlaceOnMembers();
   // RegisterName, UnregisterName (membership_names.cc).
   void OnRegister(ActorContext& ctx, const v1::RegisterName& request);
+  // The request goes to the cluster actor of `address` if it is a member
+  // UP here; else FAILED_PRECONDITION for `name`.
+  void ForwardToMember(ActorContext& ctx, const std::string& address,
+                       const std::string& name);
   void OnUnregister(ActorContext& ctx, const v1::UnregisterName& request);
+  // True when `ref` is an actor this node registered a name for.
+  bool IsNamed(const ActorRef& ref) const;
   // A named actor of this node ended: its names are given up. False when
   // `terminated` is of no named actor.
   bool OnNamedEnded(ActorContext& ctx, const v1::Terminated& terminated);
@@ -118,6 +126,8 @@ class MembershipActor : public Actor {
   std::unique_ptr<MemberTable> table_;
   std::vector<std::string> up_;
   absl::flat_hash_map<std::string, v1::Pid> names_;
+  // Names whose registration is being claimed (not yet in names_).
+  absl::flat_hash_set<std::string> claiming_;
   absl::flat_hash_set<ActorRef> subscribers_;
   std::vector<ActorRef> leave_askers_;
 };

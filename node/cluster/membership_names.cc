@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/cluster/membership_actor.h"
+#include "node/cluster/name_holder.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/pid.h"
 
@@ -19,7 +20,9 @@ bool SamePid(const v1::Pid& a, const v1::Pid& b) {
 }  // namespace
 
 // A ref of another node is registered by that node's cluster actor (the
-// request goes on, keeping its sender, who gets the answer).
+// request goes on, keeping its sender, who gets the answer): only to a
+// member UP here. Registering a name again for the same actor claims it
+// again (it mends a holder that lost it).
 void MembershipActor::OnRegister(ActorContext& ctx,
                                  const v1::RegisterName& request) {
   const std::string& name = request.name();
@@ -27,13 +30,13 @@ void MembershipActor::OnRegister(ActorContext& ctx,
     ctx.Reply(MakeNameReply(name, valid));
     return;
   }
-  ActorRef ref = ctx.Ref(request.ref());
-  if (!ref) {
+  if (!request.has_ref()) {
     ctx.Reply(MakeNameReply(name, absl::InvalidArgumentError("no ref given")));
     return;
   }
+  ActorRef ref = ctx.Ref(request.ref());
   if (ref.address() != ctx.Self().address()) {
-    ctx.Forward(ClusterPid(ref.address(), 0));
+    ForwardToMember(ctx, ref.address(), name);
     return;
   }
   if (ref.process()->IsTerminated()) {
@@ -43,48 +46,74 @@ void MembershipActor::OnRegister(ActorContext& ctx,
     return;
   }
   const v1::Pid pid = ToProto(ref.pid());
-  if (auto it = names_.find(name); it != names_.end()) {
-    ctx.Reply(SamePid(it->second, pid)
-                  ? MakeNameReply(name, absl::OkStatus(), &pid)
-                  : MakeNameReply(name,
-                                  absl::AlreadyExistsError(absl::StrCat(
-                                      "'", name, "' is registered to ",
-                                      FromProto(it->second).ToString())),
-                                  &it->second));
+  if (auto it = names_.find(name);
+      it != names_.end() && !SamePid(it->second, pid)) {
+    ctx.Reply(MakeNameReply(
+        name, absl::AlreadyExistsError(NameTaken(name, it->second)),
+        &it->second));
     return;
   }
   v1::NameClaim claim;
   claim.set_name(name);
   *claim.mutable_ref() = pid;
+  claiming_.insert(name);
   ClaimName(ctx, claim, ctx.Sender());
+}
+
+void MembershipActor::ForwardToMember(ActorContext& ctx,
+                                      const std::string& address,
+                                      const std::string& name) {
+  if (!table_->IsUp(address)) {
+    ctx.Reply(MakeNameReply(
+        name, absl::FailedPreconditionError(absl::StrCat(
+                  "the actor's node ", address, " is not a member up at ",
+                  ctx.Self().address()))));
+    return;
+  }
+  ctx.Forward(ClusterPid(address, 0));
 }
 
 void MembershipActor::OnUnregister(ActorContext& ctx,
                                    const v1::UnregisterName& request) {
-  ActorRef ref = ctx.Ref(request.ref());
-  if (ref && ref.address() != ctx.Self().address()) {
-    ctx.Forward(ClusterPid(ref.address(), 0));
+  if (!request.has_ref()) {
+    ctx.Reply(MakeNameReply(request.name(),
+                            absl::InvalidArgumentError("no ref given")));
     return;
   }
-  auto it = names_.find(request.name());
-  if (it != names_.end() && ref && SamePid(it->second, ToProto(ref.pid()))) {
-    v1::NameRelease release;
-    release.set_name(request.name());
-    *release.mutable_ref() = it->second;
-    names_.erase(it);
-    ReleaseName(ctx, release);
+  ActorRef ref = ctx.Ref(request.ref());
+  if (ref.address() != ctx.Self().address()) {
+    ForwardToMember(ctx, ref.address(), request.name());
+    return;
   }
-  ctx.Reply(MakeNameReply(request.name(), absl::OkStatus()));
+  claiming_.erase(request.name());  // a claim under way is given up again
+  auto it = names_.find(request.name());
+  if (it == names_.end() || !SamePid(it->second, ToProto(ref.pid()))) {
+    ctx.Reply(MakeNameReply(request.name(), absl::OkStatus()));
+    return;
+  }
+  v1::NameRelease release;
+  release.set_name(request.name());
+  *release.mutable_ref() = it->second;
+  names_.erase(it);
+  ReleaseName(ctx, release, ctx.Sender());
 }
 
 void MembershipActor::NameClaimed(ActorContext& ctx,
                                   const v1::NameReply& result,
                                   const ActorRef& reply_to) {
+  const bool registering = claiming_.erase(result.name()) > 0;
+  auto it = names_.find(result.name());
   if (result.code() == 0) {
-    names_[result.name()] = result.ref();
-    ctx.Watch(result.ref());  // a dead one: Terminated at once, given up
-  } else if (auto it = names_.find(result.name());
-             it != names_.end() &&
+    if (registering || it != names_.end()) {
+      names_[result.name()] = result.ref();
+      ctx.Watch(result.ref());  // a dead one: Terminated at once, given up
+    } else {                    // unregistered while it was claimed
+      v1::NameRelease release;
+      release.set_name(result.name());
+      *release.mutable_ref() = result.ref();
+      ReleaseName(ctx, release, ActorRef());
+    }
+  } else if (it != names_.end() &&
              result.code() ==
                  static_cast<int>(absl::StatusCode::kAlreadyExists) &&
              !SamePid(it->second, result.ref())) {
@@ -101,6 +130,16 @@ void MembershipActor::NameClaimed(ActorContext& ctx,
   }
 }
 
+bool MembershipActor::IsNamed(const ActorRef& ref) const {
+  const v1::Pid pid = ToProto(ref.pid());
+  for (const auto& [name, named] : names_) {
+    if (SamePid(named, pid)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool MembershipActor::OnNamedEnded(ActorContext& ctx,
                                    const v1::Terminated& terminated) {
   std::vector<std::string> gone;
@@ -114,7 +153,7 @@ bool MembershipActor::OnNamedEnded(ActorContext& ctx,
     release.set_name(name);
     *release.mutable_ref() = names_[name];
     names_.erase(name);
-    ReleaseName(ctx, release);
+    ReleaseName(ctx, release, ActorRef());
   }
   return !gone.empty();
 }

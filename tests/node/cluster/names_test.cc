@@ -20,7 +20,9 @@
 #include "node/cluster/rendezvous.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
+#include "node/runtime/system_messages.h"
 #include "node/service/node_server.h"
+#include "proto/cluster.pb.h"
 #include "tests/testing/member_watcher.h"
 #include "tests/testing/service_client.h"
 
@@ -37,12 +39,31 @@ class Echo : public Actor {
   }
 };
 
-std::unique_ptr<NodeServer> StartMember(std::vector<std::string> seeds) {
+// Subscribes to its node's member events as it starts.
+class Subscriber : public Actor {
+ public:
+  absl::Status Started(ActorContext& ctx) override {
+    v1::SubscribeMembers subscribe;
+    *subscribe.mutable_subscriber() = ToProto(ctx.Self().pid());
+    ctx.Tell(ClusterActorOf(ctx.System()), std::move(subscribe));
+    return absl::OkStatus();
+  }
+  absl::Status Receive(ActorContext&, const Message&) override {
+    return absl::OkStatus();
+  }
+};
+
+std::unique_ptr<NodeServer> StartMember(
+    std::vector<std::string> seeds,
+    absl::Duration gossip_interval = absl::Hours(1)) {
   NodeServerOptions options;
   options.cluster.name = "t";
   options.cluster.seeds = std::move(seeds);
   options.cluster.min_backoff = absl::Milliseconds(50);
   options.cluster.max_backoff = absl::Milliseconds(200);
+  // By default no periodic claims again: a test sees what a change itself
+  // does.
+  options.cluster.gossip_interval = gossip_interval;
   return testing::StartTestNode(options);
 }
 
@@ -91,7 +112,8 @@ class NamesTest : public ::testing::Test {
 
 TEST_F(NamesTest, ANameRegisteredAnywhereIsFoundFromEveryMember) {
   ActorRef echo = SpawnEcho(1);
-  ASSERT_TRUE(RegisterName(on(0), "printer", echo, kWait).ok());
+  absl::Status registered = RegisterName(on(0), "printer", echo, kWait);
+  ASSERT_TRUE(registered.ok()) << registered;
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<ActorRef> found = WhereIs(on(i), "printer", kWait);
     ASSERT_TRUE(found.ok()) << i << ": " << found.status();
@@ -156,13 +178,70 @@ TEST_F(NamesTest, ANameIsFreedWhenItsNodeLeaves) {
       absl::StatusCode::kNotFound);
 }
 
-// Twenty names of an actor on node 0; a fourth member joins and takes some
+// One watch per actor: a named actor that also subscribes to member events
+// still frees its name when it ends.
+TEST_F(NamesTest, ANamedSubscriberFreesItsNameWhenItEnds) {
+  absl::StatusOr<ActorRef> subscriber = on(1).Spawn<Subscriber>();
+  ASSERT_TRUE(subscriber.ok());
+  ASSERT_TRUE(RegisterName(on(1), "listening", *subscriber, kWait).ok());
+  on(1).Stop(*subscriber);
+  EXPECT_EQ(
+      WhereIsUntil(2, "listening", absl::StatusCode::kNotFound).status().code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_F(NamesTest, AnActorOfANodeThatIsNoMemberIsRefused) {
+  ActorRef elsewhere =
+      on(0).Resolve(ParsePid("troupe://127.0.0.1:1/x").value());
+  EXPECT_EQ(RegisterName(on(0), "nowhere", elsewhere, kWait).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// A holder that lost a name (here: told to let go by someone else) holds it
+// again after the registrant's next periodic claim.
+TEST(NamesMendTest, ANameLostAtItsHolderIsClaimedThereAgain) {
+  std::unique_ptr<NodeServer> a = StartMember({}, absl::Milliseconds(100));
+  ASSERT_NE(a, nullptr);
+  std::unique_ptr<NodeServer> b =
+      StartMember({a->address()}, absl::Milliseconds(100));
+  ASSERT_NE(b, nullptr);
+  for (NodeServer* node : {a.get(), b.get()}) {
+    testing::MemberWatcher watcher(node->node().system());
+    ASSERT_TRUE(watcher.WaitForUp(2));
+  }
+  ActorSystem& system = a->node().system();
+  absl::StatusOr<ActorRef> echo = system.Spawn<Echo>();
+  ASSERT_TRUE(echo.ok());
+  ASSERT_TRUE(RegisterName(system, "mended", *echo, kWait).ok());
+  const std::string holder =
+      RendezvousOwner({std::min(a->address(), b->address()),
+                       std::max(a->address(), b->address())},
+                      "name:mended");
+  Inbox stranger(system);
+  v1::NameRelease release;
+  release.set_name("mended");
+  *release.mutable_ref() = ToProto(echo->pid());
+  ASSERT_TRUE(
+      stranger.Ask(ClusterActorOf(system, holder), release, kWait).get().ok());
+  EXPECT_EQ(WhereIs(system, "mended", kWait).status().code(),
+            absl::StatusCode::kNotFound);  // lost...
+  const absl::Time deadline = absl::Now() + kWait;
+  absl::StatusOr<ActorRef> found = WhereIs(system, "mended", kWait);
+  while (!found.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    found = WhereIs(system, "mended", kWait);
+  }
+  ASSERT_TRUE(found.ok()) << found.status();  // ... and claimed again
+  EXPECT_EQ(found->pid(), echo->pid());
+}
+
+// Forty names of an actor on node 0; a fourth member joins and takes some
 // of them as holder; then the holder of others leaves: every name is still
 // found from every member.
 TEST_F(NamesTest, NamesMoveWithTheirHolders) {
   ActorRef echo = SpawnEcho(0);
   std::vector<std::string> names;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 40; ++i) {  // none moving: (3/4)^40, about 1e-5
     names.push_back(absl::StrCat("n", i));
     ASSERT_TRUE(RegisterName(on(1), names.back(), echo, kWait).ok());
   }
