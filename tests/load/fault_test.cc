@@ -209,9 +209,10 @@ TEST(FaultTest, KillNineUnderLoad) {
                  ask.set_value(reply.status());
                });
   }
-  ASSERT_TRUE(AwaitSource(a, *a_to_b, [](const SourceReport& report) {
-                return report.sent() > 50000;
-              }).ok());
+  absl::StatusOr<SourceReport> loaded = AwaitSource(
+      a, *a_to_b,
+      [](const SourceReport& report) { return report.sent() > 50000; });
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
 
   const absl::Time killed = absl::Now();
   nodes.Kill(0);
