@@ -209,9 +209,12 @@ TEST(FaultTest, KillNineUnderLoad) {
                  ask.set_value(reply.status());
                });
   }
+  // A definite point (50,000 sent), waited for generously: builds running
+  // beside the test on a 2-core machine once kept it under that for 20 s.
   absl::StatusOr<SourceReport> loaded = AwaitSource(
       a, *a_to_b,
-      [](const SourceReport& report) { return report.sent() > 50000; });
+      [](const SourceReport& report) { return report.sent() > 50000; },
+      absl::Minutes(2));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
 
   const absl::Time killed = absl::Now();
