@@ -50,6 +50,7 @@ ctl "${addrs[0]}" register ci-counter "$c" || fail "register"
 value() { ctl "$1" ask @counter:ci troupe.v1.CounterAdd '{"delta": 1}' | sed -nE 's/.*"value":"?([0-9]+)"?.*/\1/p'; }
 [ "$(value "${addrs[0]}")" = 1 ] && [ "$(value "${addrs[2]}")" = 2 ] || fail "one activation of @counter:ci"
 kill -9 "${pids[3]}"  # the third node
+wait "${pids[3]}" 2>/dev/null
 t0=$SECONDS
 down() { ctl "${addrs[0]}" members | grep -qE "^${addrs[2]} +down "; }
 wait_for 300 down || fail "the killed node is not down"
