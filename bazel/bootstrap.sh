@@ -32,6 +32,10 @@ packages=(
   libnetfilter-queue-dev  # NFQUEUE: the delayer that adds latency (tests/netns)
   systemd                 # systemd-analyze: checks the README's unit (tests/deploy)
   python3-yaml            # parses the README's Kubernetes manifest (tests/deploy)
+  prometheus-cpp-dev      # the node's /metrics endpoint (pull exposer, civetweb)
+  prometheus              # Prometheus 2.42 and promtool: the metrics tests scrape
+  libncurses-dev          # troupectl top's terminal view
+  tmux                    # drives troupectl top in its test
 )
 
 missing=()

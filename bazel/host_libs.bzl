@@ -41,6 +41,10 @@ _LIBS = {
     "gmock": (["gmock"], "libgmock-dev"),
     "gmock_main": (["gmock_main"], "libgmock-dev"),
     "benchmark": (["benchmark"], "libbenchmark-dev"),
+    # Prometheus metrics: the node's /metrics endpoint (README "Operations").
+    "prometheus_cpp": (["prometheus-cpp-pull", "prometheus-cpp-core"], "prometheus-cpp-dev"),
+    # troupectl top's terminal view.
+    "ncurses": (["ncursesw"], "libncurses-dev"),
     # NFQUEUE: the packet delayer of the multi-host tests (tests/netns).
     "netfilter_queue": (["libnetfilter_queue"], "libnetfilter-queue-dev"),
 }

@@ -121,16 +121,39 @@ absl::StatusOr<Inbox::Received> Client::Receive(absl::Duration timeout) {
   return core_->Receive(timeout);
 }
 
+namespace {
+
+// One unary ActorService call: its reply, or its status.
+template <typename Reply, typename Request, typename Method>
+absl::StatusOr<Reply> Unary(ClientCore& core, Method method,
+                            const Request& request) {
+  Reply reply;
+  if (absl::Status s = core.Call(method, request, &reply); !s.ok()) {
+    return s;
+  }
+  return reply;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::MembersReply> Client::Members(const std::string& node) {
   v1::MembersRequest request;
   request.set_node(node);
-  v1::MembersReply members;
-  if (absl::Status s =
-          core_->Call(&v1::ActorService::Stub::Members, request, &members);
-      !s.ok()) {
-    return s;
-  }
-  return members;
+  return Unary<v1::MembersReply>(*core_, &v1::ActorService::Stub::Members,
+                                 request);
+}
+
+absl::StatusOr<v1::ListActorsReply> Client::ListActors(
+    const v1::ListActorsRequest& request) {
+  return Unary<v1::ListActorsReply>(*core_, &v1::ActorService::Stub::ListActors,
+                                    request);
+}
+
+absl::StatusOr<v1::InspectReply> Client::Inspect(const std::string& ref) {
+  v1::InspectRequest request;
+  request.set_ref(ref);
+  return Unary<v1::InspectReply>(*core_, &v1::ActorService::Stub::Inspect,
+                                 request);
 }
 
 // Asks the node's cluster actor a name request; the ref its NameReply
@@ -160,13 +183,8 @@ absl::StatusOr<ActorRef> Client::WhereIs(absl::string_view name) {
 }
 
 absl::StatusOr<v1::StatsReply> Client::Stats() {
-  v1::StatsReply stats;
-  if (absl::Status s = core_->Call(&v1::ActorService::Stub::Stats,
-                                   v1::StatsRequest(), &stats);
-      !s.ok()) {
-    return s;
-  }
-  return stats;
+  return Unary<v1::StatsReply>(*core_, &v1::ActorService::Stub::Stats,
+                               v1::StatsRequest());
 }
 
 TimerHandle Client::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
@@ -174,7 +192,7 @@ TimerHandle Client::TellEnvelope(const ActorRef& to, EnvelopePtr envelope,
   return TellWithOptions(
       core_->timers(), to, std::move(envelope), options,
       [](const ActorRef& target, EnvelopePtr letter, DeadLetterReason why) {
-        Log(LogSeverity::kWarning,
+        Log(LogSeverity::kWarning, "sdk",
             absl::StrCat("dropped a ", TypeName(letter->message()), " to ",
                          target ? target.ToString() : "nobody", ": ",
                          DeadLetterReasonName(why)));

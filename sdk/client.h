@@ -138,6 +138,16 @@ class Client final : public Requester {
   // connected to) sees them, sorted by address (README, "Cluster").
   // UNAVAILABLE when that node is down or unreachable.
   absl::StatusOr<v1::MembersReply> Members(const std::string& node = "");
+  // A page of the actors of the node request.node names ("" = the node
+  // connected to), README "Operations": keep calling with the reply's
+  // next_page_token until it is empty. INVALID_ARGUMENT for a page size
+  // over 10,000 or a token that does not parse; UNAVAILABLE when that node
+  // is down or unreachable.
+  absl::StatusOr<v1::ListActorsReply> ListActors(
+      const v1::ListActorsRequest& request);
+  // One actor's state: `ref` is troupe://host:port/id, or an id of the
+  // node connected to. NOT_FOUND when it is not alive.
+  absl::StatusOr<v1::InspectReply> Inspect(const std::string& ref);
 
   // Requester: Tell sends in order through the inbox stream, with self() as
   // the sender (a delay or period runs on the client's timer thread; a

@@ -97,14 +97,14 @@ class ClientCore::InboxStream final
         }
         core_->Deliver(Inbox::Received{*std::move(message), std::move(sender)});
       } else {
-        Log(LogSeverity::kWarning,
+        Log(LogSeverity::kWarning, "sdk",
             absl::StrCat("client inbox: dropped a message: ",
                          message.status().message()));
       }
     } else if (event_.has_ask_result()) {
       core_->OnAskResult(event_.ask_result());
     } else if (!event_.error().empty()) {
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "sdk",
           absl::StrCat("the node refused a tell: ", event_.error()));
     }
     StartRead(&event_);
@@ -231,7 +231,7 @@ void ClientCore::SendTell(const Pid& target, const Envelope& envelope) {
     tell->set_method(envelope.method->full_name());
   }
   if (stream_ == nullptr || !stream_->Send(std::move(request))) {
-    Log(LogSeverity::kWarning,
+    Log(LogSeverity::kWarning, "sdk",
         absl::StrCat("dropped a ", TypeName(message), " to ", target.ToString(),
                      ": the client's connection to ", options_.node,
                      " is closed"));
@@ -334,7 +334,7 @@ void ClientCore::StopAsync(const Pid& target) {
   stub_->async()->Stop(&call->context, &call->request, &call->reply,
                        [self, call, target](grpc::Status status) {
                          if (!status.ok()) {
-                           Log(LogSeverity::kWarning,
+                           Log(LogSeverity::kWarning, "sdk",
                                absl::StrCat("stop of ", target.ToString(), ": ",
                                             status.error_message()));
                          }

@@ -25,7 +25,7 @@ class ClusterProcess final : public Process {
     if (std::shared_ptr<ClientCore> core = core_.lock()) {
       core->SendTell(pid(), *envelope);
     } else {
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "sdk",
           absl::StrCat("dropped a ", TypeName(envelope->message()), " to ",
                        pid().ToString(), ": its client is closed"));
     }
@@ -82,7 +82,7 @@ class WatchCall final : public grpc::ClientReadReactor<v1::Terminated> {
       // No notice came: a ref the node refused is reported as not found;
       // otherwise the call to the node broke and the actor's fate is
       // unknown here, which the runtime reports as its node being down.
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "sdk",
           absl::StrCat("watch of ", ref_.ToString(),
                        " ended without a notice: ", status.error_message()));
       const TerminationReason reason =

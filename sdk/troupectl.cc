@@ -7,6 +7,7 @@
 //   0 done            2 bad usage or input (also INVALID_ARGUMENT)
 //   3 UNAVAILABLE     4 NOT_FOUND          5 DEADLINE_EXCEEDED
 //   6 UNAUTHENTICATED 7 ALREADY_EXISTS     1 any other error
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "node/service/command_line.h"
 #include "proto/kinds.pb.h"
 #include "sdk/client.h"
+#include "sdk/troupectl_ops.h"
 
 ABSL_FLAG(std::string, node, "127.0.0.1:7420", "the node to call (host:port)");
 ABSL_FLAG(std::string, secret_file, "", "file holding the cluster secret");
@@ -42,13 +44,24 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5),
           "the end (0 = forever); other calls: how long they may take");
 ABSL_FLAG(std::string, on, "",
           "spawn, lookup: the node to do it on; members: the node whose view "
-          "to print (host:port; default: --node)");
+          "to print; actors: the node to list (host:port; default: --node)");
 ABSL_FLAG(std::string, init_type, "",
           "spawn: the type of the kind's init argument, e.g. "
           "google.protobuf.Int64Value");
 ABSL_FLAG(std::string, init, "", "spawn: the init argument as JSON");
 ABSL_FLAG(bool, graceful, false,
           "stop: after the messages already queued (a PoisonPill)");
+ABSL_FLAG(std::string, kind, "", "actors: only actors of this kind");
+ABSL_FLAG(uint32_t, page_size, 0,
+          "actors: actors per page (1-10000; 0 = the node's default, 1000)");
+ABSL_FLAG(std::string, page_token, "",
+          "actors: the page to print (from the last line of the previous "
+          "one)");
+ABSL_FLAG(bool, all, false,
+          "actors: every page, then a summary line (actors, pages, time)");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(1),
+          "top: the time between two redraws; a sample that takes longer "
+          "(at least 500ms) is shown as the node being unreachable");
 
 namespace troupe {
 namespace {
@@ -71,6 +84,15 @@ constexpr char kUsage[] =
     "  stats                    prints the node's counters as JSON\n"
     "  members [--on=NODE]      the cluster's members as the node (or NODE)\n"
     "                           sees them: address, state, run, since, why\n"
+    "  actors [--on=NODE] [--kind=K] [--page_size=N] [--page_token=T|--all]\n"
+    "                           the node's actors: id, kind, mailbox depth,\n"
+    "                           messages handled, age\n"
+    "  inspect REF              one actor: kind, mailbox, handled, age,\n"
+    "                           parent, watchers, children (REF may be an\n"
+    "                           id of the node called)\n"
+    "  top [--interval=1s]      the node's live view (q or Ctrl-C quits):\n"
+    "                           messages/s, dead letters/s, actors, busiest\n"
+    "                           kinds, links\n"
     "A REF is troupe://host:port/id, or @KIND:KEY for the cluster's virtual\n"
     "actor KIND:KEY (activated on first use, wherever it is placed).\n"
     "Exit codes: 0 done, 2 bad usage or input, 3 unavailable, 4 not found,\n"
@@ -176,8 +198,11 @@ int Run(const std::vector<std::string>& args) {
       (command == "lookup" && arity == 1) ||
       (command == "register" && arity == 2) ||
       ((command == "tell" || command == "ask") && arity == 3) ||
-      ((command == "watch" || command == "stop") && arity == 1) ||
-      ((command == "stats" || command == "members") && arity == 0);
+      ((command == "watch" || command == "stop" || command == "inspect") &&
+       arity == 1) ||
+      ((command == "stats" || command == "members" || command == "actors" ||
+        command == "top") &&
+       arity == 0);
   if (!known) {
     return Usage(absl::StrCat("'", command, "' with ", arity,
                               " arguments is not a command"));
@@ -188,6 +213,13 @@ int Run(const std::vector<std::string>& args) {
   options.call_timeout = absl::GetFlag(FLAGS_timeout) > absl::ZeroDuration()
                              ? absl::GetFlag(FLAGS_timeout)
                              : absl::Seconds(5);
+  if (command == "top") {
+    // A sample waits at most an interval, so that q answers within about
+    // one even while the node cannot be reached.
+    options.call_timeout = std::min(
+        options.call_timeout,
+        std::max(absl::GetFlag(FLAGS_interval), absl::Milliseconds(500)));
+  }
   if (const std::string file = absl::GetFlag(FLAGS_secret_file);
       !file.empty()) {
     absl::StatusOr<std::string> secret = ReadSecretFile(file);
@@ -303,6 +335,25 @@ int Run(const std::vector<std::string>& args) {
             client.Stop(client.Ref(*target), absl::GetFlag(FLAGS_graceful));
         !stopped.ok()) {
       return Fail(stopped);
+    }
+  } else if (command == "actors") {
+    ActorsCommand actors;
+    actors.node = on;
+    actors.kind = absl::GetFlag(FLAGS_kind);
+    actors.page_size = absl::GetFlag(FLAGS_page_size);
+    actors.page_token = absl::GetFlag(FLAGS_page_token);
+    actors.all = absl::GetFlag(FLAGS_all);
+    if (absl::Status listed = RunActors(client, actors); !listed.ok()) {
+      return Fail(listed);
+    }
+  } else if (command == "inspect") {
+    if (absl::Status inspected = RunInspect(client, args[1]); !inspected.ok()) {
+      return Fail(inspected);
+    }
+  } else if (command == "top") {
+    if (absl::Status ended = RunTop(client, absl::GetFlag(FLAGS_interval));
+        !ended.ok()) {
+      return Fail(ended);
     }
   } else if (command == "members") {
     absl::StatusOr<v1::MembersReply> members = client.Members(on);

@@ -77,7 +77,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> StartCluster(
         }
         return NewEmbeddedMembership(options, token, directory);
       },
-      kClusterActorName);
+      kClusterActorName, SpawnOptions{0, "troupe.cluster"});
   if (!actor.ok()) {
     return actor.status();
   }

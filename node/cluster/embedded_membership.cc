@@ -418,7 +418,7 @@ class EmbeddedMembership final : public MembershipActor {
   // The member runs whose cluster actor this one watches.
   absl::flat_hash_set<std::pair<std::string, uint64_t>> watched_;
   int leave_unheard_ = 0;
-  LogLimiter log_{5, absl::Seconds(10)};
+  LogLimiter log_{"cluster", 5, absl::Seconds(10)};
   absl::BitGen random_;
 };
 

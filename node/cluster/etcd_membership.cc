@@ -95,7 +95,7 @@ class EtcdMembership final : public MembershipActor {
     } else if (const auto* left = FromSession<v1::EtcdLeft>(message)) {
       left_ = true;
       if (!left->error().empty()) {
-        Log(LogSeverity::kWarning,
+        Log(LogSeverity::kWarning, "cluster",
             absl::StrCat("cluster: could not tell etcd this node leaves (",
                          left->error(),
                          "); the members see it DOWN once its lease expires"));

@@ -125,7 +125,7 @@ class EtcdSession final : public EtcdSessionHandle {
       }
       fence_at_ = Steady::time_point::max();
       FenceClaims();
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "cluster",
           absl::StrCat("cluster: this node could not renew its etcd lease "
                        "in time (etcd at ",
                        client_.endpoint(),
@@ -145,7 +145,7 @@ class EtcdSession final : public EtcdSessionHandle {
     }
     if (left.status().code() == absl::StatusCode::kNotFound) {
       FenceClaims();
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "cluster",
           absl::StrCat("cluster: this node's etcd lease expired (etcd at ",
                        client_.endpoint(),
                        " did not hear from it within the lease's TTL, ",
@@ -285,7 +285,7 @@ class EtcdSession final : public EtcdSessionHandle {
       }
       if (!directory_->AwaitNoActivations(
               std::min(absl::Seconds(1), ttl_ / 3))) {
-        Log(LogSeverity::kWarning,
+        Log(LogSeverity::kWarning, "cluster",
             "cluster: an activation still runs as this node gives up its "
             "etcd lease (busy in one message)");
       }
@@ -332,7 +332,7 @@ class EtcdSession final : public EtcdSessionHandle {
   const v1::Member self_;
   const ActorRef actor_;
   const std::string token_;
-  LogLimiter log_{3, absl::Seconds(10)};
+  LogLimiter log_{"cluster", 3, absl::Seconds(10)};
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -129,7 +129,7 @@ class IdentityDirectory final
   const ActivationFactory activate_;
   const absl::Duration passivate_after_;
   const std::unique_ptr<IdentityClaims> claims_;
-  LogLimiter log_{100, absl::Seconds(10)};
+  LogLimiter log_{"cluster", 100, absl::Seconds(10)};
 
   std::atomic<uint64_t> view_number_{1};
   std::atomic<uint64_t> fences_{0};

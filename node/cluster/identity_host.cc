@@ -320,7 +320,7 @@ void IdentityHost::Activate() {
         }
         return std::make_unique<Activation>(std::move(actor), host, after);
       },
-      directory_->NextCellName(identity_));
+      directory_->NextCellName(identity_), SpawnOptions{0, kind});
   if (!cell.ok()) {
     Fail(DeadLetterReason::DEAD_LETTER_NO_SUCH_ACTOR,
          absl::StrCat("cannot activate identity ", identity_, ": ",

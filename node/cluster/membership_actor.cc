@@ -113,7 +113,7 @@ void MembershipActor::Publish(ActorContext& ctx,
     MembersChanged(ctx);
   }
   for (const MemberEvent& event : events) {
-    Log(LogSeverity::kInfo,
+    Log(LogSeverity::kInfo, "cluster",
         absl::StrCat(
             "cluster: member ", event.member.address(), " ",
             event.up ? "up" : "down",

@@ -117,7 +117,7 @@ void MembershipActor::NameClaimed(ActorContext& ctx,
              result.code() ==
                  static_cast<int>(absl::StatusCode::kAlreadyExists) &&
              !SamePid(it->second, result.ref())) {
-    Log(LogSeverity::kWarning,
+    Log(LogSeverity::kWarning, "cluster",
         absl::StrCat("cluster: the name '", result.name(), "' of ",
                      FromProto(it->second).ToString(), " was lost to ",
                      FromProto(result.ref()).ToString(),

@@ -15,12 +15,16 @@ namespace troupe {
 
 Endpoint::Endpoint(Remoting* remoting, std::string address,
                    std::unique_ptr<LinkDialer> dialer,
-                   std::shared_ptr<PeerLiveness> peer)
+                   std::shared_ptr<PeerLiveness> peer,
+                   std::shared_ptr<PeerCounters> counters)
     : remoting_(remoting),
       address_(MakeNodeAddress(address)),
       dialer_(std::move(dialer)),
       peer_(std::move(peer)),
-      writer_(this, remoting->options(), address),
+      counters_(std::move(counters)),
+      round_trip_(remoting->clock()),
+      writer_(this, remoting->options(), address, counters_.get(),
+              &round_trip_),
       link_(remoting->options()) {}
 
 Endpoint::~Endpoint() = default;
@@ -122,7 +126,10 @@ void Endpoint::OnCallWriteDone(LinkCall* call, bool ok) {
   writer_.OnWriteDone();  // this write held the token
 }
 
-void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
+void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame,
+                           size_t bytes) {
+  counters_->Add(counters_->frames_received);
+  counters_->Add(counters_->bytes_received, bytes);
   bool now_up = false;
   bool aliased = false;
   std::shared_ptr<LinkCall> aliased_call;
@@ -133,6 +140,12 @@ void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
     }
     const absl::Time now = remoting_->Now();
     peer_->Heard(now);
+    if (frame.has_hello()) {
+      round_trip_.Reset();  // a new call: nothing of the last is returned
+    }
+    if (std::optional<absl::Duration> sample = round_trip_.Read(frame, now)) {
+      peer_->NoteRoundTrip(*sample);
+    }
     if (frame.has_hello() && link_.state() == LinkState::kConnecting &&
         IsAliasHello(frame.hello())) {
       // An alias from now on (so no Down can take it for a link): the
@@ -141,7 +154,8 @@ void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
       aliased_call = link_.BecomeAlias();
       aliased = true;
     } else if (frame.has_hello() && link_.state() == LinkState::kConnecting) {
-      peer_->NoteRoundTrip(link_.Up(frame.hello().incarnation(), now));
+      peer_->NoteHandshake(link_.Up(frame.hello().incarnation(), now));
+      counters_->linked.store(true, std::memory_order_relaxed);
       writer_.SetPeerLimits(frame.hello().max_message_bytes(),
                             frame.hello().max_frame_bytes());
       now_up = true;
@@ -161,6 +175,20 @@ void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame) {
                                            frame.hello().address(), ")"));
     Kick();
   }
+}
+
+void Endpoint::OnCallMalformed(LinkCall* call, size_t bytes) {
+  counters_->Add(counters_->frames_received);
+  counters_->Add(counters_->bytes_received, bytes);
+  {
+    MutexLock lock(&mu_);
+    if (!link_.IsCurrent(call)) {
+      return;  // a call already given up
+    }
+    // Bytes came: a sign of life, however garbled (as on its calls to us).
+    peer_->Heard(remoting_->Now());
+  }
+  remoting_->ReportMalformedFrame(address(), bytes);
 }
 
 void Endpoint::OnCallDone(LinkCall* call, const absl::Status& status) {
@@ -203,7 +231,11 @@ void Endpoint::Tick(absl::Time now, bool judge) {
     Down(*why);
     return;
   }
-  if (up && !writer_.TakeWroteSinceTick()) {
+  if (!up) {
+    return;
+  }
+  round_trip_.RequestProbe();
+  if (!writer_.TakeWroteSinceTick()) {
     Enqueue(std::make_unique<OutItem>(OutItem::Kind::kHeartbeat));
   }
 }
@@ -238,6 +270,7 @@ Endpoint::Ending Endpoint::End(EndFn end, absl::string_view why) {
       (link_.*end)(absl::StrCat("node ", address(), " is down: ", why),
                    !watches_.empty(), remoting_->Now());
   if (ending.link.changed) {
+    counters_->Add(counters_->downs);
     ending.fired = watches_.TakeAll();
   }
   return ending;
@@ -254,7 +287,8 @@ void Endpoint::AfterEnd(const Ending& ending, absl::string_view why) {
                      fired.empty() ? ""
                                    : absl::StrCat("; ", fired.size(),
                                                   " watched actors reported "
-                                                  "NODE_DOWN")));
+                                                  "NODE_DOWN")),
+        {{"peer", address()}});
   }
   NotifyAllDown(fired);
 }
@@ -290,18 +324,17 @@ EndpointStats Endpoint::stats() const {
     MutexLock lock(&mu_);
     stats.state = link_.state();
     stats.peer_incarnation = link_.peer_incarnation();
-    stats.downs = link_.downs();
     stats.watched = watches_.size();
     if (alias_ready_ && alias_of_ != nullptr) {
       stats.alias_of = alias_of_->address();
     }
   }
-  const LinkWriter::Counters counters = writer_.counters();
-  stats.messages_sent = counters.messages_sent;
-  stats.frames_sent = counters.frames_sent;
-  stats.dead_letters = counters.dead_letters;
-  stats.overflows = counters.overflows;
   return stats;
+}
+
+void Endpoint::RecordLastState() {
+  MutexLock lock(&mu_);
+  counters_->last_state.store(link_.state(), std::memory_order_relaxed);
 }
 
 }  // namespace troupe

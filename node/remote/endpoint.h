@@ -28,7 +28,9 @@
 #include "node/remote/link_transport.h"
 #include "node/remote/link_writer.h"
 #include "node/remote/liveness.h"
+#include "node/remote/peer_counters.h"
 #include "node/remote/remote_watches.h"
+#include "node/remote/round_trip.h"
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/sync.h"
@@ -39,16 +41,27 @@ namespace troupe {
 
 class Remoting;
 
+// One peer, as Remoting::stats reports it: the counters are its
+// PeerCounters (peer_counters.h), which outlive its links.
 struct EndpointStats {
   std::string address;
-  LinkState state = LinkState::kIdle;
+  LinkState state = LinkState::kIdle;  // the last seen, once forgotten
   uint64_t peer_incarnation = 0;
   uint64_t messages_sent = 0;
+  uint64_t messages_received = 0;
   uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
   uint64_t dead_letters = 0;  // refused, oversized, or queued when down
   uint64_t overflows = 0;     // of those, refused by a full queue
   uint64_t downs = 0;
   size_t watched = 0;
+  // The silence the failure detector allows the peer now (liveness.h);
+  // zero when no call to or from it is open.
+  absl::Duration allowance = absl::ZeroDuration();
+  // The path's smoothed round trip (liveness.h); likewise.
+  absl::Duration round_trip = absl::ZeroDuration();
   // kAlias: the canonical address this spelling reaches ("" = this node).
   std::string alias_of;
 };
@@ -58,11 +71,12 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
                        public LinkCallEvents {
  public:
   // `remoting` must outlive the endpoint's use; `dialer` makes its calls;
-  // `peer` is the peer's liveness record, which its calls to this node
-  // report to as well.
+  // `peer` is the peer's liveness record, and `counters` its traffic
+  // record, which its calls to this node report to as well.
   Endpoint(Remoting* remoting, std::string address,
            std::unique_ptr<LinkDialer> dialer,
-           std::shared_ptr<PeerLiveness> peer);
+           std::shared_ptr<PeerLiveness> peer,
+           std::shared_ptr<PeerCounters> counters);
   ~Endpoint();
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
@@ -119,7 +133,11 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   // time: cancels it.
   void Abort();
 
+  // Its link's state and watches; the counters are filled by
+  // Remoting::stats.
   EndpointStats stats() const;
+  // Keeps the link's state in its PeerCounters, for when it is forgotten.
+  void RecordLastState();
 
   // An alias of this node: the stand-in for `watcher`'s watch of `key`
   // fired; it is forgotten (unless another stand-in replaced it).
@@ -128,7 +146,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
 
   // LinkCallEvents: from the call.
   void OnCallWriteDone(LinkCall* call, bool ok) override;
-  void OnCallFrame(LinkCall* call, const v1::Frame& frame) override;
+  void OnCallFrame(LinkCall* call, const v1::Frame& frame,
+                   size_t bytes) override;
+  void OnCallMalformed(LinkCall* call, size_t bytes) override;
   void OnCallDone(LinkCall* call, const absl::Status& status) override;
 
   // LinkWriter::Link: from the writer's token holder.
@@ -173,6 +193,10 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   const NodeAddress address_;
   const std::unique_ptr<LinkDialer> dialer_;
   const std::shared_ptr<PeerLiveness> peer_;
+  const std::shared_ptr<PeerCounters> counters_;
+  // This node's side of the round-trip measurement on its calls to the
+  // peer (the writer stamps, OnCallFrame reads); before writer_.
+  RoundTrip round_trip_;
   LinkWriter writer_;
 
   mutable Mutex mu_;

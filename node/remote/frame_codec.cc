@@ -235,10 +235,11 @@ void RateLimitedProtobufLog(google::protobuf::LogLevel level,
                             const char* /*file*/, int /*line*/,
                             const std::string& message) {
   if (level == google::protobuf::LOGLEVEL_FATAL) {
-    Log(LogSeverity::kError, absl::StrCat("protobuf: ", message));
+    Log(LogSeverity::kError, "remote", absl::StrCat("protobuf: ", message));
     return;
   }
-  static LogLimiter* const limiter = new LogLimiter(1, absl::Seconds(1));
+  static LogLimiter* const limiter =
+      new LogLimiter("remote", 1, absl::Seconds(1));
   limiter->Log(LogSeverity::kWarning, absl::StrCat("protobuf: ", message));
 }
 

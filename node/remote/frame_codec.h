@@ -64,6 +64,9 @@ class FrameEncoder {
   void SetHeartbeat();
 
   const v1::Frame& frame() const { return frame_; }
+  // For the few bytes outside the batch's accounting that are stamped on a
+  // frame just before it is written (round_trip.h).
+  v1::Frame* mutable_frame() { return &frame_; }
 
  private:
   uint32_t RefIndex(const Process& process);

@@ -71,7 +71,7 @@ FrameDelivery::~FrameDelivery() {
   }
 }
 
-void FrameDelivery::Deliver(const v1::Frame& frame) {
+void FrameDelivery::Deliver(const v1::Frame& frame, PeerCounters& counters) {
   ActorSystem& system = remoting_->system();
   FrameDecoder decoder(frame);
   // Each ref is resolved once per frame, when first used.
@@ -97,6 +97,7 @@ void FrameDelivery::Deliver(const v1::Frame& frame) {
     const uint32_t index = decoded->target_index;
     switch (decoded->control) {
       case v1::USER: {
+        counters.Add(counters.messages_received);
         ActorRef sender;
         if (const uint32_t s = decoded->sender_index; s != 0) {
           if (!senders[s - 1]) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "node/remote/peer_counters.h"
 #include "proto/troupe.pb.h"
 
 namespace troupe {
@@ -29,9 +30,10 @@ class FrameDelivery {
   FrameDelivery(const FrameDelivery&) = delete;
   FrameDelivery& operator=(const FrameDelivery&) = delete;
 
-  // Delivers one frame's envelopes. Frames of one peer are delivered one at
-  // a time (not thread-safe).
-  void Deliver(const v1::Frame& frame);
+  // Delivers one frame's envelopes, counting each user message in
+  // `counters` (the peer's record) before it is delivered. Frames of one
+  // peer are delivered one at a time (not thread-safe).
+  void Deliver(const v1::Frame& frame, PeerCounters& counters);
 
  private:
   Remoting* const remoting_;

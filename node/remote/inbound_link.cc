@@ -18,7 +18,9 @@
 
 namespace troupe {
 
-InboundLink::InboundLink(Remoting* remoting) : remoting_(remoting) {
+InboundLink::InboundLink(Remoting* remoting)
+    : remoting_(remoting),
+      round_trip_(remoting != nullptr ? remoting->clock() : Clock::Real()) {
   if (remoting_ == nullptr || remoting_->closing()) {
     Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                        "this node is not accepting links (starting or "
@@ -35,16 +37,25 @@ void InboundLink::OnReadDone(bool ok) {
     Close(grpc::Status::OK);  // the peer ended its side or went away
     return;
   }
+  const size_t bytes = read_buffer_.Length();
   const bool parsed = ParseFrame(&read_buffer_, &read_frame_);
   if (registered_) {
+    counters_->Add(counters_->frames_received);
+    counters_->Add(counters_->bytes_received, bytes);
     // Before the handshake the peer is unknown: its Hello starts the
     // record (PeerLiveness::Restart).
     const absl::Time now = remoting_->Now();
     peer_->Heard(now);
+    if (parsed) {
+      if (std::optional<absl::Duration> sample =
+              round_trip_.Read(read_frame_, now)) {
+        peer_->NoteRoundTrip(*sample);
+      }
+    }
     MutexLock lock(&mu_);
     if (!answered_) {
       answered_ = true;
-      peer_->NoteRoundTrip(now - hello_sent_);
+      peer_->NoteHandshake(now - hello_sent_);
     }
   }
   if (!registered_) {
@@ -55,12 +66,9 @@ void InboundLink::OnReadDone(bool ok) {
       return;
     }
   } else if (!parsed) {
-    remoting_->ReportMalformed(
-        peer_address_,
-        absl::StrCat("skipped a frame of ", read_buffer_.Length(),
-                     " bytes that does not parse"));
+    remoting_->ReportMalformedFrame(peer_address_, bytes);
   } else {
-    delivery_->Deliver(read_frame_);
+    delivery_->Deliver(read_frame_, *counters_);
     if (read_frame_.leave()) {
       remoting_->PeerDown(peer_address_, "it left the cluster",
                           /*left=*/true);
@@ -80,6 +88,8 @@ bool InboundLink::Handshake(const v1::Frame& frame) {
   delivery_ = std::make_unique<FrameDelivery>(remoting_, peer_address_,
                                               frame.hello().incarnation());
   peer_ = remoting_->LivenessOf(peer_address_);
+  counters_ = remoting_->CountersOf(peer_address_);
+  counters_->linked.store(true, std::memory_order_relaxed);
   registered_ = true;
   {
     // Before the link is registered: the detector's tick, from then on,
@@ -93,15 +103,20 @@ bool InboundLink::Handshake(const v1::Frame& frame) {
   v1::Frame reply;
   *reply.mutable_hello() = remoting_->hello();
   MutexLock lock(&mu_);
-  TryWrite(reply);
+  TryWrite(&reply);
   return true;
 }
 
-bool InboundLink::TryWrite(const v1::Frame& frame) {
+bool InboundLink::TryWrite(v1::Frame* frame) {
   if (writing_ || finishing_) {
     return false;
   }
-  SerializeFrame(frame, &write_buffer_);
+  round_trip_.Stamp(frame);
+  SerializeFrame(*frame, &write_buffer_);
+  if (counters_ != nullptr) {
+    counters_->Add(counters_->frames_sent);
+    counters_->Add(counters_->bytes_sent, write_buffer_.Length());
+  }
   writing_ = true;
   wrote_since_tick_ = true;
   StartWrite(&write_buffer_);
@@ -129,10 +144,13 @@ std::optional<std::string> InboundLink::Tick(absl::Time now, bool judge) {
       return why;
     }
   }
+  if (answered_) {
+    round_trip_.RequestProbe();
+  }
   if (!wrote_since_tick_) {
     v1::Frame heartbeat;
     heartbeat.set_heartbeat(true);
-    TryWrite(heartbeat);
+    TryWrite(&heartbeat);
   }
   wrote_since_tick_ = false;
   return std::nullopt;
@@ -142,7 +160,7 @@ void InboundLink::SendLeave() {
   v1::Frame leave;
   leave.set_leave(true);
   MutexLock lock(&mu_);
-  if (!TryWrite(leave) && !finishing_) {
+  if (!TryWrite(&leave) && !finishing_) {
     leave_pending_ = true;  // after the write in flight
   }
 }
@@ -167,7 +185,7 @@ void InboundLink::OnWriteDone(bool /*ok*/) {
     leave_pending_ = false;
     v1::Frame leave;
     leave.set_leave(true);
-    TryWrite(leave);
+    TryWrite(&leave);
   }
   if (finishing_ && !finished_) {
     finished_ = true;

@@ -23,6 +23,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "node/remote/liveness.h"
+#include "node/remote/peer_counters.h"
+#include "node/remote/round_trip.h"
 #include "node/runtime/sync.h"
 #include "proto/troupe.pb.h"
 
@@ -62,15 +64,19 @@ class InboundLink final
   ~InboundLink() override;
   // The first frame: a valid Hello, or the call ends.
   bool Handshake(const v1::Frame& frame);
-  // Starts writing `frame` unless a write is in flight or the call is
-  // ending; false when it did not.
-  bool TryWrite(const v1::Frame& frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts writing `frame` (stamped first by round_trip_) unless a write is
+  // in flight or the call is ending; false when it did not.
+  bool TryWrite(v1::Frame* frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Remoting* const remoting_;
   std::string peer_address_;  // set by the reading thread before Register
   std::unique_ptr<FrameDelivery> delivery_;  // set with peer_address_
   std::shared_ptr<PeerLiveness> peer_;       // set with peer_address_
+  std::shared_ptr<PeerCounters> counters_;   // set with peer_address_
   bool registered_ = false;                  // read side only
+  // This side of the call's round-trip measurement: heartbeats carry its
+  // probes and echoes, the reading side reads them.
+  RoundTrip round_trip_;
   grpc::ByteBuffer read_buffer_;
   v1::Frame read_frame_;
 

@@ -34,7 +34,9 @@ struct LinkOptions {
   // to this (see liveness.h).
   absl::Duration max_failure_threshold = absl::Seconds(5);
   // User messages queued for one peer beyond this become dead letters
-  // ("link queue full"), counted. System messages are never refused.
+  // ("link queue full"), counted. System messages are never refused. The
+  // queue holds each message until it is written, so this bounds the memory
+  // a slow peer or path can hold (troupe_node --link_queue_capacity).
   size_t queue_capacity = 200000;
   // A message whose serialized form is larger becomes a dead letter at the
   // sender; the receiver refuses frames larger than this plus room for one

@@ -16,10 +16,11 @@ namespace troupe {
 class LinkCall {
  public:
   virtual ~LinkCall() = default;
-  // Writes `frame`. One write at a time: the caller holds its writer's
-  // token until LinkCallEvents::OnCallWriteDone. False, writing nothing,
-  // once the call has ended or its writes are closed.
-  virtual bool Write(const v1::Frame& frame) = 0;
+  // Writes `frame`; returns its size in bytes, serialized. One write at a
+  // time: the caller holds its writer's token until
+  // LinkCallEvents::OnCallWriteDone. 0, writing nothing, once the call has
+  // ended or its writes are closed.
+  virtual size_t Write(const v1::Frame& frame) = 0;
   // Closes the writes after the one in flight (later writes fail); the
   // peer ends the call once it has read everything. Thread-safe,
   // idempotent.
@@ -34,8 +35,12 @@ class LinkCallEvents {
  public:
   // A write finished; `ok` false when the call broke.
   virtual void OnCallWriteDone(LinkCall* call, bool ok) = 0;
-  // The peer sent `frame` (its Hello first, then heartbeats or a leave).
-  virtual void OnCallFrame(LinkCall* call, const v1::Frame& frame) = 0;
+  // The peer sent `frame`, of `bytes` serialized (its Hello first, then
+  // heartbeats or a leave).
+  virtual void OnCallFrame(LinkCall* call, const v1::Frame& frame,
+                           size_t bytes) = 0;
+  // The peer sent `bytes` that do not parse as a frame; the call reads on.
+  virtual void OnCallMalformed(LinkCall* call, size_t bytes) = 0;
   // The call ended, once, after its last event; `status` OK when the peer
   // ended it.
   virtual void OnCallDone(LinkCall* call, const absl::Status& status) = 0;

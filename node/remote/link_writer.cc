@@ -6,11 +6,14 @@
 
 namespace troupe {
 
-LinkWriter::LinkWriter(Link* link, const LinkOptions& options, std::string peer)
+LinkWriter::LinkWriter(Link* link, const LinkOptions& options, std::string peer,
+                       PeerCounters* counters, RoundTrip* round_trip)
     : link_(link),
       capacity_(options.queue_capacity),
       peer_(std::move(peer)),
-      encoder_(options) {}
+      encoder_(options),
+      counters_(counters),
+      round_trip_(round_trip) {}
 
 LinkWriter::~LinkWriter() {
   while (MpscNode* node = queue_.Pop()) {
@@ -22,7 +25,7 @@ void LinkWriter::Send(std::unique_ptr<OutItem> item) {
   if (item->kind == OutItem::Kind::kUser &&
       queued_user_.fetch_add(1, std::memory_order_relaxed) >= capacity_) {
     queued_user_.fetch_sub(1, std::memory_order_relaxed);
-    overflows_.fetch_add(1, std::memory_order_relaxed);
+    counters_->Add(counters_->overflows);
     DeadLetter(*item, kLinkQueueFull,
                absl::StrCat("more than ", capacity_, " messages queued for ",
                             peer_, " (it is not keeping up)"));
@@ -41,15 +44,6 @@ void LinkWriter::SetPeerLimits(uint64_t max_message_bytes,
 bool LinkWriter::Flushed() const {
   // MaybeNonEmpty reads the producers' end only: safe from any thread.
   return !writing_.load(std::memory_order_acquire) && !queue_.MaybeNonEmpty();
-}
-
-LinkWriter::Counters LinkWriter::counters() const {
-  Counters counters;
-  counters.messages_sent = messages_sent_.load(std::memory_order_relaxed);
-  counters.frames_sent = frames_sent_.load(std::memory_order_relaxed);
-  counters.dead_letters = dead_letters_.load(std::memory_order_relaxed);
-  counters.overflows = overflows_.load(std::memory_order_relaxed);
-  return counters;
 }
 
 // The token protocol: a producer pushes, then tries to take the token; the
@@ -117,27 +111,31 @@ LinkWriter::Result LinkWriter::WriteNext() {
   if (encoder_.empty()) {
     return Result::kIdle;
   }
+  if (round_trip_ != nullptr) {
+    round_trip_->Stamp(encoder_.mutable_frame());
+  }
   // Once the write is issued it may complete on another thread, which
   // continues with the token: nothing shared (in_flight_, encoder_) may be
   // touched after Write returns.
   std::vector<OutItem*> taken;
   taken.swap(in_flight_);
-  const bool written = step.call->Write(encoder_.frame());
+  const size_t written = step.call->Write(encoder_.frame());
   for (OutItem* item : taken) {
-    if (!written) {
+    if (written == 0) {
       // The call ended under us: what was taken becomes dead letters.
       DeadLetter(*item, kLinkClosed,
                  absl::StrCat("the link to ", peer_, " closed"));
     }
     delete item;
   }
-  if (!written) {
+  if (written == 0) {
     // The call takes no more writes: look again at once, so what is queued
     // is drained (once the link is down) or meets the same closed call,
     // instead of waiting for a send to come.
     return Result::kIdle;
   }
-  frames_sent_.fetch_add(1, std::memory_order_relaxed);
+  counters_->Add(counters_->frames_sent);
+  counters_->Add(counters_->bytes_sent, written);
   wrote_since_tick_.store(true, std::memory_order_relaxed);
   return Result::kWriting;
 }
@@ -188,7 +186,10 @@ void LinkWriter::BuildFrame() {
     }
     in_flight_.push_back(item.release());
   }
-  messages_sent_.fetch_add(users, std::memory_order_relaxed);
+  // Counted before the write, so the count is never behind what the peer
+  // has answered; a frame whose write then fails is in messages_sent and,
+  // as dead letters, in dropped (PeerCounters).
+  counters_->Add(counters_->messages_sent, users);
 }
 
 void LinkWriter::Drain(DeadLetterReason cause, absl::string_view why) {
@@ -222,7 +223,7 @@ void LinkWriter::DeadLetter(OutItem& item, DeadLetterReason cause,
   if (item.kind != OutItem::Kind::kUser || item.envelope == nullptr) {
     return;
   }
-  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+  counters_->Add(counters_->dropped);
   link_->DeadLetter(std::move(item.target), std::move(item.envelope), cause,
                     why);
 }

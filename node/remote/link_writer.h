@@ -25,6 +25,8 @@
 #include "node/remote/frame_codec.h"
 #include "node/remote/link_options.h"
 #include "node/remote/link_transport.h"
+#include "node/remote/peer_counters.h"
+#include "node/remote/round_trip.h"
 #include "node/runtime/envelope.h"
 #include "node/runtime/mpsc_queue.h"
 #include "node/runtime/process.h"
@@ -97,7 +99,11 @@ class LinkWriter {
   };
 
   // `link` must outlive the writer; `peer` names the peer in dead letters.
-  LinkWriter(Link* link, const LinkOptions& options, std::string peer);
+  // `counters` (the peer's record) must outlive the writer. `round_trip`,
+  // when not null, stamps each frame written (round_trip.h) and must
+  // outlive the writer.
+  LinkWriter(Link* link, const LinkOptions& options, std::string peer,
+             PeerCounters* counters, RoundTrip* round_trip = nullptr);
   // Frees what is still queued (only possible once the link is gone).
   ~LinkWriter();
   LinkWriter(const LinkWriter&) = delete;
@@ -122,14 +128,6 @@ class LinkWriter {
   bool TakeWroteSinceTick() {
     return wrote_since_tick_.exchange(false, std::memory_order_relaxed);
   }
-
-  struct Counters {
-    uint64_t messages_sent = 0;
-    uint64_t frames_sent = 0;
-    uint64_t dead_letters = 0;  // refused, oversized, or drained
-    uint64_t overflows = 0;     // of those, refused by a full queue
-  };
-  Counters counters() const;
 
  private:
   enum class Result { kWriting, kIdle, kBlocked };
@@ -159,10 +157,10 @@ class LinkWriter {
   FrameEncoder encoder_;
   std::vector<OutItem*> in_flight_;
 
-  std::atomic<uint64_t> messages_sent_{0};
-  std::atomic<uint64_t> frames_sent_{0};
-  std::atomic<uint64_t> dead_letters_{0};
-  std::atomic<uint64_t> overflows_{0};
+  // Messages and frames written, and dead letters made (refused,
+  // oversized or drained), with their overflows.
+  PeerCounters* const counters_;
+  RoundTrip* const round_trip_;
 };
 
 }  // namespace troupe

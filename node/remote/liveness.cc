@@ -31,6 +31,20 @@ Silence Liveness::silence(absl::Time now) const {
   return Silence{last_heard_, Decayed(longest_gap_, gap_at_, now)};
 }
 
+void RoundTripEstimate::Add(absl::Duration sample) {
+  if (sample < absl::ZeroDuration()) {
+    return;
+  }
+  if (!measured_) {
+    measured_ = true;
+    srtt_ = sample;
+    rttvar_ = sample / 2;
+    return;
+  }
+  rttvar_ = (3 * rttvar_ + absl::AbsDuration(srtt_ - sample)) / 4;
+  srtt_ = (7 * srtt_ + sample) / 8;
+}
+
 void PeerLiveness::Heard(absl::Time now) {
   MutexLock lock(&mu_);
   liveness_.Heard(now);
@@ -41,15 +55,27 @@ void PeerLiveness::Restart(absl::Time now) {
   liveness_.Restart(now);
 }
 
+void PeerLiveness::NoteHandshake(absl::Duration took) {
+  MutexLock lock(&mu_);
+  if (!round_trip_.measured()) {
+    round_trip_.Add(took);
+  }
+}
+
+absl::Duration PeerLiveness::round_trip() const {
+  MutexLock lock(&mu_);
+  return round_trip_.smoothed();
+}
+
 void PeerLiveness::NoteRoundTrip(absl::Duration round_trip) {
   MutexLock lock(&mu_);
-  round_trip_ = std::max(round_trip_, round_trip);
+  round_trip_.Add(round_trip);
 }
 
 Silence PeerLiveness::silence(absl::Time now) const {
   MutexLock lock(&mu_);
   Silence silence = liveness_.silence(now);
-  silence.round_trip = round_trip_;
+  silence.round_trip_allowance = round_trip_.Allowance();
   return silence;
 }
 
@@ -63,7 +89,7 @@ absl::Duration AllowedSilence(const Silence& silence,
   return std::min(
       options.max_failure_threshold,
       std::max(options.failure_threshold, silence.recent_gap * kGapFactor) +
-          silence.round_trip);
+          silence.round_trip_allowance);
 }
 
 std::optional<std::string> JudgeSilence(const Silence& silence, absl::Time now,

@@ -6,11 +6,15 @@
 // its silences have lately been. The detector judges that record: the peer
 // is down once silent for longer than
 //   max(failure_threshold, kGapFactor x its longest recent gap)
-//     + the link's round trip,
-// capped at max_failure_threshold. The round trip is added because a frame
-// is late by as much as the path's delay varies, which a round trip bounds
-// (TCP's retransmission timeout grows with the round trip for the same
-// reason, RFC 6298). On a healthy link (a frame at least
+//     + SRTT + 4 x RTTVAR,
+// capped at max_failure_threshold. SRTT and RTTVAR are RFC 6298's smoothed
+// round trip and its variation, over the round trips the peer's calls
+// measure all the time (round_trip.h) and at their handshakes; their sum
+// is TCP's retransmission timeout without its floor. It is added because
+// a frame the path loses is sent again only after that timeout, and the
+// frames behind it wait too: on a 200 ms path that loses packets, a
+// silence of 600 ms is one lost frame, not a dead peer (measured:
+// cluster_latency_test). On a healthy link (a frame at least
 // every heartbeat interval) that is the configured threshold, so a frozen
 // or dead peer is found in well under a second; a peer whose frames have
 // lately come in long gaps (its machine overloaded, or this one) is given
@@ -37,8 +41,33 @@ constexpr absl::Duration kGapHalfLife = absl::Seconds(5);
 struct Silence {
   absl::Time last_heard = absl::InfinitePast();
   absl::Duration recent_gap = absl::ZeroDuration();
-  // The link's measured round trip (its handshake's), 0 when unknown.
-  absl::Duration round_trip = absl::ZeroDuration();
+  // What the path's round trips allow for: SRTT + 4 x RTTVAR (see the
+  // banner); 0 before the first is measured.
+  absl::Duration round_trip_allowance = absl::ZeroDuration();
+};
+
+// RFC 6298's estimate of a path's round trip, section 2: the first sample
+// R sets SRTT = R and RTTVAR = R / 2; each later one R' sets
+// RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, then SRTT = 7/8 SRTT + 1/8 R'.
+// TCP takes about one sample per round trip; the links take one per
+// heartbeat interval on each call (~20 a second per peer), so these gains
+// follow a change of the path within about half a second, and on a steady
+// path RTTVAR falls toward 0 and the sum toward SRTT (RFC 7323, appendix G,
+// would scale the gains down; the failure threshold already covers a
+// steady path's jitter). Not thread-safe: its owner guards it.
+class RoundTripEstimate {
+ public:
+  // A measured round trip (>= 0; a negative one is ignored).
+  void Add(absl::Duration sample);
+  bool measured() const { return measured_; }
+  // SRTT + 4 x RTTVAR; 0 before the first sample.
+  absl::Duration Allowance() const { return srtt_ + 4 * rttvar_; }
+  absl::Duration smoothed() const { return srtt_; }
+
+ private:
+  bool measured_ = false;
+  absl::Duration srtt_ = absl::ZeroDuration();
+  absl::Duration rttvar_ = absl::ZeroDuration();
 };
 
 // The record behind a PeerLiveness. Not thread-safe: its owner guards it.
@@ -75,11 +104,17 @@ class PeerLiveness {
   // gap in its speech (the time between calls is not one). What the other
   // calls have shown (recent gaps, round trips) is kept.
   void Restart(absl::Time now);
-  // A call measured the path's round trip (its handshake's): the longest
-  // is allowed for.
+  // A call measured the path's round trip from an echo (round_trip.h): it
+  // updates the peer's RoundTripEstimate.
   void NoteRoundTrip(absl::Duration round_trip);
+  // A call's handshake took `took` (the dial, or the Hello's answer): a
+  // few round trips, so it only seeds an estimate that has no sample yet
+  // (the echoes refine it within a tick or two), and never moves one.
+  void NoteHandshake(absl::Duration took);
 
   Silence silence(absl::Time now) const;
+  // The smoothed round trip (SRTT); 0 before the first is measured.
+  absl::Duration round_trip() const;
   // Why the peer should be declared down at `now`, or nullopt.
   std::optional<std::string> Judge(absl::Time now,
                                    const LinkOptions& options) const;
@@ -87,7 +122,7 @@ class PeerLiveness {
  private:
   mutable Mutex mu_;
   Liveness liveness_ ABSL_GUARDED_BY(mu_);
-  absl::Duration round_trip_ ABSL_GUARDED_BY(mu_);
+  RoundTripEstimate round_trip_ ABSL_GUARDED_BY(mu_);
 };
 
 // How long `silence` may last before its peer is declared down (see the

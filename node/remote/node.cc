@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "node/remote/cluster_auth.h"
@@ -16,6 +17,11 @@
 #include "node/runtime/incarnation.h"
 
 namespace troupe {
+
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
 
 absl::Status SplitHostPort(const std::string& address, std::string* host,
                            int* port) {

@@ -95,5 +95,9 @@ class Node {
 // anything else.
 absl::Status SplitHostPort(const std::string& address, std::string* host,
                            int* port);
+// True for a host (as SplitHostPort gives it) that only this machine can
+// reach: localhost, ::1, 127.x. A node, and its metrics, bind to others
+// only with a cluster secret or TLS (README "Who may talk to a node").
+bool IsLoopbackHost(absl::string_view host);
 
 }  // namespace troupe

@@ -86,15 +86,16 @@ std::shared_ptr<OutboundCall> OutboundCall::Start(
   return call;
 }
 
-bool OutboundCall::Write(const v1::Frame& frame) {
+size_t OutboundCall::Write(const v1::Frame& frame) {
   SerializeFrame(frame, &write_buffer_);
+  const size_t bytes = write_buffer_.Length();
   MutexLock lock(&mu_);
   if (ended_ || closing_writes_) {
-    return false;
+    return 0;
   }
   writing_ = true;
   StartWrite(&write_buffer_);
-  return true;
+  return bytes;
 }
 
 void OutboundCall::CloseWrites() {
@@ -128,12 +129,11 @@ void OutboundCall::OnReadDone(bool ok) {
     RemoveHold();
     return;
   }
+  const size_t bytes = read_buffer_.Length();
   if (ParseFrame(&read_buffer_, &read_frame_)) {
-    events_->OnCallFrame(this, read_frame_);
+    events_->OnCallFrame(this, read_frame_, bytes);
   } else {
-    Log(LogSeverity::kWarning,
-        absl::StrCat("link to ", address_,
-                     ": skipped a frame that does not parse"));
+    events_->OnCallMalformed(this, bytes);
   }
   StartRead(&read_buffer_);
 }

@@ -56,7 +56,7 @@ class OutboundCall final
       const ClusterAuth& auth);
 
   // LinkCall.
-  bool Write(const v1::Frame& frame) override;
+  size_t Write(const v1::Frame& frame) override;
   void CloseWrites() override;
   void Cancel() override { context_.TryCancel(); }
 

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -35,7 +36,9 @@ class LinkService final : public v1::NodeLink::WithRawCallbackMethod_Connect<
         attached->link_log().Log(
             LogSeverity::kWarning,
             absl::StrCat("refused a node link from ", context->peer(), ": ",
-                         allowed.message()));
+                         allowed.message(),
+                         " (give every node the same --secret_file, and with "
+                         "TLS certificates from the same CA)"));
         return new Refused(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                                         std::string(allowed.message())));
       }
@@ -135,9 +138,33 @@ std::shared_ptr<Endpoint> Remoting::EndpointForLocked(
     it->second = std::make_shared<Endpoint>(
         this, std::string(address),
         std::make_unique<GrpcDialer>(std::string(address), options_, auth_),
-        LivenessOfLocked(address));
+        LivenessOfLocked(address), CountersOfLocked(address));
   }
   return it->second;
+}
+
+std::shared_ptr<PeerCounters> Remoting::CountersOf(absl::string_view address) {
+  MutexLock lock(&mu_);
+  return CountersOfLocked(address);
+}
+
+std::shared_ptr<PeerCounters> Remoting::CountersOfLocked(
+    absl::string_view address) {
+  if (auto it = counters_.find(address); it != counters_.end()) {
+    return it->second;
+  }
+  if (counters_.size() >= kMaxPeerRecords) {
+    // Only this table holds it: no endpoint, call or link uses it.
+    auto unused = absl::c_find_if(counters_, [](const auto& entry) {
+      return entry.second.use_count() == 1;
+    });
+    if (unused != counters_.end()) {
+      counters_.erase(unused);
+    }
+  }
+  auto counters = std::make_shared<PeerCounters>();
+  counters_.emplace(address, counters);
+  return counters;
 }
 
 std::shared_ptr<PeerLiveness> Remoting::LivenessOf(absl::string_view address) {
@@ -218,7 +245,16 @@ std::string Remoting::NewWatcherId() {
 void Remoting::ReportMalformed(absl::string_view peer, absl::string_view what) {
   malformed_.fetch_add(1, std::memory_order_relaxed);
   malformed_log_.Log(LogSeverity::kWarning,
-                     absl::StrCat("link from ", peer, ": ", what));
+                     absl::StrCat("link with ", peer, ": ", what,
+                                  " (corrupt data, or a peer of another "
+                                  "troupe version: run the same version on "
+                                  "every node)"),
+                     {{"peer", peer}});
+}
+
+void Remoting::ReportMalformedFrame(absl::string_view peer, size_t bytes) {
+  ReportMalformed(peer, absl::StrCat("skipped a frame of ", bytes,
+                                     " bytes that does not parse"));
 }
 
 bool Remoting::AllCallsEnded() const {
@@ -277,6 +313,7 @@ void Remoting::ForgetUnused(std::vector<std::shared_ptr<Endpoint>> endpoints) {
   std::vector<std::string> unused;
   for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
     if (endpoint->Unused()) {
+      endpoint->RecordLastState();  // outside mu_: it takes the endpoint's
       unused.push_back(endpoint->address());
     }
   }
@@ -298,7 +335,17 @@ void Remoting::ForgetUnused(std::vector<std::shared_ptr<Endpoint>> endpoints) {
       }
     }
   }
-  // Destroyed here, outside mu_.
+  forgotten.clear();  // destroyed outside mu_
+  // A peer that never linked (a wrong or dead address) keeps no record
+  // either: a client naming thousands of them must not fill the table.
+  MutexLock lock(&mu_);
+  for (const std::string& address : unused) {
+    auto it = counters_.find(address);
+    if (it != counters_.end() && it->second.use_count() == 1 &&
+        !it->second->linked.load(std::memory_order_relaxed)) {
+      counters_.erase(it);
+    }
+  }
 }
 
 void Remoting::Leave(absl::Duration timeout) {
@@ -360,18 +407,54 @@ void Remoting::Shutdown(absl::Duration timeout) {
           absl::Condition(
               +[](int* calls) { return *calls == 0; }, &calls_alive_),
           timeout)) {
-    Log(LogSeverity::kWarning,
+    Log(LogSeverity::kWarning, "remote",
         absl::StrCat(calls_alive_, " outbound links did not close within ",
-                     absl::FormatDuration(timeout)));
+                     absl::FormatDuration(timeout),
+                     "; they are cut (their peers were slow to read, and see "
+                     "this node down instead of leaving; a longer "
+                     "--shutdown_grace gives them time)"));
   }
 }
 
 RemotingStats Remoting::stats() const {
   RemotingStats stats;
+  absl::flat_hash_map<std::string, EndpointStats> live;
   for (const std::shared_ptr<Endpoint>& endpoint : Endpoints()) {
-    stats.peers.push_back(endpoint->stats());
+    EndpointStats peer = endpoint->stats();
+    live.emplace(peer.address, std::move(peer));
   }
+  const absl::Time now = Now();
   MutexLock lock(&mu_);
+  for (const auto& [address, counters] : counters_) {
+    EndpointStats& peer = stats.peers.emplace_back();
+    if (auto it = live.find(address); it != live.end()) {
+      peer = std::move(it->second);
+    } else {
+      peer.address = address;
+      peer.state = counters->last_state.load(std::memory_order_relaxed);
+    }
+    const auto read = [](const std::atomic<uint64_t>& counter) {
+      return counter.load(std::memory_order_relaxed);
+    };
+    peer.messages_sent = read(counters->messages_sent);
+    peer.messages_received = read(counters->messages_received);
+    peer.frames_sent = read(counters->frames_sent);
+    peer.frames_received = read(counters->frames_received);
+    peer.bytes_sent = read(counters->bytes_sent);
+    peer.bytes_received = read(counters->bytes_received);
+    peer.dead_letters = read(counters->dropped);
+    peer.overflows = read(counters->overflows);
+    peer.downs = read(counters->downs);
+    if (auto it = liveness_.find(address); it != liveness_.end()) {
+      if (std::shared_ptr<PeerLiveness> liveness = it->second.lock()) {
+        peer.allowance = AllowedSilence(liveness->silence(now), options_);
+        peer.round_trip = liveness->round_trip();
+      }
+    }
+  }
+  absl::c_sort(stats.peers, [](const EndpointStats& a, const EndpointStats& b) {
+    return a.address < b.address;
+  });
   stats.inbound_links = inbound_.size();
   stats.malformed = malformed_.load(std::memory_order_relaxed);
   return stats;

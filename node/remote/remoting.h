@@ -39,6 +39,7 @@ class ActorSystem;
 class InboundLink;
 
 struct RemotingStats {
+  // Every peer with a record (see Remoting::CountersOf), by address.
   std::vector<EndpointStats> peers;
   size_t inbound_links = 0;
   uint64_t malformed = 0;  // frames and envelopes skipped as malformed
@@ -76,8 +77,19 @@ class Remoting final : public RemoteResolver {
   // The liveness record of the peer at `address`, shared by every call to
   // and from it while any holds it (created on first use). Thread-safe.
   std::shared_ptr<PeerLiveness> LivenessOf(absl::string_view address);
+  // The traffic record of the peer at `address` (made on first use; kept
+  // while the node runs, see kMaxPeerRecords). Thread-safe.
+  std::shared_ptr<PeerCounters> CountersOf(absl::string_view address);
+  // Records kept for peers no link uses any more: beyond this many
+  // records, one of those is dropped for each new peer (its counters
+  // restart if it comes back; Prometheus' rate() reads a restart as one).
+  // Bounds the memory and metric series a stream of distinct addresses
+  // can make.
+  static constexpr size_t kMaxPeerRecords = 1024;
   // Now, on the links' clock (LinkOptions::clock). Thread-safe.
   absl::Time Now() const { return clock_->Now(); }
+  // The links' clock itself; lives as long as the node.
+  const Clock& clock() const { return *clock_; }
 
   // Declares the peer at `address` down, both directions (see the banner;
   // `left`: it left gracefully, see Endpoint::Down).
@@ -112,9 +124,11 @@ class Remoting final : public RemoteResolver {
   void RemoveInbound(InboundLink* link);
   // An id for the stand-in of a remote watcher.
   std::string NewWatcherId();
-  // Counts a malformed frame or envelope from `peer`; logs at most one line
-  // a second (with how many were not logged).
+  // Counts a malformed frame or envelope from `peer`, on any call with it;
+  // logs at most one line a second (with how many were not logged).
   void ReportMalformed(absl::string_view peer, absl::string_view what);
+  // The same for a frame of `bytes` that does not parse, on either call.
+  void ReportMalformedFrame(absl::string_view peer, size_t bytes);
   // For lines about links (up, down, refused): a few a second at most, so
   // that naming thousands of missing nodes cannot flood the log.
   LogLimiter& link_log() { return link_log_; }
@@ -134,6 +148,8 @@ class Remoting final : public RemoteResolver {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<PeerLiveness> LivenessOfLocked(absl::string_view address)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<PeerCounters> CountersOfLocked(absl::string_view address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Tick();
   // Drops the endpoints among `endpoints` that are Unused and that no one
   // else refers to (no ref, no call): a node named once and gone is
@@ -150,8 +166,8 @@ class Remoting final : public RemoteResolver {
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> next_watcher_{1};
   std::atomic<uint64_t> malformed_{0};
-  LogLimiter malformed_log_{1, absl::Seconds(1)};
-  LogLimiter link_log_{10, absl::Seconds(1)};
+  LogLimiter malformed_log_{"remote", 1, absl::Seconds(1)};
+  LogLimiter link_log_{"remote", 10, absl::Seconds(1)};
 
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Endpoint>> endpoints_
@@ -161,6 +177,8 @@ class Remoting final : public RemoteResolver {
   // this node ("").
   absl::flat_hash_map<std::string, std::string> aliases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::weak_ptr<PeerLiveness>> liveness_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<PeerCounters>> counters_
       ABSL_GUARDED_BY(mu_);
   int calls_alive_ ABSL_GUARDED_BY(mu_) = 0;
 

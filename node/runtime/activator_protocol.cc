@@ -50,21 +50,20 @@ absl::StatusOr<Pid> ActivatorFor(const Message& request,
   return Pid{std::string(node), std::string(kActivatorName), 0, 0};
 }
 
-absl::StatusOr<v1::Pid> ActivatorReply(absl::StatusOr<MessagePtr> reply,
-                                       absl::string_view node) {
+absl::StatusOr<MessagePtr> NodeActorReply(absl::StatusOr<MessagePtr> reply,
+                                          absl::string_view node,
+                                          absl::string_view actor) {
   if (!reply.ok()) {
-    const bool no_activator = absl::IsNotFound(reply.status());
+    const bool no_actor = absl::IsNotFound(reply.status());
     return absl::Status(
-        no_activator ? absl::StatusCode::kUnavailable : reply.status().code(),
+        no_actor ? absl::StatusCode::kUnavailable : reply.status().code(),
         absl::StrCat("node ", node, " did not take the request: ",
-                     no_activator
-                         ? absl::StrCat("it has no ", kActivatorName,
-                                        " actor (not a troupe node server?): ")
+                     no_actor
+                         ? absl::StrCat("it has no ", actor,
+                                        " actor (not a troupe node server, "
+                                        "or an older one?): ")
                          : "",
                      reply.status().message()));
-  }
-  if (const auto* pid = As<v1::Pid>(**reply)) {
-    return *pid;
   }
   if (const auto* failure = As<AskFailure>(**reply)) {
     const int code = failure->code();
@@ -73,8 +72,28 @@ absl::StatusOr<v1::Pid> ActivatorReply(absl::StatusOr<MessagePtr> reply,
                             : absl::StatusCode::kUnknown,
                         failure->message());
   }
+  return reply;
+}
+
+AskFailure FailureOf(const absl::Status& status) {
+  AskFailure failure;
+  failure.set_code(static_cast<int32_t>(status.code()));
+  failure.set_message(std::string(status.message()));
+  return failure;
+}
+
+absl::StatusOr<v1::Pid> ActivatorReply(absl::StatusOr<MessagePtr> reply,
+                                       absl::string_view node) {
+  absl::StatusOr<MessagePtr> answer =
+      NodeActorReply(std::move(reply), node, kActivatorName);
+  if (!answer.ok()) {
+    return answer.status();
+  }
+  if (const auto* pid = As<v1::Pid>(**answer)) {
+    return *pid;
+  }
   return absl::InternalError(
-      absl::StrCat("node ", node, " answered with a ", TypeName(**reply)));
+      absl::StrCat("node ", node, " answered with a ", TypeName(**answer)));
 }
 
 }  // namespace troupe

@@ -43,4 +43,13 @@ absl::StatusOr<Pid> ActivatorFor(const Message& request,
 absl::StatusOr<v1::Pid> ActivatorReply(absl::StatusOr<MessagePtr> reply,
                                        absl::string_view node);
 
+// The same for an ask of any node-service actor named `actor` (the
+// activator, troupe.operations): the answer for the caller to type-check,
+// or the error, as above.
+absl::StatusOr<MessagePtr> NodeActorReply(absl::StatusOr<MessagePtr> reply,
+                                          absl::string_view node,
+                                          absl::string_view actor);
+// The AskFailure a node-service actor answers for `status` (not OK).
+AskFailure FailureOf(const absl::Status& status);
+
 }  // namespace troupe

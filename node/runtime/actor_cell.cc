@@ -3,6 +3,8 @@
 // and actor_cell_context.cc.
 #include "node/runtime/actor_cell.h"
 
+#include <time.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,10 +14,21 @@
 #include "node/runtime/system_messages.h"
 
 namespace troupe {
+namespace {
+
+// A clock read cheap enough for every spawn (a few ns, no syscall; ticks
+// every few ms).
+int64_t CoarseMonotonicMs() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
+}
+
+}  // namespace
 
 ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
                      ActorRef parent, const SpawnOptions& options,
-                     uint64_t serial, uint64_t uid)
+                     uint64_t serial, uint64_t uid, KindStats* kind)
     : Process(system->shared_address(), std::move(id), system->incarnation(),
               uid),
       system_(system),
@@ -23,7 +36,9 @@ ActorCell::ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
       parent_(std::move(parent)),
       mailbox_capacity_(options.mailbox_capacity),
       top_level_(!parent_),
-      serial_(serial) {}
+      serial_(serial),
+      kind_(kind),
+      spawned_at_ms_(CoarseMonotonicMs()) {}
 
 ActorCell::~ActorCell() {
   // Whatever is still queued (only possible when the dispatcher stopped
@@ -61,10 +76,15 @@ void ActorCell::SendUser(EnvelopePtr envelope) {
                         kActorStopped);
     return;
   }
+  // Counted whether or not the mailbox is bounded (its depth is shown by
+  // ListActors and Inspect).
+  const uint64_t queued = queued_.fetch_add(1, std::memory_order_relaxed);
+  // Signed: messages queued after our add may already be taken, so taken
+  // can pass `queued` (then the mailbox is far from full).
   if (mailbox_capacity_ > 0 &&
-      mailbox_size_.fetch_add(1, std::memory_order_relaxed) >=
-          mailbox_capacity_) {
-    mailbox_size_.fetch_sub(1, std::memory_order_relaxed);
+      static_cast<int64_t>(queued - taken_.load(std::memory_order_relaxed)) >=
+          static_cast<int64_t>(mailbox_capacity_)) {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
     system_->CountOverflow();
     system_->DeadLetter(
         ActorRef(shared_from_this()), std::move(envelope), kMailboxFull,
@@ -148,6 +168,11 @@ void ActorCell::Run() {
     --budget;
     HandleUser(std::move(envelope));
   }
+  if (taken_in_run_ != 0) {  // before the release: then another may run it
+    taken_.store(taken_.load(std::memory_order_relaxed) + taken_in_run_,
+                 std::memory_order_relaxed);
+    taken_in_run_ = 0;
+  }
   ReleaseOrReschedule(std::move(keepalive));
 }
 
@@ -190,11 +215,13 @@ void ActorCell::HandleSystem(SystemMessagePtr message) {
     case SystemKind::kWatch:
       if (message->ref && message->ref != self_) {
         extras().watchers.insert(message->ref);
+        WatchersChanged();
       }
       break;
     case SystemKind::kUnwatch:
       if (extras_ != nullptr) {
         extras_->watchers.erase(message->ref);
+        WatchersChanged();
       }
       break;
     case SystemKind::kTerminated:
@@ -234,19 +261,23 @@ void ActorCell::HandleTerminated(const SystemMessage& message) {
 
 void ActorCell::DeliverTerminated(const ActorRef& ref,
                                   TerminationReason reason) {
+  queued_.fetch_add(1, std::memory_order_relaxed);
   user_queue_.Push(
       MakeEnvelope(MakeTerminated(ref, reason), ActorRef()).release());
-  if (mailbox_capacity_ > 0) {
-    mailbox_size_.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 // --- User messages ---------------------------------------------------------
 
 EnvelopePtr ActorCell::PopUser() {
   EnvelopePtr envelope(static_cast<Envelope*>(user_queue_.Pop()));
-  if (envelope != nullptr && mailbox_capacity_ > 0) {
-    mailbox_size_.fetch_sub(1, std::memory_order_relaxed);
+  if (envelope == nullptr) {
+    return envelope;
+  }
+  if (mailbox_capacity_ > 0) {  // exact: senders check the bound against it
+    taken_.store(taken_.load(std::memory_order_relaxed) + 1,
+                 std::memory_order_relaxed);
+  } else {
+    ++taken_in_run_;
   }
   return envelope;
 }
@@ -262,14 +293,13 @@ void ActorCell::HandleUser(EnvelopePtr envelope) {
     return;
   }
   current_ = envelope.get();
-  const absl::Status status = GuardUserCode([&] {
+  const absl::Status status = RunHandler([&] {
     if (extras_ != nullptr && extras_->behavior != nullptr) {
       return (*extras_->behavior)(*this, message);
     }
     return actor_->Receive(*this, message);
   });
   current_ = nullptr;
-  system_->CountProcessed();
   if (!status.ok()) {
     Fail(status, /*during_start=*/false);
   }
@@ -313,9 +343,11 @@ void ActorCell::FinishStop() {
       return absl::OkStatus();
     });
     if (!stopped.ok()) {
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "runtime",
           absl::StrCat(self_.ToString(),
-                       ": Stopped failed: ", stopped.ToString()));
+                       ": Stopped failed: ", stopped.ToString(),
+                       " (it is stopped anyway; what Stopped should have "
+                       "released may not be: fix the actor's Stopped)"));
     }
     actor_.reset();
   }
@@ -329,12 +361,16 @@ void ActorCell::FinishStop() {
       extras_->watchers.erase(pending->ref);
     }
   }
+  if (extras_ != nullptr) {
+    WatchersChanged();
+  }
   state_.store(State::kTerminated, std::memory_order_release);
   // Its queued messages become dead letters before the system hears of
   // the end, so a shutdown that waited for every actor has counted them.
   DrainUserQueue();
   system_->OnActorTerminated(this);
   std::unique_ptr<Extras> extras = std::move(extras_);
+  watcher_count_.store(0, std::memory_order_relaxed);  // all told below
   if (extras != nullptr) {
     for (const ActorRef& watcher : extras->watchers) {
       auto notice = MakeSystem(SystemKind::kTerminated, self_);
@@ -352,6 +388,27 @@ void ActorCell::FinishStop() {
     parent_ = ActorRef();
   }
   self_ = ActorRef();  // Run's keepalive holds the cell until Run returns
+}
+
+absl::Duration ActorCell::age() const {
+  return absl::Milliseconds(CoarseMonotonicMs() - spawned_at_ms_);
+}
+
+ActorSnapshot ActorCell::snapshot() const {
+  ActorSnapshot snapshot;
+  snapshot.id = id();
+  snapshot.uid = uid();
+  snapshot.kind = kind_->name;
+  snapshot.mailbox_depth = mailbox_depth();
+  snapshot.handled = handled();
+  snapshot.age = age();
+  return snapshot;
+}
+
+void ActorCell::WatchersChanged() {
+  watcher_count_.store(
+      static_cast<uint32_t>(extras_ != nullptr ? extras_->watchers.size() : 0),
+      std::memory_order_relaxed);
 }
 
 void ActorCell::DrainUserQueue() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,9 @@
 #include "node/runtime/actor_context.h"
 #include "node/runtime/dispatcher.h"
 #include "node/runtime/envelope.h"
+#include "node/runtime/guard.h"
+#include "node/runtime/introspection.h"
+#include "node/runtime/kind_stats.h"
 #include "node/runtime/mpsc_queue.h"
 #include "node/runtime/process.h"
 
@@ -38,9 +42,10 @@ class ActorCell final : public Process,
   // else 0.
   // `uid`: the actor's own identity on this node run (never 0, never
   // reused; see pid.h).
+  // `kind`: the statistics of the actor's kind (owned by the system).
   ActorCell(ActorSystem* system, std::string id, ActorFactory factory,
             ActorRef parent, const SpawnOptions& options, uint64_t serial,
-            uint64_t uid);
+            uint64_t uid, KindStats* kind);
   ~ActorCell() override;
 
   // Gives the cell its first instance (made by the spawner, so a failing
@@ -55,6 +60,30 @@ class ActorCell final : public Process,
 
   bool top_level() const { return top_level_; }
   uint64_t serial() const { return serial_; }
+
+  // --- Introspection (ListActors, Inspect). Any thread; each value is a
+  // relaxed read, so together they are a moment's picture, not a snapshot.
+  KindStats& kind() const { return *kind_; }
+  // User messages queued and not yet taken (a message being handled is
+  // not counted).
+  uint64_t mailbox_depth() const {
+    const uint64_t taken = taken_.load(std::memory_order_relaxed);
+    const uint64_t queued = queued_.load(std::memory_order_relaxed);
+    return queued > taken ? queued - taken : 0;
+  }
+  // User messages and continuations taken from the mailbox: handled, or,
+  // once the actor is stopping, turned into dead letters. For an unbounded
+  // mailbox, as of the end of the actor's last run (up to `throughput`
+  // messages ago; mailbox_depth likewise).
+  uint64_t handled() const { return taken_.load(std::memory_order_relaxed); }
+  // Watchers placed and not yet removed or told.
+  uint32_t watcher_count() const {
+    return watcher_count_.load(std::memory_order_relaxed);
+  }
+  // Time since the spawn, to the coarse clock's few milliseconds.
+  absl::Duration age() const;
+  // All of the above, with its id, uid and kind name.
+  ActorSnapshot snapshot() const;
 
   // Process. Thread-safe.
   void SendUser(EnvelopePtr envelope) override;
@@ -153,6 +182,13 @@ class ActorCell final : public Process,
   void DeliverContinuation(EnvelopePtr continuation);
   // Runs a continuation unless its instance has been replaced.
   void RunContinuation(EnvelopePtr envelope);
+  // Runs one user message's handler (`handler` returns its status) under
+  // GuardUserCode; counts it for its kind (before it runs), and times one
+  // message in kHandlingSampleEvery on this thread (kind_stats.h).
+  template <typename Handler>
+  absl::Status RunHandler(Handler&& handler);
+  // Keeps watcher_count_ equal to the number of watchers.
+  void WatchersChanged();
 
   ActorSystem* const system_;
   const ActorFactory factory_;
@@ -161,6 +197,12 @@ class ActorCell final : public Process,
   ActorRef parent_;  // nobody for a top-level actor
   MpscQueue system_queue_;
   MpscQueue user_queue_;
+  // User messages ever queued (senders add, and take back a refused one),
+  // and ever taken (the actor's thread only: a store, not a locked add, so
+  // a busy mailbox pays one contended add per message, not two). Beside
+  // the queue, whose line senders and the actor touch anyway.
+  std::atomic<uint64_t> queued_{0};
+  std::atomic<uint64_t> taken_{0};
   // Created true: the spawner holds the token until Start().
   std::atomic<bool> scheduled_{true};
   std::atomic<State> state_{State::kNew};
@@ -170,7 +212,12 @@ class ActorCell final : public Process,
   const size_t mailbox_capacity_;
   const bool top_level_;  // supervised by the system's guardian
   const uint64_t serial_;
-  std::atomic<size_t> mailbox_size_{0};  // only maintained when bounded
+  KindStats* const kind_;
+  const int64_t spawned_at_ms_;             // CLOCK_MONOTONIC_COARSE
+  std::atomic<uint32_t> watcher_count_{0};  // the actor's thread writes
+  // Unbounded mailbox: taken in this run, added to taken_ at its end (a
+  // store per message would pull the line senders add to, ~10 % of fan-in).
+  uint32_t taken_in_run_ = 0;
   // Actor thread only:
   bool suspended_ = false;       // failed; awaiting the supervisor's directive
   bool stop_requested_ = false;  // ctx.Stop(): stop once the call returns
@@ -182,5 +229,22 @@ class ActorCell final : public Process,
   const Envelope* current_ = nullptr;
   std::unique_ptr<Extras> extras_;
 };
+
+template <typename Handler>
+absl::Status ActorCell::RunHandler(Handler&& handler) {
+  // Counted first, so that whoever sees the handler's effects (its reply)
+  // sees the count too.
+  kind_->processed.Add();
+  absl::Status status;
+  if (SampledOnThisThread<KindStats, kHandlingSampleEvery>()) {
+    const auto start = std::chrono::steady_clock::now();
+    status = GuardUserCode(handler);
+    kind_->handling.Observe(
+        absl::FromChrono(std::chrono::steady_clock::now() - start));
+  } else {
+    status = GuardUserCode(handler);
+  }
+  return status;
+}
 
 }  // namespace troupe

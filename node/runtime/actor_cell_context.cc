@@ -235,9 +235,7 @@ void ActorCell::DeliverContinuation(EnvelopePtr continuation) {
   if (IsTerminated()) {
     return;  // the actor that asked is gone: nothing to run it on
   }
-  if (mailbox_capacity_ > 0) {
-    mailbox_size_.fetch_add(1, std::memory_order_relaxed);
-  }
+  queued_.fetch_add(1, std::memory_order_relaxed);
   user_queue_.Push(continuation.release());
   ScheduleIfIdle();
 }
@@ -248,8 +246,7 @@ void ActorCell::RunContinuation(EnvelopePtr envelope) {
     return;  // asked by an instance a restart has replaced
   }
   const absl::Status status =
-      GuardUserCode([&] { return continuation.Run(*this); });
-  system_->CountProcessed();
+      RunHandler([&] { return continuation.Run(*this); });
   if (!status.ok()) {
     Fail(status, /*during_start=*/false);
   }

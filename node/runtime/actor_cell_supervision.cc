@@ -110,9 +110,10 @@ void ActorCell::Restart(const absl::Status& reason) {
       return absl::OkStatus();
     });
     if (!pre.ok()) {
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "runtime",
           absl::StrCat(self_.ToString(),
-                       ": PreRestart failed: ", pre.ToString()));
+                       ": PreRestart failed: ", pre.ToString(),
+                       " (it restarts anyway: fix the actor's PreRestart)"));
     }
   }
   if (extras_ != nullptr) {
@@ -127,8 +128,10 @@ void ActorCell::Restart(const absl::Status& reason) {
                : absl::InternalError("actor factory returned null");
   });
   if (!made.ok()) {
-    Log(LogSeverity::kError,
-        absl::StrCat(self_.ToString(), ": cannot restart: ", made.ToString()));
+    Log(LogSeverity::kError, "runtime",
+        absl::StrCat(self_.ToString(), ": cannot restart: ", made.ToString(),
+                     "; it stops FAILED (its factory failed: fix the factory "
+                     "or what it depends on)"));
     suspended_ = false;
     BeginStop(kFailed);
     return;

@@ -29,6 +29,10 @@ struct SpawnOptions {
   // Mailbox bound: user messages beyond this many queued become dead letters
   // (counted). 0 = unbounded.
   size_t mailbox_capacity = 0;
+  // The actor's kind in statistics and metrics (kind_stats.h); empty = its
+  // C++ class. A node's registered kinds set it. Must outlive the spawn
+  // call; the set of names a program uses must be bounded (a metric label).
+  absl::string_view kind;
 };
 
 // What an actor does with the answer to its ask: runs as a message to the

@@ -85,9 +85,12 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
   }
   // Only a top-level generated id is the serial alone (a child's is
   // "parent/$serial"): only those are registered by serial.
-  auto cell =
-      std::make_shared<ActorCell>(this, std::move(id), std::move(factory),
-                                  parent, options, parent ? 0 : serial, uid);
+  const Actor& instance = *actor;
+  KindStats* kind = options.kind.empty() ? kinds_.ForType(typeid(instance))
+                                         : kinds_.ForName(options.kind);
+  auto cell = std::make_shared<ActorCell>(this, std::move(id),
+                                          std::move(factory), parent, options,
+                                          parent ? 0 : serial, uid, kind);
   // Registered before Init: a cell refused here (id taken) does not yet hold
   // its own ref, so it is simply freed. Until Start nothing runs it, so a ref
   // found through the registry meanwhile only queues messages.
@@ -96,8 +99,7 @@ absl::StatusOr<std::shared_ptr<ActorCell>> ActorSystem::CreateActor(
         "an actor named '", cell->id(), "' is already alive on ", address()));
   }
   cell->Init(std::move(actor));
-  actors_alive_.fetch_add(1, std::memory_order_relaxed);
-  actors_spawned_.fetch_add(1, std::memory_order_relaxed);
+  kind->spawned.fetch_add(1, std::memory_order_relaxed);
   return cell;
 }
 
@@ -137,7 +139,7 @@ void ActorSystem::TopLevelGone() {
 
 void ActorSystem::OnActorTerminated(ActorCell* cell) {
   registry_.Erase(cell);
-  actors_alive_.fetch_sub(1, std::memory_order_relaxed);
+  cell->kind().terminated.fetch_add(1, std::memory_order_relaxed);
   if (cell->top_level()) {
     TopLevelGone();
   }
@@ -265,13 +267,58 @@ std::vector<ActorRef> ActorSystem::TopLevelActors() const {
   return actors;
 }
 
+absl::StatusOr<ActorPage> ActorSystem::ListActors(
+    absl::string_view kind, size_t page_size,
+    absl::string_view page_token) const {
+  if (page_size == 0) {
+    return absl::InvalidArgumentError("a page holds at least one actor");
+  }
+  return registry_.List(kind, page_size, page_token);
+}
+
+absl::StatusOr<ActorDetail> ActorSystem::Inspect(absl::string_view id,
+                                                 size_t children_limit) const {
+  std::shared_ptr<ActorCell> cell = registry_.Find(id);
+  if (cell == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no actor named '", id, "' is alive on ", address()));
+  }
+  ActorDetail detail;
+  detail.actor = cell->snapshot();
+  if (const size_t slash = id.rfind('/'); slash != absl::string_view::npos) {
+    detail.parent = std::string(id.substr(0, slash));
+  }
+  detail.watchers = cell->watcher_count();
+  std::tie(detail.children, detail.children_count) =
+      registry_.Children(id, children_limit);
+  return detail;
+}
+
 SystemStats ActorSystem::stats() const {
   SystemStats stats;
-  stats.actors_alive = actors_alive_.load(std::memory_order_relaxed);
-  stats.actors_spawned = actors_spawned_.load(std::memory_order_relaxed);
-  stats.messages_processed = messages_processed_.Get();
+  for (const KindStats* kind : kinds_.All()) {
+    SystemStats::Kind& out = stats.kinds.emplace_back();
+    out.name = kind->name;
+    const uint64_t terminated =
+        kind->terminated.load(std::memory_order_relaxed);
+    out.spawned = kind->spawned.load(std::memory_order_relaxed);
+    // Relaxed reads may see an end before its spawn: never below 0.
+    out.alive = std::max<int64_t>(0, static_cast<int64_t>(out.spawned) -
+                                         static_cast<int64_t>(terminated));
+    out.processed = kind->processed.Get();
+    out.handling = kind->handling.Read();
+    stats.actors_alive += out.alive;
+    stats.actors_spawned += out.spawned;
+    stats.messages_processed += out.processed;
+  }
   stats.dead_letters = dead_letters_.count();
+  stats.dead_letters_by_reason = dead_letters_.count_by_reason();
   stats.mailbox_overflows = mailbox_overflows_.load(std::memory_order_relaxed);
+  stats.ask_latency = ask_latency_.Read();
+  // Ended first: a relaxed read may see an ask's end before its beginning.
+  stats.asks_completed = asks_ended_.Get();
+  stats.asks_in_flight = std::max<int64_t>(
+      0, static_cast<int64_t>(asks_begun_.Get() - stats.asks_completed));
   return stats;
 }
 
@@ -373,9 +420,11 @@ InputSourceHandle ActorSystem::StartInputSource(
               return absl::OkStatus();
             });
             !ran.ok()) {
-          Log(LogSeverity::kError,
+          Log(LogSeverity::kError, "runtime",
               absl::StrCat("input source of ", to.ToString(),
-                           " failed: ", ran.message(), "; source ended"));
+                           " failed: ", ran.message(),
+                           "; the source ended, the actor runs on (fix the "
+                           "source function, or restart the actor)"));
           break;
         }
         if (message == nullptr) {

@@ -24,6 +24,9 @@
 #include "node/runtime/dispatcher.h"
 #include "node/runtime/identity_resolver.h"
 #include "node/runtime/input_source.h"
+#include "node/runtime/introspection.h"
+#include "node/runtime/kind_stats.h"
+#include "node/runtime/latency_histogram.h"
 #include "node/runtime/registry.h"
 #include "node/runtime/remote_resolver.h"
 #include "node/runtime/sharded_counter.h"
@@ -58,13 +61,37 @@ struct ActorSystemOptions {
   SupervisorStrategy guardian_strategy = SupervisorStrategy::Default();
 };
 
+// A moment's picture of a system's counters (each read relaxed, so two
+// may disagree by what happened between their reads). Counters only grow.
 struct SystemStats {
+  struct Kind {
+    std::string name;  // see kind_stats.h
+    int64_t alive = 0;
+    uint64_t spawned = 0;
+    uint64_t processed = 0;
+    LatencyHistogram::Snapshot handling;  // sampled (KindStats::handling)
+  };
   int64_t actors_alive = 0;
   uint64_t actors_spawned = 0;
   uint64_t messages_processed = 0;
   uint64_t dead_letters = 0;
+  // Indexed by DeadLetterReason (proto/troupe.proto).
+  std::array<uint64_t, v1::DeadLetterReason_ARRAYSIZE> dead_letters_by_reason{};
   uint64_t mailbox_overflows = 0;
+  // Every kind an actor was spawned as, in the order first seen.
+  std::vector<Kind> kinds;
+  // Asks begun and not yet completed (AskAsync, and every ask built on it).
+  int64_t asks_in_flight = 0;
+  uint64_t asks_completed = 0;
+  // From the ask to its completion (a reply, a failure, or the timeout),
+  // sampled: one ask in kAskSampleEvery on each asking thread is timed.
+  LatencyHistogram::Snapshot ask_latency;
 };
+
+// Asks per timed ask (SystemStats::ask_latency): an ask takes microseconds,
+// so one in 16 costs its two clock reads and histogram update on ~1 % of
+// them (measured with local_bench's local_ask, README "Operations").
+inline constexpr uint32_t kAskSampleEvery = 16;
 
 class ActorSystem final : public Requester {
  public:
@@ -129,6 +156,24 @@ class ActorSystem final : public Requester {
 
   DeadLetters& dead_letters() { return dead_letters_; }
   SystemStats stats() const;
+
+  // A page of this node's live actors, of `kind` only when not empty
+  // (README "Operations"). `page_size` 1..; `page_token` "" for the first
+  // page, then each page's next_page_token until it is empty. Stable
+  // order: an actor alive throughout is listed exactly once. A page reads
+  // a bounded part of the registry (Registry::List), so a node with a
+  // million actors keeps serving while it is listed. INVALID_ARGUMENT for
+  // a token that does not parse; a token of another listing (another node
+  // or kind) is not detected: the listing resumes at its position.
+  // Thread-safe.
+  absl::StatusOr<ActorPage> ListActors(absl::string_view kind, size_t page_size,
+                                       absl::string_view page_token) const;
+  // The actor alive as `id` now: its snapshot, parent, watcher count, and
+  // up to `children_limit` children (with their count). Answers while the
+  // actor is busy or stuck: nothing is asked of it. NOT_FOUND when no
+  // actor `id` is alive. Thread-safe.
+  absl::StatusOr<ActorDetail> Inspect(absl::string_view id,
+                                      size_t children_limit = 100) const;
   const std::string& address() const { return *address_; }
   uint64_t incarnation() const { return incarnation_; }
 
@@ -203,7 +248,6 @@ class ActorSystem final : public Requester {
   // Runs `fn` on a thread of its own for `target` (see input_source.h).
   InputSourceHandle StartInputSource(const ActorRef& target, InputSourceFn fn,
                                      std::shared_ptr<InputSourceState> state);
-  void CountProcessed() { messages_processed_.Add(); }
   void CountOverflow() {
     mailbox_overflows_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -228,13 +272,15 @@ class ActorSystem final : public Requester {
   Mutex identity_mu_;
   std::shared_ptr<IdentityResolver> identity_resolver_owner_
       ABSL_GUARDED_BY(identity_mu_);
-  std::atomic<int64_t> actors_alive_{0};
-  std::atomic<uint64_t> actors_spawned_{0};
+  // Actors alive, spawned and messages handled are the sums over kinds_.
+  KindTable kinds_;
   std::atomic<uint64_t> mailbox_overflows_{0};
+  ShardedCounter asks_begun_;
+  ShardedCounter asks_ended_;
+  LatencyHistogram ask_latency_;  // sampled (kAskSampleEvery)
   // Top-level actors spawned and not yet terminated (counted from before
   // registration, so AwaitTermination cannot miss one being spawned).
   std::atomic<int64_t> top_level_alive_{0};
-  ShardedCounter messages_processed_;
 
   mutable Mutex mu_;
   // Set once, under mu_ (so AwaitTermination re-checks); read lock-free.

@@ -15,7 +15,12 @@ AskProcess::AskProcess(ActorSystem* system, std::string id, ActorRef target,
     : Process(system->shared_address(), std::move(id), system->incarnation()),
       system_(system),
       target_(std::move(target)),
-      done_callback_(std::move(done)) {}
+      begun_(SampledOnThisThread<AskProcess, kAskSampleEvery>()
+                 ? std::chrono::steady_clock::now()
+                 : std::chrono::steady_clock::time_point()),
+      done_callback_(std::move(done)) {
+  system_->asks_begun_.Add();
+}
 
 // watching_ and done_ are seq_cst: whichever of WatchTarget and Complete
 // comes second sees the other's flag, so a watch placed as the ask
@@ -45,6 +50,11 @@ void AskProcess::Complete(absl::StatusOr<MessagePtr> result) {
   {
     MutexLock lock(&mu_);
     timer_.Cancel();
+  }
+  system_->asks_ended_.Add();
+  if (begun_ != std::chrono::steady_clock::time_point()) {
+    system_->ask_latency_.Observe(
+        absl::FromChrono(std::chrono::steady_clock::now() - begun_));
   }
   system_->UnregisterReply(id());
   if (watching_.load(std::memory_order_seq_cst)) {

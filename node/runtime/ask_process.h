@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,9 @@ class AskProcess final : public Process,
  private:
   ActorSystem* const system_;
   const ActorRef target_;
+  // When the ask began, for one ask in kAskSampleEvery on the asking
+  // thread (else the clock's epoch: not timed).
+  const std::chrono::steady_clock::time_point begun_;
   std::atomic<bool> watching_{false};
   AskCallback done_callback_;  // called once, by the first Complete
   std::atomic<bool> done_{false};

@@ -30,10 +30,22 @@ void DeadLetters::Unsubscribe(uint64_t id) {
   }
 }
 
+std::array<uint64_t, v1::DeadLetterReason_ARRAYSIZE>
+DeadLetters::count_by_reason() const {
+  std::array<uint64_t, v1::DeadLetterReason_ARRAYSIZE> counts{};
+  for (size_t i = 0; i < counts.size(); ++i) {
+    counts[i] = by_reason_[i].load(std::memory_order_relaxed);
+  }
+  return counts;
+}
+
 void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
                           const ActorRef& sender, DeadLetterReason reason,
                           absl::string_view detail, const ActorRef& notify) {
   count_.fetch_add(1, std::memory_order_relaxed);
+  if (v1::DeadLetterReason_IsValid(reason)) {
+    by_reason_[reason].fetch_add(1, std::memory_order_relaxed);
+  }
   const DeadLetterEvent event{target, message.get(), sender, reason, detail};
   std::string log_line;
   {
@@ -48,10 +60,11 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     if (now - last_log_ >= absl::Seconds(1)) {
-      log_line = absl::StrCat("dead letter (", DeadLetterReasonName(reason),
-                              detail.empty() ? "" : ": ", detail, ") to ",
-                              target.ToString(), ": ", TypeName(*message),
-                              " from ", sender.ToString());
+      log_line =
+          absl::StrCat("dead letter (", DeadLetterReasonName(reason),
+                       detail.empty() ? "" : ": ", detail, ") to ",
+                       target.ToString(), ": ", TypeName(*message), " from ",
+                       sender.ToString(), " (", DeadLetterRemedy(reason), ")");
       if (unlogged_ > 0) {
         absl::StrAppend(&log_line, "; ", unlogged_,
                         " more since the last line were not logged");
@@ -63,7 +76,9 @@ void DeadLetters::Publish(const ActorRef& target, MessagePtr message,
     }
   }
   if (!log_line.empty()) {
-    Log(LogSeverity::kWarning, log_line);
+    const std::string ref = target.ToString();
+    Log(LogSeverity::kWarning, "runtime", log_line,
+        {{"ref", ref}, {"reason", DeadLetterReasonName(reason)}});
   }
   if (notify && !Is<DeadLetter>(*message)) {
     DeadLetter letter;

@@ -5,6 +5,7 @@
 // message, sender}.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,9 @@ class DeadLetters {
                absl::string_view detail, const ActorRef& notify);
 
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // Counts indexed by DeadLetterReason; they sum to count() (read apart,
+  // so a snapshot may be a few letters off). Thread-safe.
+  std::array<uint64_t, v1::DeadLetterReason_ARRAYSIZE> count_by_reason() const;
 
  private:
   struct Subscriber {
@@ -65,6 +69,8 @@ class DeadLetters {
   };
 
   std::atomic<uint64_t> count_{0};
+  std::array<std::atomic<uint64_t>, v1::DeadLetterReason_ARRAYSIZE>
+      by_reason_{};
   Mutex mu_;
   std::vector<std::shared_ptr<const Subscriber>> subscribers_
       ABSL_GUARDED_BY(mu_);

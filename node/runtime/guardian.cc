@@ -25,10 +25,12 @@ void Guardian::SendSystem(SystemMessagePtr message) {
   const Failure failure{message->ref, message->error, message->during_start};
   Directive directive = Decide(strategy_, failure, child->restart_window());
   if (directive == Directive::kEscalate) {
-    Log(LogSeverity::kError,
+    Log(LogSeverity::kError, "runtime",
         absl::StrCat(message->ref.ToString(), " failed (",
                      message->error.ToString(),
-                     ") and escalated to the guardian; stopping it"));
+                     ") and escalated to the guardian; stopping it (give its "
+                     "parent a supervisor strategy that handles the failure, "
+                     "or fix its cause)"));
     directive = Directive::kStop;
   }
   ActorCell::SendDirective(ActorRef(shared_from_this()), message->ref,

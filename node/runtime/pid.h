@@ -52,7 +52,8 @@ bool IsNodeAddress(absl::string_view address);
 
 // Checks an actor name given at spawn: non-empty, at most 255 bytes, no '/',
 // no whitespace or control characters, and not starting with '$' (reserved
-// for generated names) or '@' (identities: identity_resolver.h). INVALID_ARGUMENT otherwise.
+// for generated names) or '@' (identities: identity_resolver.h).
+// INVALID_ARGUMENT otherwise.
 absl::Status ValidateActorName(absl::string_view name);
 
 }  // namespace troupe

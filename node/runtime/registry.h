@@ -13,11 +13,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "node/runtime/introspection.h"
 #include "node/runtime/sync.h"
 
 namespace troupe {
@@ -56,6 +59,27 @@ class Registry {
 
   // Every live top-level actor. Thread-safe.
   std::vector<std::shared_ptr<ActorCell>> TopLevel() const;
+
+  // Up to `page_size` live actors (of `kind` only, when not empty) after
+  // the place `page_token` names ("" = the start), in a fixed order: shard
+  // by shard, generated ids by serial, then names in byte order. A page
+  // stops starting new shards once it has scanned kListScanLimit actors
+  // (so it scans at most that plus one shard), and may hold fewer: the
+  // token is empty only once the listing is complete. Each shard is locked
+  // while it is read (a spawn into it waits that long: ~1 ms for 60,000
+  // actors). INVALID_ARGUMENT for a token not made here. Thread-safe.
+  static constexpr size_t kListScanLimit = 200000;
+  // A page also stops once its actors' ids and kinds come to about this
+  // many bytes (at least one actor per page), so that a page of long ids
+  // stays well inside gRPC's 4 MiB default message limit.
+  static constexpr size_t kListPageBytes = 1 << 20;
+  absl::StatusOr<ActorPage> List(absl::string_view kind, size_t page_size,
+                                 absl::string_view page_token) const;
+  // The ids of `id`'s live children (at most `limit`, in no set order), and
+  // how many it has. Reads every named actor: for an operator, not a hot
+  // path. Thread-safe.
+  std::pair<std::vector<std::string>, size_t> Children(absl::string_view id,
+                                                       size_t limit) const;
 
  private:
   static constexpr size_t kShards = 16;

@@ -10,13 +10,18 @@
 
 namespace troupe {
 
+// The shard of `shards` the calling thread writes: its own for each
+// dispatcher worker (up to shards - 1 of them), 0 for any other thread.
+inline size_t WorkerShard(size_t shards) {
+  const int worker = Dispatcher::CurrentWorkerIndex();
+  return worker < 0 ? 0 : 1 + (static_cast<size_t>(worker) % (shards - 1));
+}
+
 class ShardedCounter {
  public:
   // Thread-safe; relaxed (a statistic, not a synchronisation point).
   void Add(uint64_t n = 1) {
-    const int worker = Dispatcher::CurrentWorkerIndex();
-    const size_t shard = worker < 0 ? 0 : 1 + (worker % (kShards - 1));
-    shards_[shard].value.fetch_add(n, std::memory_order_relaxed);
+    shards_[WorkerShard(kShards)].value.fetch_add(n, std::memory_order_relaxed);
   }
   uint64_t Get() const {
     uint64_t sum = 0;

@@ -50,10 +50,13 @@ Directive Decide(const SupervisorStrategy& strategy, const Failure& failure,
   }
   if (directive == Directive::kRestart &&
       !window.Allow(strategy, absl::Now())) {
-    Log(LogSeverity::kWarning,
+    Log(LogSeverity::kWarning, "runtime",
         absl::StrCat(failure.child.ToString(), " restarted more than ",
                      strategy.max_restarts, " times within ",
-                     absl::FormatDuration(strategy.within), "; stopping it"));
+                     absl::FormatDuration(strategy.within),
+                     "; stopping it (its supervisor's strategy allows no "
+                     "more: fix the cause of the failures logged with it, or "
+                     "give the supervisor a strategy with more restarts)"));
     directive = Directive::kStop;
   }
   return directive;

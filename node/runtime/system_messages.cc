@@ -27,6 +27,36 @@ absl::string_view DeadLetterReasonName(DeadLetterReason reason) {
   }
 }
 
+absl::string_view DeadLetterRemedy(DeadLetterReason reason) {
+  switch (reason) {
+    case v1::DEAD_LETTER_NO_SUCH_ACTOR:
+      return "check the ref: its node has no such actor, or the ref names an "
+             "earlier run of it";
+    case v1::DEAD_LETTER_ACTOR_STOPPED:
+      return "the actor had stopped: watch it to learn when, and send to its "
+             "successor";
+    case v1::DEAD_LETTER_MAILBOX_FULL:
+      return "the actor is not keeping up: slow the senders, add actors, or "
+             "raise --mailbox_capacity";
+    case v1::DEAD_LETTER_TOO_LARGE:
+      return "send smaller messages, or raise --max_message_bytes on every "
+             "node";
+    case v1::DEAD_LETTER_LINK_QUEUE_FULL:
+      return "the peer or the network is not keeping up: slow the senders, "
+             "or raise --link_queue_capacity";
+    case v1::DEAD_LETTER_NODE_DOWN:
+      return "the node is down or unreachable: watch its actors, and send "
+             "again once it is back";
+    case v1::DEAD_LETTER_LINK_CLOSED:
+      return "the link closed as a node shut down: send again to the node "
+             "that takes over";
+    case v1::DEAD_LETTER_UNKNOWN_TYPE:
+      return "link the message's type into the receiving node's binary";
+    default:
+      return "see the reason";
+  }
+}
+
 absl::StatusCode DeadLetterCode(DeadLetterReason reason) {
   switch (reason) {
     case v1::DEAD_LETTER_NO_SUCH_ACTOR:

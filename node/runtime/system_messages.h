@@ -41,6 +41,8 @@ inline constexpr DeadLetterReason kUnknownType = v1::DEAD_LETTER_UNKNOWN_TYPE;
 // A few words for `reason` ("no such actor", "mailbox full", ...), for logs
 // and the dead-letter tally.
 absl::string_view DeadLetterReasonName(DeadLetterReason reason);
+// What an operator can do about dead letters of `reason`, for log lines.
+absl::string_view DeadLetterRemedy(DeadLetterReason reason);
 
 // The one status an ask whose message became a dead letter for `reason`
 // fails with (the table in proto/troupe.proto): NOT_FOUND only when there

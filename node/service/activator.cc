@@ -85,10 +85,7 @@ class Activator final : public Actor {
     if (pid.ok()) {
       ctx.Reply(*std::move(pid));
     } else {
-      AskFailure failure;
-      failure.set_code(static_cast<int32_t>(pid.status().code()));
-      failure.set_message(std::string(pid.status().message()));
-      ctx.Reply(std::move(failure));
+      ctx.Reply(FailureOf(pid.status()));
     }
     return absl::OkStatus();
   }
@@ -126,8 +123,10 @@ absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
   if (!factory.ok()) {
     return factory.status();
   }
+  SpawnOptions as_kind = options;
+  as_kind.kind = kind->name;  // lives in the registry, as long as the node
   absl::StatusOr<ActorRef> spawned =
-      system.Spawn(std::move(*factory), request.name(), options);
+      system.Spawn(std::move(*factory), request.name(), as_kind);
   if (spawned.ok() || !request.existing_ok() ||
       spawned.status().code() != absl::StatusCode::kAlreadyExists) {
     return spawned;
@@ -151,7 +150,7 @@ absl::Status StartActivator(ActorSystem& system, const KindRegistry& kinds,
   return system
       .Spawn([&kinds,
               options] { return std::make_unique<Activator>(&kinds, options); },
-             kActivatorName)
+             kActivatorName, SpawnOptions{0, "troupe.activator"})
       .status();
 }
 

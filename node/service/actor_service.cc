@@ -19,9 +19,11 @@
 #include "node/service/activator.h"
 #include "node/service/client_streams.h"
 #include "node/service/grpc_status.h"
-#include "node/service/heap_usage.h"
+#include "node/service/operations.h"
 #include "node/service/pending_calls.h"
+#include "node/service/rpc_counters.h"
 #include "node/service/service_node.h"
+#include "node/service/stats_reply.h"
 #include "node/typed/typed_call.h"
 
 namespace troupe {
@@ -30,10 +32,12 @@ namespace {
 using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
-ServerUnaryReactor* Done(CallbackServerContext* context,
+// One call of a public method: counts how it ends (RpcCounters, for the
+// metrics). Two pointers: captured by value into completions.
+ServerUnaryReactor* Done(CallbackServerContext* context, const RpcCall& rpc,
                          const absl::Status& status) {
   ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+  reactor->Finish(rpc.End(status));
   return reactor;
 }
 
@@ -64,58 +68,89 @@ absl::Status CheckAlive(ActorSystem& system, const ActorRef& ref) {
   return absl::OkStatus();
 }
 
+// The members as the cluster actor of the node `request` names (this one
+// by default) sees them; INVALID_ARGUMENT for a node that is not
+// host:port.
+void MembersOn(ActorSystem& system, const v1::MembersRequest& request,
+               absl::Duration wait, OperationsCallback<v1::MembersReply> done) {
+  if (!request.node().empty() && !IsNodeAddress(request.node())) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("node '", request.node(), "' is not host:port")));
+    return;
+  }
+  system.AskAsync(
+      ClusterActorOf(system, request.node()),
+      MakeEnvelope(v1::MembersRequest(), ActorRef()), wait,
+      [done = std::move(done)](absl::StatusOr<MessagePtr> answer) {
+        if (!answer.ok()) {
+          done(answer.status());
+        } else if (const auto* members = As<v1::MembersReply>(**answer)) {
+          done(*members);
+        } else {
+          done(UnexpectedReply(**answer, v1::MembersReply::descriptor()));
+        }
+      });
+}
+
 class ActorServiceImpl final : public v1::ActorService::CallbackService {
  public:
   ActorServiceImpl(const KindRegistry* kinds, ActorServiceOptions options)
-      : kinds_(kinds), options_(options) {}
+      : kinds_(kinds), options_(options), rpcs_(options.rpc_counters) {
+    counters_->rpcs = rpcs_;
+  }
 
   void Attach(Node* node) { node_.Attach(node); }
 
   ServerUnaryReactor* Spawn(CallbackServerContext* context,
                             const v1::SpawnRequest* request,
                             v1::Pid* reply) override {
-    return SpawnOrLookup(context, *request, reply);
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Spawn");
+    return SpawnOrLookup(context, rpc, *request, reply);
   }
 
   ServerUnaryReactor* Lookup(CallbackServerContext* context,
                              const v1::LookupRequest* request,
                              v1::Pid* reply) override {
-    return SpawnOrLookup(context, *request, reply);
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Lookup");
+    return SpawnOrLookup(context, rpc, *request, reply);
   }
 
   ServerUnaryReactor* Tell(CallbackServerContext* context,
                            const v1::TellRequest* request,
                            v1::TellReply* /*reply*/) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Tell");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return Done(context, entered.status());
+      return Done(context, rpc, entered.status());
     }
     Node* node = *entered;
     counters_->messages_in.fetch_add(1, std::memory_order_relaxed);
-    return Done(context, SendTell(node->system(), *request, ActorRef()));
+    return Done(context, rpc, SendTell(node->system(), *request, ActorRef()));
   }
 
   ServerUnaryReactor* Ask(CallbackServerContext* context,
                           const v1::AskRequest* request,
                           v1::AskReply* reply) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Ask");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return Done(context, entered.status());
+      return Done(context, rpc, entered.status());
     }
     // Never past the call's own deadline.
     const absl::Duration limit = TimeLeft(*context, absl::InfiniteDuration());
     if (limit <= absl::ZeroDuration()) {
-      return Done(context, absl::DeadlineExceededError(
-                               "the call's deadline passed before the ask "
-                               "could be sent"));
+      return Done(context, rpc,
+                  absl::DeadlineExceededError(
+                      "the call's deadline passed before the ask "
+                      "could be sent"));
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!node_.Hold(reactor)) {
+    if (!node_.Hold(reactor, rpc)) {
       return reactor;
     }
     absl::Status started = StartAsk(
         (*entered)->system(), *request, limit,
-        [pending = node_.pending(), counters = counters_, reactor,
+        [rpc, pending = node_.pending(), counters = counters_, reactor,
          reply](absl::StatusOr<MessagePtr> answer) {
           if (!pending->Claim(reactor)) {
             return;  // the node stopped first and finished the call
@@ -124,10 +159,10 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
             counters->messages_out.fetch_add(1, std::memory_order_relaxed);
             reply->mutable_message()->PackFrom(**answer);
           }
-          reactor->Finish(ToGrpcStatus(answer.status()));
+          reactor->Finish(rpc.End(answer.status()));
         });
     if (!started.ok() && node_.pending()->Claim(reactor)) {
-      reactor->Finish(ToGrpcStatus(started));
+      reactor->Finish(rpc.End(started));
     }
     return reactor;
   }
@@ -135,26 +170,28 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Stop(CallbackServerContext* context,
                            const v1::StopRequest* request,
                            v1::StopReply* /*reply*/) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Stop");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return Done(context, entered.status());
+      return Done(context, rpc, entered.status());
     }
     Node* node = *entered;
     ActorSystem& system = node->system();
     absl::StatusOr<ActorRef> target =
         RefOf(system, request->has_target(), request->target(), "target");
     if (!target.ok()) {
-      return Done(context, target.status());
+      return Done(context, rpc, target.status());
     }
     if (absl::Status alive = CheckAlive(system, *target); !alive.ok()) {
-      return Done(context, alive);
+      return Done(context, rpc, alive);
     }
     if (runtime_internal::SystemInternals::IsLocal(system, *target) &&
         !runtime_internal::SystemInternals::IsLocalActor(*target)) {
-      return Done(context, absl::FailedPreconditionError(absl::StrCat(
-                               target->ToString(),
-                               " is an inbox or an ask's reply ref, not an "
-                               "actor: it ends with its stream or its ask")));
+      return Done(context, rpc,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      target->ToString(),
+                      " is an inbox or an ask's reply ref, not an "
+                      "actor: it ends with its stream or its ask")));
     }
     // The call returns once the actor has terminated (its name is free by
     // then: an actor leaves the registry before its watchers hear of it),
@@ -163,23 +200,22 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
     // one): a graceful stop waits for what is queued before its
     // PoisonPill, and a PoisonPill refused by a full mailbox never comes.
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!node_.Hold(reactor)) {
+    if (!node_.Hold(reactor, rpc)) {
       return reactor;
     }
     const absl::Duration wait = TimeLeft(*context, options_.forward_timeout);
     runtime_internal::SystemInternals::Timers(system).ScheduleOnce(
-        wait,
-        [pending = node_.pending(), reactor, name = target->ToString(), wait] {
+        wait, [rpc, pending = node_.pending(), reactor,
+               name = target->ToString(), wait] {
           if (pending->Claim(reactor)) {
-            reactor->Finish(
-                ToGrpcStatus(absl::DeadlineExceededError(absl::StrCat(
-                    name, " had not terminated within ",
-                    absl::FormatDuration(wait), "; the stop goes on"))));
+            reactor->Finish(rpc.End(absl::DeadlineExceededError(absl::StrCat(
+                name, " had not terminated within ", absl::FormatDuration(wait),
+                "; the stop goes on"))));
           }
         });
     TerminationWaiter::Watch(
         system, *target,
-        [pending = node_.pending(), reactor,
+        [rpc, pending = node_.pending(), reactor,
          name = target->ToString()](TerminationReason reason) {
           if (!pending->Claim(reactor)) {
             return;  // the node stopped first and finished the call
@@ -193,7 +229,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
                 "the node of ", name,
                 " is down or unreachable; whether it stopped is unknown"));
           }
-          reactor->Finish(ToGrpcStatus(status));
+          reactor->Finish(rpc.End(status));
         });
     if (request->graceful()) {
       system.Tell(*target, PoisonPill());
@@ -206,24 +242,26 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   grpc::ServerWriteReactor<v1::Terminated>* Watch(
       CallbackServerContext* context,
       const v1::WatchRequest* request) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Watch");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return new FailedWrite(ToGrpcStatus(entered.status()));
+      return new FailedWrite(rpc.End(entered.status()));
     }
     ActorSystem& system = (*entered)->system();
     absl::StatusOr<ActorRef> target =
         RefOf(system, request->has_target(), request->target(), "target");
     if (!target.ok()) {
-      return new FailedWrite(ToGrpcStatus(target.status()));
+      return new FailedWrite(rpc.End(target.status()));
     }
     return StartWatch(system, counters_, *target);
   }
 
   grpc::ServerBidiReactor<v1::InboxRequest, v1::InboxEvent>* Inbox(
       CallbackServerContext* context) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Inbox");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return new FailedBidi(ToGrpcStatus(entered.status()));
+      return new FailedBidi(rpc.End(entered.status()));
     }
     ActorSystem* system = &(*entered)->system();
     return StartInbox(
@@ -241,78 +279,68 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
   ServerUnaryReactor* Stats(CallbackServerContext* context,
                             const v1::StatsRequest* /*request*/,
                             v1::StatsReply* reply) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Stats");
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return Done(context, entered.status());
+      return Done(context, rpc, entered.status());
     }
-    Node* node = *entered;
-    const SystemStats stats = node->system().stats();
-    reply->set_address(node->address());
-    reply->set_incarnation(node->incarnation());
-    reply->set_actors_alive(stats.actors_alive);
-    reply->set_actors_spawned(stats.actors_spawned);
-    reply->set_messages_processed(stats.messages_processed);
-    reply->set_dead_letters(stats.dead_letters);
-    reply->set_mailbox_overflows(stats.mailbox_overflows);
-    reply->set_messages_in(counters_->messages_in.load());
-    reply->set_messages_out(counters_->messages_out.load());
-    reply->set_unauthenticated_calls(node->remoting().auth().refused());
-    reply->set_heap_bytes(HeapInUseBytes());
-    for (const EndpointStats& peer : node->remoting().stats().peers) {
-      v1::LinkStats* link = reply->add_links();
-      link->set_address(peer.address);
-      link->set_state(std::string(LinkStateName(peer.state)));
-      link->set_frames_sent(peer.frames_sent);
-      link->set_messages_sent(peer.messages_sent);
-      link->set_messages_dropped(peer.dead_letters);
-      link->set_downs(peer.downs);
-      link->set_alias_of(peer.alias_of);
+    *reply = StatsOf(**entered, *kinds_, counters_->messages_in.load(),
+                     counters_->messages_out.load());
+    return Done(context, rpc, absl::OkStatus());
+  }
+
+  ServerUnaryReactor* ListActors(CallbackServerContext* context,
+                                 const v1::ListActorsRequest* request,
+                                 v1::ListActorsReply* reply) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/ListActors");
+    return RunOperation<v1::ListActorsReply>(context, rpc, *request, reply,
+                                             &ListActorsOn);
+  }
+
+  ServerUnaryReactor* Inspect(CallbackServerContext* context,
+                              const v1::InspectRequest* request,
+                              v1::InspectReply* reply) override {
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Inspect");
+    return RunOperation<v1::InspectReply>(context, rpc, *request, reply,
+                                          &InspectOn);
+  }
+
+  // Runs `run` (ListActorsOn, InspectOn, MembersOn) for the call, within its
+  // deadline (forward_timeout without one).
+  template <typename Reply, typename Request, typename Run>
+  ServerUnaryReactor* RunOperation(CallbackServerContext* context,
+                                   const RpcCall& rpc, const Request& request,
+                                   Reply* reply, Run run) {
+    absl::StatusOr<Node*> entered = Enter(*context);
+    if (!entered.ok()) {
+      return Done(context, rpc, entered.status());
     }
-    for (const Kind* kind : kinds_->All()) {
-      reply->add_kinds(kind->name);
+    ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!node_.Hold(reactor, rpc)) {
+      return reactor;
     }
-    return Done(context, absl::OkStatus());
+    run((*entered)->system(), request,
+        TimeLeft(*context, options_.forward_timeout),
+        [rpc, pending = node_.pending(), reactor,
+         reply](absl::StatusOr<Reply> answer) {
+          if (!pending->Claim(reactor)) {
+            return;  // the node stopped first and finished the call
+          }
+          if (answer.ok()) {
+            *reply = *std::move(answer);
+          }
+          reactor->Finish(rpc.End(answer.status()));
+        });
+    return reactor;
   }
 
   // Asks the cluster actor of the node named (this one by default).
   ServerUnaryReactor* Members(CallbackServerContext* context,
                               const v1::MembersRequest* request,
                               v1::MembersReply* reply) override {
-    absl::StatusOr<Node*> entered = Enter(*context);
-    if (!entered.ok()) {
-      return Done(context, entered.status());
-    }
-    if (!request->node().empty() && !IsNodeAddress(request->node())) {
-      return Done(context,
-                  absl::InvalidArgumentError(absl::StrCat(
-                      "node '", request->node(), "' is not host:port")));
-    }
-    const absl::Duration wait = TimeLeft(*context, options_.forward_timeout);
-    ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!node_.Hold(reactor)) {
-      return reactor;
-    }
-    ActorSystem& system = (*entered)->system();
-    system.AskAsync(
-        ClusterActorOf(system, request->node()),
-        MakeEnvelope(v1::MembersRequest(), ActorRef()), wait,
-        [pending = node_.pending(), reactor,
-         reply](absl::StatusOr<MessagePtr> answer) {
-          if (!pending->Claim(reactor)) {
-            return;  // the node stopped first and finished the call
-          }
-          absl::Status status = answer.status();
-          if (answer.ok()) {
-            if (const auto* members = As<v1::MembersReply>(**answer)) {
-              *reply = *members;
-            } else {
-              status =
-                  UnexpectedReply(**answer, v1::MembersReply::descriptor());
-            }
-          }
-          reactor->Finish(ToGrpcStatus(status));
-        });
-    return reactor;
+    const RpcCall rpc(rpcs_, "/troupe.v1.ActorService/Members");
+    return RunOperation<v1::MembersReply>(context, rpc, *request, reply,
+                                          &MembersOn);
   }
 
  private:
@@ -430,25 +458,27 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
 
   template <typename Request>
   ServerUnaryReactor* SpawnOrLookup(CallbackServerContext* context,
-                                    const Request& request, v1::Pid* reply) {
+                                    const RpcCall& rpc, const Request& request,
+                                    v1::Pid* reply) {
     absl::StatusOr<Node*> entered = Enter(*context);
     if (!entered.ok()) {
-      return Done(context, entered.status());
+      return Done(context, rpc, entered.status());
     }
     Node* node = *entered;
     if constexpr (std::is_same_v<Request, v1::SpawnRequest>) {
       if (absl::Status size = CheckSize(request.init(), "spawn's init");
           !size.ok()) {
-        return Done(context, size);
+        return Done(context, rpc, size);
       }
     }
     ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!node_.Hold(reactor)) {
+    if (!node_.Hold(reactor, rpc)) {
       return reactor;
     }
-    Activate(node->system(), *kinds_, SpawnOptions{options_.mailbox_capacity},
-             request, options_.forward_timeout,
-             [pending = node_.pending(), reactor,
+    Activate(node->system(), *kinds_,
+             SpawnOptions{options_.mailbox_capacity, /*kind=*/{}}, request,
+             options_.forward_timeout,
+             [rpc, pending = node_.pending(), reactor,
               reply](absl::StatusOr<v1::Pid> pid) {
                if (!pending->Claim(reactor)) {
                  return;
@@ -456,7 +486,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
                if (pid.ok()) {
                  *reply = *std::move(pid);
                }
-               reactor->Finish(ToGrpcStatus(pid.status()));
+               reactor->Finish(rpc.End(pid.status()));
              });
     return reactor;
   }
@@ -478,6 +508,7 @@ class ActorServiceImpl final : public v1::ActorService::CallbackService {
 
   const KindRegistry* const kinds_;
   const ActorServiceOptions options_;
+  RpcCounters* const rpcs_;
   const std::shared_ptr<ServiceCounters> counters_ =
       std::make_shared<ServiceCounters>();
   ServiceNode node_;

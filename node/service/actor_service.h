@@ -13,6 +13,8 @@
 
 namespace troupe {
 
+class RpcCounters;
+
 struct ActorServiceOptions {
   // Ask's timeout when the request gives none.
   absl::Duration default_ask_timeout = absl::Seconds(5);
@@ -36,6 +38,9 @@ struct ActorServiceOptions {
   // serve the node's links and must not be held (DESIGN.md, "never block in
   // a reaction").
   bool caller_runs = true;
+  // Where finished calls are counted by method and code (the metrics'
+  // troupe_rpc_calls_total); null = not counted. Must outlive the service.
+  RpcCounters* rpc_counters = nullptr;
 };
 
 // Creates the service; Attach it to its node once the node has started

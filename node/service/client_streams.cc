@@ -19,6 +19,8 @@
 namespace troupe {
 namespace {
 
+constexpr char kWatchMethod[] = "/troupe.v1.ActorService/Watch";
+
 // --- Watch -----------------------------------------------------------------
 
 class WatchReactor;
@@ -92,10 +94,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Terminated> {
   void Notify(const ActorRef& ref, TerminationReason reason) {
     notice_ = MakeTerminated(ref, reason);
     counters_->messages_out.fetch_add(1, std::memory_order_relaxed);
+    counters_->CountEnd(kWatchMethod, grpc::StatusCode::OK);
     StartWriteAndFinish(&notice_, grpc::WriteOptions(), grpc::Status::OK);
   }
 
   void OnSendInitialMetadataDone(bool /*ok*/) override {}
+  void CountEnd(grpc::StatusCode code) {
+    counters_->CountEnd(kWatchMethod, code);
+  }
 
   void OnCancel() override {
     process_->EndWith(grpc::Status(grpc::StatusCode::CANCELLED,
@@ -153,6 +159,7 @@ bool WatchProcess::EndWith(const grpc::Status& status) {
     return false;
   }
   ended_ = true;
+  reactor_->CountEnd(status.error_code());
   reactor_->Finish(status);
   return true;
 }
@@ -278,6 +285,16 @@ class InboxReactor final
   }
 
   void OnDone() override {
+    {
+      // Counted at the very end: a client that cancels ends its reads
+      // first, so the stream may finish before OnCancel says why. A stream
+      // the client left (cancelled, or gone mid-write) ended CANCELLED
+      // for it, whatever the server said last.
+      MutexLock lock(&mu_);
+      counters_->CountEnd(
+          "/troupe.v1.ActorService/Inbox",
+          broken_ ? grpc::StatusCode::CANCELLED : grpc::StatusCode::OK);
+    }
     process_->Detach();
     runtime_internal::SystemInternals::UnregisterReply(system_, process_->id());
     delete this;
@@ -321,7 +338,7 @@ class InboxReactor final
     finishing_ = true;
     const size_t lost = queue_.size() - (writing_ ? 1 : 0);
     if (lost > 0) {
-      Log(LogSeverity::kWarning,
+      Log(LogSeverity::kWarning, "service",
           absl::StrCat("client inbox ", ref_.ToString(), " went away with ",
                        lost, " messages not yet delivered to it"));
     }

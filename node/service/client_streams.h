@@ -14,6 +14,7 @@
 #include "node/runtime/actor_ref.h"
 #include "node/runtime/actor_system.h"
 #include "node/runtime/teller.h"
+#include "node/service/rpc_counters.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -22,6 +23,13 @@ namespace troupe {
 struct ServiceCounters {
   std::atomic<uint64_t> messages_in{0};   // tells and asks from clients
   std::atomic<uint64_t> messages_out{0};  // replies, deliveries, notices
+  // Where a stream's end is counted by method and code (may be null).
+  RpcCounters* rpcs = nullptr;
+  void CountEnd(const char* method, grpc::StatusCode code) const {
+    if (rpcs != nullptr) {
+      rpcs->Count(method, code);
+    }
+  }
 };
 
 // Starts a Watch of `target` for one call; the reactor deletes itself when

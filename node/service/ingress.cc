@@ -18,6 +18,7 @@
 #include "node/service/grpc_status.h"
 #include "node/service/ingress_stream.h"
 #include "node/service/pending_calls.h"
+#include "node/service/rpc_counters.h"
 #include "node/service/service_node.h"
 #include "node/typed/typed_call.h"
 
@@ -91,8 +92,8 @@ class ActorIngress::Core {
                absl::Duration timeout,
                std::function<void(absl::StatusOr<ActorRef>)> done) {
     ResolveCallTarget(entered.node->system(), *kinds_,
-                      SpawnOptions{options_.mailbox_capacity}, service,
-                      entered.target, timeout, std::move(done));
+                      SpawnOptions{options_.mailbox_capacity, /*kind=*/{}},
+                      service, entered.target, timeout, std::move(done));
   }
 
   const ActorServiceOptions& options() const { return options_; }
@@ -143,51 +144,60 @@ class TypedService final : public grpc::Service {
           google::protobuf::MessageFactory::generated_factory()->GetPrototype(
               method->input_type());
       // RpcServiceMethod keeps the pointer: the names live in a deque.
-      paths_.push_back(
-          absl::StrCat("/", service->full_name(), "/", method->name()));
+      paths_.push_back(RpcCounters::Path(*method));
+      const absl::string_view path = paths_.back();
       if (method->server_streaming()) {
         AddMethod(new grpc::internal::RpcServiceMethod(
             paths_.back().c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
             nullptr));
         MarkMethodRawCallback(
-            i,
-            new grpc::internal::CallbackServerStreamingHandler<
-                grpc::ByteBuffer, grpc::ByteBuffer>(
-                [this, method, prototype](grpc::CallbackServerContext* context,
-                                          const grpc::ByteBuffer* request) {
-                  return Stream(context, method, *prototype, *request);
-                }));
+            i, new grpc::internal::CallbackServerStreamingHandler<
+                   grpc::ByteBuffer, grpc::ByteBuffer>(
+                   [this, method, path, prototype](
+                       grpc::CallbackServerContext* context,
+                       const grpc::ByteBuffer* request) {
+                     return Stream(context, method, path, *prototype, *request);
+                   }));
       } else {
         AddMethod(new grpc::internal::RpcServiceMethod(
             paths_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
             nullptr));
         MarkMethodRawCallback(
-            i,
-            new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
-                                                     grpc::ByteBuffer>(
-                [this, method, prototype](grpc::CallbackServerContext* context,
-                                          const grpc::ByteBuffer* request,
-                                          grpc::ByteBuffer* response) {
-                  return Unary(context, method, *prototype, *request, response);
-                }));
+            i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                                        grpc::ByteBuffer>(
+                   [this, method, path, prototype](
+                       grpc::CallbackServerContext* context,
+                       const grpc::ByteBuffer* request,
+                       grpc::ByteBuffer* response) {
+                     return Unary(context, method, path, *prototype, *request,
+                                  response);
+                   }));
       }
     }
   }
 
  private:
+  // `path`: the method's gRPC path, kept in paths_.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   const MethodDescriptor* method,
+                                  absl::string_view path,
                                   const Message& prototype,
                                   const grpc::ByteBuffer& request,
                                   grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const RpcCall call(core_->options().rpc_counters, path);
+    // Counts the call's end (for the metrics), then finishes it.
+    auto end = [call](grpc::ServerUnaryReactor* reactor,
+                      const absl::Status& status) {
+      reactor->Finish(call.End(status));
+    };
     absl::StatusOr<ActorIngress::Core::Entered> entered =
         core_->Enter(*context, method, prototype, request);
     if (!entered.ok()) {
-      reactor->Finish(ToGrpcStatus(entered.status()));
+      end(reactor, entered.status());
       return reactor;
     }
-    if (!core_->node().Hold(reactor)) {
+    if (!core_->node().Hold(reactor, call)) {
       return reactor;
     }
     std::shared_ptr<PendingCalls> pending = core_->node().pending();
@@ -202,10 +212,10 @@ class TypedService final : public grpc::Service {
     core_->Resolve(
         *entered, service_, entered->timeout,
         [pending, reactor, response, method, system, deadline, request_message,
-         caller_runs, handler_thread](absl::StatusOr<ActorRef> target) {
+         caller_runs, handler_thread, end](absl::StatusOr<ActorRef> target) {
           if (!target.ok()) {
             if (pending->Claim(reactor)) {
-              reactor->Finish(ToGrpcStatus(target.status()));
+              end(reactor, target.status());
             }
             return;
           }
@@ -219,13 +229,12 @@ class TypedService final : public grpc::Service {
           system->AskAsync(
               *target, CallEnvelope(method, std::move(*request_message)),
               deadline - absl::Now(),
-              [pending, reactor, response,
-               method](absl::StatusOr<MessagePtr> answer) {
+              [pending, reactor, response, method,
+               end](absl::StatusOr<MessagePtr> answer) {
                 if (!pending->Claim(reactor)) {
                   return;  // the node stopped first and finished the call
                 }
-                reactor->Finish(ToGrpcStatus(
-                    WriteReply(std::move(answer), method, response)));
+                end(reactor, WriteReply(std::move(answer), method, response));
               });
         });
     return reactor;
@@ -233,17 +242,19 @@ class TypedService final : public grpc::Service {
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Stream(
       grpc::CallbackServerContext* context, const MethodDescriptor* method,
-      const Message& prototype, const grpc::ByteBuffer& request) {
+      absl::string_view path, const Message& prototype,
+      const grpc::ByteBuffer& request) {
+    const RpcCall call(core_->options().rpc_counters, path);
     absl::StatusOr<ActorIngress::Core::Entered> entered =
         core_->Enter(*context, method, prototype, request);
     if (!entered.ok()) {
       auto* failed = new FailedStream();
-      failed->Finish(ToGrpcStatus(entered.status()));
+      failed->Finish(call.End(entered.status()));
       return failed;
     }
     auto* stream =
         new IngressStream(entered->node->system(), method,
-                          core_->options().inbox_queue, core_->streams());
+                          core_->options().inbox_queue, core_->streams(), call);
     auto request_message =
         std::make_shared<MessagePtr>(std::move(entered->request));
     // The target may be found after the call has ended (an identity on

@@ -12,6 +12,7 @@
 #include "node/runtime/sync.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/grpc_status.h"
+#include "node/service/rpc_counters.h"
 #include "node/service/service_node.h"
 #include "node/typed/typed_call.h"
 
@@ -60,10 +61,11 @@ class StreamCore {
  public:
   StreamCore(ActorSystem& system, IngressStream* reactor,
              const google::protobuf::MethodDescriptor* method,
-             size_t max_queued)
+             size_t max_queued, const RpcCall& call)
       : system_(system),
         reactor_(reactor),
         method_(method),
+        call_(call),
         max_queued_(max_queued),
         process_(std::make_shared<StreamProcess>(
             system,
@@ -257,7 +259,7 @@ class StreamCore {
       return;
     }
     if (finish) {
-      reactor->Finish(ToGrpcStatus(status));
+      reactor->Finish(call_.End(status));
     } else {
       reactor->StartWrite(&current_);
     }
@@ -273,6 +275,7 @@ class StreamCore {
   Mutex mu_;
   IngressStream* reactor_ ABSL_GUARDED_BY(mu_);
   const google::protobuf::MethodDescriptor* const method_;
+  const RpcCall call_;  // counts the end
   const size_t max_queued_;
   const std::shared_ptr<StreamProcess> process_;
   const ActorRef self_;
@@ -347,8 +350,10 @@ void OpenStreams::EndAll(const absl::Status& status) {
 IngressStream::IngressStream(ActorSystem& system,
                              const google::protobuf::MethodDescriptor* method,
                              size_t max_queued,
-                             std::shared_ptr<OpenStreams> open)
-    : core_(std::make_shared<StreamCore>(system, this, method, max_queued)),
+                             std::shared_ptr<OpenStreams> open,
+                             const RpcCall& call)
+    : core_(
+          std::make_shared<StreamCore>(system, this, method, max_queued, call)),
       open_(std::move(open)) {
   core_->Register(core_);
   if (!open_->Add(core_)) {

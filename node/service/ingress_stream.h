@@ -36,6 +36,7 @@
 #include "node/runtime/actor_system.h"
 #include "node/runtime/message.h"
 #include "node/runtime/sync.h"
+#include "node/service/rpc_counters.h"
 
 namespace troupe {
 
@@ -65,10 +66,12 @@ class OpenStreams {
 class IngressStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // A call of `method` that writes at most `max_queued` items ahead of the
-  // caller. `system` and `open` must outlive the call.
+  // caller; its end is counted as `call`. `system`, `open` and what `call`
+  // names must outlive the call.
   IngressStream(ActorSystem& system,
                 const google::protobuf::MethodDescriptor* method,
-                size_t max_queued, std::shared_ptr<OpenStreams> open);
+                size_t max_queued, std::shared_ptr<OpenStreams> open,
+                const RpcCall& call);
   ~IngressStream() override;
 
   // Starts or fails the call; valid after the reactor is gone (then it

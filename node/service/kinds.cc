@@ -71,7 +71,7 @@ bool RegisterKindOrDie(std::string name, std::string description,
 bool RegisterKindOrDie(Kind kind) {
   absl::Status status = KindRegistry::Global().Register(std::move(kind));
   if (!status.ok()) {
-    Log(LogSeverity::kError, status.ToString());
+    Log(LogSeverity::kError, "service", status.ToString());
     std::abort();
   }
   return true;

@@ -18,10 +18,12 @@
 #include "google/protobuf/any.pb.h"
 #include "node/remote/cluster_auth.h"
 #include "node/runtime/dead_letters.h"
+#include "node/runtime/logging.h"
 #include "node/runtime/message.h"
 #include "node/runtime/pid.h"
 #include "node/service/command_line.h"
 #include "node/service/kinds.h"
+#include "node/service/node_metrics.h"
 #include "node/service/node_server.h"
 #include "node/service/stop_signals.h"
 
@@ -52,6 +54,15 @@ ABSL_FLAG(absl::Duration, passivate_after, absl::Minutes(5),
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "comma-separated host:port of nodes to link to at start (others "
           "are linked on first use)");
+ABSL_FLAG(std::string, log_format, "text",
+          "text: one readable line per event on stderr; json: one JSON object "
+          "per line (time, level, node, component, message, and fields such "
+          "as peer or ref), for log shippers");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on, at /metrics (off when "
+          "empty; port 0 picks a free port). As --listen: a non-loopback "
+          "address needs --secret_file, and then asks for basic auth "
+          "(user troupe, the secret as password)");
 ABSL_FLAG(std::string, secret_file, "",
           "file holding the cluster secret (printable ASCII); every node link "
           "and client call must carry it. Required to listen on a "
@@ -73,6 +84,10 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
 ABSL_FLAG(int64_t, mailbox_capacity, 0,
           "mailbox bound of actors spawned through the ActorService; "
           "messages beyond it become counted dead letters (0 = unbounded)");
+ABSL_FLAG(int64_t, link_queue_capacity, 200000,
+          "user messages queued for one peer at most; beyond it sends to that "
+          "peer become counted dead letters (link queue full). Bounds the "
+          "memory a slow peer or path can hold on this node");
 ABSL_FLAG(bool, ingress_caller_runs, true,
           "an idle actor answers a typed gRPC call on the gRPC thread that "
           "received it (faster); turn off when such actors compute for long "
@@ -163,6 +178,16 @@ int NodeMain(int argc, char** argv) {
   // Before any thread starts (see stop_signals.h).
   const StopSignals stop_signals;
 
+  if (const std::string format = absl::GetFlag(FLAGS_log_format);
+      format == "json") {
+    SetLogFormat(LogFormat::kJson);
+  } else if (format != "text") {
+    std::fprintf(stderr,
+                 "troupe_node: --log_format must be text or json, not '%s'\n",
+                 format.c_str());
+    return 2;
+  }
+
   NodeServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.advertise = absl::GetFlag(FLAGS_advertise);
@@ -187,13 +212,16 @@ int NodeMain(int argc, char** argv) {
   options.link.tls = *std::move(tls);
   const int64_t max_message = absl::GetFlag(FLAGS_max_message_bytes);
   const int64_t mailbox = absl::GetFlag(FLAGS_mailbox_capacity);
-  if (max_message < 1024 || max_message > (1 << 30) || mailbox < 0) {
+  const int64_t link_queue = absl::GetFlag(FLAGS_link_queue_capacity);
+  if (max_message < 1024 || max_message > (1 << 30) || mailbox < 0 ||
+      link_queue < 1) {
     std::fprintf(stderr,
-                 "troupe_node: --max_message_bytes must be 1024..1073741824 "
-                 "and --mailbox_capacity >= 0\n");
+                 "troupe_node: --max_message_bytes must be 1024..1073741824, "
+                 "--mailbox_capacity >= 0 and --link_queue_capacity >= 1\n");
     return 2;
   }
   options.link.max_message_bytes = static_cast<size_t>(max_message);
+  options.link.queue_capacity = static_cast<size_t>(link_queue);
   options.link.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   if (options.link.connect_timeout <= absl::ZeroDuration()) {
     std::fprintf(stderr, "troupe_node: --connect_timeout must be positive\n");
@@ -230,10 +258,28 @@ int NodeMain(int argc, char** argv) {
     std::fprintf(stderr, "troupe_node: %s\n", node.status().ToString().c_str());
     return 1;
   }
+  SetLogNode((*node)->address());
   std::printf("troupe node listening on %s incarnation %016llx\n",
               (*node)->address().c_str(),
               static_cast<unsigned long long>((*node)->incarnation()));
   std::fflush(stdout);
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen);
+      !listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> started =
+        MetricsEndpoint::Start(listen, options.link.secret, &(*node)->node(),
+                               &(*node)->rpc_counters());
+    if (!started.ok()) {
+      std::fprintf(stderr, "troupe_node: %s\n",
+                   started.status().ToString().c_str());
+      (*node)->Shutdown(absl::ZeroDuration());
+      return 2;
+    }
+    metrics = *std::move(started);
+    std::printf("troupe node metrics on http://%s/metrics\n",
+                metrics->address().c_str());
+    std::fflush(stdout);
+  }
   (*node)->ConnectPeers(absl::GetFlag(FLAGS_peers));
   DeadLetterTally tally((*node)->node().system().dead_letters());
 

@@ -12,6 +12,7 @@
 #include "node/runtime/version.h"
 #include "node/service/activator.h"
 #include "node/service/ingress.h"
+#include "node/service/operations.h"
 #include "proto/troupe.grpc.pb.h"
 
 namespace troupe {
@@ -48,11 +49,6 @@ class NodeInfoService final : public v1::NodeInfo::CallbackService {
   uint64_t incarnation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-bool IsLoopbackHost(absl::string_view host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" ||
-         absl::StartsWith(host, "127.");
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
@@ -72,7 +68,7 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
         "or listen on 127.0.0.1"));
   }
   if (!IsLoopbackHost(host) && !options.link.tls.enabled()) {
-    Log(LogSeverity::kWarning,
+    Log(LogSeverity::kWarning, "service",
         absl::StrCat("listening on ", options.listen,
                      " without TLS: the cluster secret and every message "
                      "cross the network in the clear; use TLS "
@@ -87,9 +83,10 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   NodeInfoService* node_info_ptr = node_info.get();
   server->node_info_ = std::move(node_info);
 
-  server->actor_service_ = NewActorService(options.kinds, options.service);
-  server->ingress_ =
-      std::make_unique<ActorIngress>(options.kinds, options.service);
+  ActorServiceOptions service = options.service;
+  service.rpc_counters = &server->rpc_counters_;
+  server->actor_service_ = NewActorService(options.kinds, service);
+  server->ingress_ = std::make_unique<ActorIngress>(options.kinds, service);
 
   NodeOptions node_options;
   node_options.listen = options.listen;
@@ -111,9 +108,13 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
     return node.status();
   }
   server->node_ = std::move(*node);
-  if (absl::Status started =
-          StartActivator(server->node_->system(), *options.kinds,
-                         SpawnOptions{options.service.mailbox_capacity});
+  if (absl::Status started = StartActivator(
+          server->node_->system(), *options.kinds,
+          SpawnOptions{options.service.mailbox_capacity, /*kind=*/{}});
+      !started.ok()) {
+    return started;
+  }
+  if (absl::Status started = StartOperations(server->node_->system());
       !started.ok()) {
     return started;
   }
@@ -153,10 +154,10 @@ void NodeServer::ConnectPeers(const std::vector<std::string>& peers) {
     Activate(node_->system(), *kinds_, SpawnOptions(), request,
              absl::Seconds(5), [peer](absl::StatusOr<v1::Pid> pid) {
                if (pid.ok()) {
-                 Log(LogSeverity::kInfo,
+                 Log(LogSeverity::kInfo, "service",
                      absl::StrCat("peer ", peer, " answered"));
                } else {
-                 Log(LogSeverity::kWarning,
+                 Log(LogSeverity::kWarning, "service",
                      absl::StrCat("peer ", peer, " did not answer (",
                                   pid.status().message(),
                                   "); it will be linked on first use"));

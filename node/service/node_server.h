@@ -19,6 +19,7 @@
 #include "node/service/actor_service.h"
 #include "node/service/ingress.h"
 #include "node/service/kinds.h"
+#include "node/service/rpc_counters.h"
 
 namespace grpc {
 class Service;
@@ -62,6 +63,8 @@ class NodeServer {
   uint64_t incarnation() const { return node_->incarnation(); }
   // The node: its actor system and links.
   Node& node() { return *node_; }
+  // Finished public calls by method and code (for the metrics).
+  RpcCounters& rpc_counters() { return rpc_counters_; }
 
   // Links to each of `peers` (host:port) now rather than on first use, and
   // logs whether each answered. Returns at once.
@@ -74,6 +77,7 @@ class NodeServer {
  private:
   NodeServer() = default;
 
+  RpcCounters rpc_counters_;  // before the services that count into it
   std::unique_ptr<grpc::Service> node_info_;
   std::unique_ptr<v1::ActorService::CallbackService> actor_service_;
   std::unique_ptr<ActorIngress> ingress_;

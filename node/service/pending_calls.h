@@ -4,10 +4,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "node/runtime/sync.h"
-#include "node/service/grpc_status.h"
+#include "node/service/rpc_counters.h"
 
 namespace troupe {
 
@@ -18,14 +18,14 @@ namespace troupe {
 // outlive the service. Thread-safe.
 class PendingCalls {
  public:
-  // Records a call that will be finished later; false (the caller finishes
-  // it at once) once closed.
-  bool Add(grpc::ServerUnaryReactor* reactor) {
+  // Records a call that will be finished later, counted as `call` if Close
+  // finishes it; false (the caller finishes it at once) once closed.
+  bool Add(grpc::ServerUnaryReactor* reactor, const RpcCall& call) {
     MutexLock lock(&mu_);
     if (closed_) {
       return false;
     }
-    calls_.insert(reactor);
+    calls_.emplace(reactor, call);
     return true;
   }
   // True for the first of the ask and Close: that one finishes the call.
@@ -33,17 +33,17 @@ class PendingCalls {
     MutexLock lock(&mu_);
     return calls_.erase(reactor) > 0;
   }
-  // Finishes every recorded call with `status`, and refuses new ones until
-  // Reopen.
+  // Finishes every recorded call with `status` (counted), and refuses new
+  // ones until Reopen.
   void Close(const absl::Status& status) {
-    absl::flat_hash_set<grpc::ServerUnaryReactor*> calls;
+    absl::flat_hash_map<grpc::ServerUnaryReactor*, RpcCall> calls;
     {
       MutexLock lock(&mu_);
       closed_ = true;
       calls.swap(calls_);
     }
-    for (grpc::ServerUnaryReactor* reactor : calls) {
-      reactor->Finish(ToGrpcStatus(status));
+    for (const auto& [reactor, call] : calls) {
+      reactor->Finish(call.End(status));
     }
   }
   void Reopen() {
@@ -53,7 +53,8 @@ class PendingCalls {
 
  private:
   Mutex mu_;
-  absl::flat_hash_set<grpc::ServerUnaryReactor*> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<grpc::ServerUnaryReactor*, RpcCall> calls_
+      ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -73,11 +73,12 @@ class ServiceNode {
 
   // Records a unary call that an ask (or Close) will finish; when the node
   // is going away, finishes it at once with UNAVAILABLE and returns false.
-  bool Hold(grpc::ServerUnaryReactor* reactor) {
-    if (pending_->Add(reactor)) {
+  // Either way its end is counted as `call`.
+  bool Hold(grpc::ServerUnaryReactor* reactor, const RpcCall& call) {
+    if (pending_->Add(reactor, call)) {
       return true;
     }
-    reactor->Finish(ToGrpcStatus(NotServing()));
+    reactor->Finish(call.End(NotServing()));
     return false;
   }
   // The calls held; callbacks keep the table (it may outlive the service).

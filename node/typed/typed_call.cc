@@ -93,7 +93,7 @@ void Refuse(ActorContext& ctx, const absl::Status& status) {
     AnswerWithStatus(caller, status);
     return;
   }
-  static LogLimiter* const limiter = new LogLimiter(5, absl::Seconds(1));
+  static LogLimiter* const limiter = new LogLimiter("typed", 5, absl::Seconds(1));
   limiter->Log(LogSeverity::kWarning,
                absl::StrCat("a one-way call was refused: ", status.ToString()));
 }

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -28,7 +29,9 @@
 #include "node/remote/node.h"
 #include "node/runtime/inbox.h"
 #include "node/service/command_line.h"
+#include "node/service/node_metrics.h"
 #include "node/service/stop_signals.h"
+#include "prometheus/text_serializer.h"
 #include "tests/bench/remote_bench.pb.h"
 #include "tests/testing/child_process.h"
 
@@ -39,6 +42,10 @@ ABSL_FLAG(int64_t, messages, 5'000'000, "remote_throughput: messages");
 ABSL_FLAG(int64_t, window, 100'000,
           "remote_throughput: most messages unacknowledged at once");
 ABSL_FLAG(int, repeat, 3, "runs of pingpong and throughput; the best counts");
+ABSL_FLAG(absl::Duration, metrics_scrape_every, absl::ZeroDuration(),
+          "0: metrics off; else nodes A and B serve /metrics (the exposer, "
+          "on a free port) and each collects and serializes its metrics this "
+          "often, as a Prometheus scrape does (README \"Operations\")");
 
 namespace troupe {
 namespace {
@@ -163,6 +170,30 @@ class Driver : public Actor {
   absl::Time start_;
 };
 
+// Collects and serializes a node's metrics every `every` on a thread of its
+// own, as a Prometheus scrape of /metrics does, until destroyed.
+class Scraper {
+ public:
+  Scraper(Node* node, absl::Duration every)
+      : metrics_(node, nullptr), thread_([this, every] {
+          while (!stop_.WaitForNotificationWithTimeout(every)) {
+            bytes_ += prometheus::TextSerializer()
+                          .Serialize(metrics_.Collect())
+                          .size();
+          }
+        }) {}
+  ~Scraper() {
+    stop_.Notify();
+    thread_.join();
+  }
+
+ private:
+  const NodeMetrics metrics_;
+  Notification stop_;
+  size_t bytes_ = 0;
+  std::thread thread_;
+};
+
 int RunNode() {
   const StopSignals stop_signals;
   auto node = Node::Start(NodeOptions());
@@ -171,6 +202,18 @@ int RunNode() {
   }
   Node* n = node->get();
   ActorSystem& system = n->system();
+  // Metrics on: the exposer, and a scrape every interval.
+  std::unique_ptr<MetricsEndpoint> metrics;
+  std::unique_ptr<Scraper> scraper;
+  if (const absl::Duration every = absl::GetFlag(FLAGS_metrics_scrape_every);
+      every > absl::ZeroDuration()) {
+    auto started = MetricsEndpoint::Start("127.0.0.1:0", "", n, nullptr);
+    if (!started.ok()) {
+      Fail(started.status().ToString());
+    }
+    metrics = *std::move(started);
+    scraper = std::make_unique<Scraper>(n, every);
+  }
   // Replies with what it got.
   (void)system.Spawn(FromBehavior([](ActorContext& ctx, const Message& m) {
                        ctx.Reply(CloneMessage(m));
@@ -179,28 +222,28 @@ int RunNode() {
                      "pong");
   // Counts exactly; acknowledges every 1/4 window and at the end.
   (void)system.Spawn(
-      FromBehavior([received = int64_t{0}](ActorContext& ctx,
-                                           const Message& m) mutable {
-        if (const auto* value = As<Int64Value>(m)) {
-          if (value->value() != received) {
-            Fail(absl::StrCat("sink: message ", value->value(),
-                              " arrived when ", received, " was expected"));
-          }
-          ++received;
-          if (received % 25'000 == 0) {
-            Ack ack;
-            ack.set_received(received);
-            ctx.Reply(std::move(ack));
-          }
-        } else if (IsText(m, "armed")) {
-          ctx.Reply(Text("armed"));  // the driver's watch is in place
-        } else if (IsText(m, "flush")) {
-          Ack ack;
-          ack.set_received(received);
-          ctx.Reply(std::move(ack));
-        }
-        return absl::OkStatus();
-      }),
+      FromBehavior(
+          [received = int64_t{0}](ActorContext& ctx, const Message& m) mutable {
+            if (const auto* value = As<Int64Value>(m)) {
+              if (value->value() != received) {
+                Fail(absl::StrCat("sink: message ", value->value(),
+                                  " arrived when ", received, " was expected"));
+              }
+              ++received;
+              if (received % 25'000 == 0) {
+                Ack ack;
+                ack.set_received(received);
+                ctx.Reply(std::move(ack));
+              }
+            } else if (IsText(m, "armed")) {
+              ctx.Reply(Text("armed"));  // the driver's watch is in place
+            } else if (IsText(m, "flush")) {
+              Ack ack;
+              ack.set_received(received);
+              ctx.Reply(std::move(ack));
+            }
+            return absl::OkStatus();
+          }),
       "sink");
   (void)system.Spawn([n] { return std::make_unique<Driver>(n); }, "driver");
   std::printf("ready %s\n", n->address().c_str());
@@ -218,7 +261,10 @@ struct NodeProcess {
 };
 
 NodeProcess StartNodeProcess(const std::string& self) {
-  auto process = testing::ChildProcess::Start(self, {"--role=node"});
+  auto process = testing::ChildProcess::Start(
+      self, {"--role=node", absl::StrCat("--metrics_scrape_every=",
+                                         absl::FormatDuration(absl::GetFlag(
+                                             FLAGS_metrics_scrape_every)))});
   if (!process.ok()) {
     Fail(process.status().ToString());
   }
@@ -263,7 +309,8 @@ int RunCoordinator(const std::string& self) {
   ActorSystem& system = (*c)->system();
   NodeProcess a = StartNodeProcess(self);
   NodeProcess b = StartNodeProcess(self);
-  const ActorRef driver = *system.Resolve(absl::StrCat("troupe://", a.address, "/driver"));
+  const ActorRef driver =
+      *system.Resolve(absl::StrCat("troupe://", a.address, "/driver"));
   const std::string pong = absl::StrCat("troupe://", b.address, "/pong");
   const std::string sink = absl::StrCat("troupe://", b.address, "/sink");
   Inbox inbox(system);

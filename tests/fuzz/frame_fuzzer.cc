@@ -10,13 +10,13 @@
 #include <cstdint>
 #include <memory>
 
-#include "node/remote/frame_delivery.h"
-#include "node/remote/node.h"
+#include "google/protobuf/stubs/logging.h"
 #include "node/remote/frame_codec.h"
+#include "node/remote/frame_delivery.h"
 #include "node/remote/grpc_frames.h"
+#include "node/remote/node.h"
 #include "node/runtime/actor.h"
 #include "node/runtime/actor_context.h"
-#include "google/protobuf/stubs/logging.h"
 #include "node/runtime/logging.h"
 
 namespace {
@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::ByteBuffer buffer(&slice, 1);
   troupe::v1::Frame frame;
   if (troupe::ParseFrame(&buffer, &frame)) {
-    delivery.Deliver(frame);
+    static troupe::PeerCounters* const counters = new troupe::PeerCounters();
+    delivery.Deliver(frame, *counters);
   }
   return 0;
 }

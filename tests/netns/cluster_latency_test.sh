@@ -27,6 +27,11 @@ wait_for 100 "the delayer to bind its queue" grep -q "^delayer ready" "$dir/dela
 fw -I FORWARD -j NFQUEUE --queue-num 7
 fw -I FORWARD -m statistic --mode random --probability 0.1 -j DROP  # first
 for i in 1 2 3; do wc -l <"$dir/node$i.log" >"$dir/mark$i"; done
+# Each host's measured round trips to its peers (SRTT, Stats), in ms.
+round_trips() {
+  ctl "$1" stats 2>/dev/null | sed -nE 's/.*"round_trip_seconds": ?([0-9.e-]+).*/\1/p' |
+    awk '{printf "%s%.0f", (NR > 1 ? " " : ""), $1 * 1000}'
+}
 asks=0 answered=0 slowest=0
 : >"$dir/took"
 t_end=$(($(now_ms) + span_s * 1000))
@@ -43,6 +48,8 @@ while [ "$(now_ms)" -lt "$t_end" ]; do
     echo "$took" >>"$dir/took"
   done
 done
+rtts=""
+for i in 1 2 3; do rtts="$rtts host $i: [$(round_trips "$i")]"; done
 fw -D FORWARD -m statistic --mode random --probability 0.1 -j DROP
 fw -D FORWARD -j NFQUEUE --queue-num 7
 kill -TERM "${pids[delayer]}"; wait "${pids[delayer]}" 2>/dev/null
@@ -50,6 +57,7 @@ delayed="$(sed -nE 's/^delayer: ([0-9]+) packets delayed$/\1/p' "$dir/delayer.lo
 [ "${delayed:-0}" -gt 1000 ] || fail "the delayer held only '${delayed}' packets: the fault was not applied"
 median="$(sort -n "$dir/took" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')"
 echo "  $answered of $asks asks answered (troupectl, each through a host's own node); median $median ms, slowest $slowest ms; $delayed packets delayed"
+echo "  measured round trips (ms) at the end of the faults:$rtts"
 for i in 1 2 3; do
   downs="$(tail -n +"$(($(cat "$dir/mark$i") + 1))" "$dir/node$i.log" |
     grep -E "cluster: member .* down|is down" || true)"

@@ -93,6 +93,9 @@ msg="$("$node" --secret_file="$dir/missing" 2>&1)"; rc=$?
 msg="$("$node" --peers=nonsense 2>&1)"; rc=$?
 [ "$rc" = 2 ] || fail "bad --peers: exit code $rc"
 grep -q "not host:port" <<<"$msg" || fail "bad --peers message: $msg"
+msg="$("$node" --link_queue_capacity=0 2>&1)"; rc=$?
+[ "$rc" = 2 ] || fail "zero --link_queue_capacity: exit code $rc"
+grep -q -- "--link_queue_capacity >= 1" <<<"$msg" || fail "--link_queue_capacity message: $msg"
 
 # With a secret on a public address, the node starts (advertising loopback).
 start_node --listen=0.0.0.0:0 --advertise=127.0.0.1:1 --secret_file="$dir/secret"
@@ -100,6 +103,28 @@ start_node --listen=0.0.0.0:0 --advertise=127.0.0.1:1 --secret_file="$dir/secret
 kill -s TERM "$pid"
 finish_node
 [ "$rc" = 0 ] || fail "secret node: exit code $rc"
+
+# --log_format=json: every log line is one JSON object with the documented
+# fields; a failed link names its peer. 127.0.0.1:1 refuses at once.
+msg="$("$node" --log_format=yaml 2>&1)"; rc=$?
+[ "$rc" = 2 ] || fail "bad --log_format: exit code $rc"
+start_node --log_format=json --peers=127.0.0.1:1 --run_for=3s
+finish_node
+[ "$rc" = 0 ] || fail "json node: exit code $rc"
+python3 - "$rest" <<'PY' || fail "json log lines: $rest"
+import json, sys
+lines = [l for l in sys.argv[1].splitlines() if l.startswith("{")]
+assert lines, "no JSON lines"
+for line in lines:
+    entry = json.loads(line)
+    for key in ("time", "level", "node", "component", "message"):
+        assert key in entry, (key, line)
+    assert entry["level"] in ("info", "warning", "error"), line
+    assert entry["node"].startswith("127.0.0.1:"), line
+down = [json.loads(l) for l in lines if "127.0.0.1:1" in l]
+assert any(e.get("peer") == "127.0.0.1:1" and e["component"] == "remote"
+           and e["level"] == "warning" for e in down), down
+PY
 
 rm -rf "$dir"
 [ "$failures" = 0 ] && echo "PASS" || exit 1

@@ -74,7 +74,9 @@ absl::StatusOr<std::unique_ptr<DelayProxy>> DelayProxy::Start(
 }
 
 DelayProxy::DelayProxy(int listen_fd, int port, absl::Duration one_way)
-    : listen_fd_(listen_fd), port_(port), one_way_(one_way) {}
+    : listen_fd_(listen_fd),
+      port_(port),
+      one_way_nanos_(absl::ToInt64Nanoseconds(one_way)) {}
 
 DelayProxy::~DelayProxy() {
   stopping_.store(true);
@@ -143,7 +145,7 @@ void DelayProxy::AcceptLoop() {
     fds_.push_back(server);
     // The dialer's first bytes go out only after TCP's own handshake, a
     // round trip, which the kernel completed at once on loopback.
-    const absl::Time established = absl::Now() + 2 * one_way_;
+    const absl::Time established = absl::Now() + 2 * one_way();
     threads_.emplace_back([this, client, server, established] {
       Pump(client, server, established);
     });
@@ -195,7 +197,7 @@ void DelayProxy::Pump(int from, int to, absl::Time not_before) {
       open = false;  // pass on what is held, then the end
       continue;
     }
-    held.emplace_back(std::max(absl::Now(), not_before) + one_way_,
+    held.emplace_back(std::max(absl::Now(), not_before) + one_way(),
                       std::string(buffer, static_cast<size_t>(n)));
   }
   shutdown(to, SHUT_WR);

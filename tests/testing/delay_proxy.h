@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -41,12 +42,20 @@ class DelayProxy {
   void set_upstream(int port) { upstream_port_.store(port); }
   // Cuts (true) or heals (false) the path, both ways.
   void Partition(bool cut);
+  // From now on, bytes read are held for `one_way` (a path that became
+  // slower or faster; bytes already held keep their time).
+  void set_one_way(absl::Duration one_way) {
+    one_way_nanos_.store(absl::ToInt64Nanoseconds(one_way));
+  }
+  absl::Duration one_way() const {
+    return absl::Nanoseconds(one_way_nanos_.load());
+  }
 
  private:
   struct Pipe;
   DelayProxy(int listen_fd, int port, absl::Duration one_way);
   void AcceptLoop();
-  // Moves bytes from `from` to `to`, each held for one_way_ (counted from
+  // Moves bytes from `from` to `to`, each held for one_way() (counted from
   // `not_before` for bytes read earlier).
   void Pump(int from, int to, absl::Time not_before);
   // Blocks while the path is cut; false once the proxy is stopping.
@@ -54,7 +63,7 @@ class DelayProxy {
 
   const int listen_fd_;
   const int port_;
-  const absl::Duration one_way_;
+  std::atomic<int64_t> one_way_nanos_;
   std::atomic<int> upstream_port_{0};
   std::atomic<bool> stopping_{false};
 

@@ -60,6 +60,8 @@ class InboxStream {
   bool Tell(const v1::Pid& target, const google::protobuf::Any& message);
   // The next event; false when the stream ended (or its deadline passed).
   bool Read(v1::InboxEvent* event);
+  // Cancels the call, as a client that gives up does.
+  void Cancel() { context_.TryCancel(); }
 
  private:
   grpc::ClientContext context_;

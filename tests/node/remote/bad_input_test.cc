@@ -1,6 +1,7 @@
 // A peer that sends garbage: frames that do not parse, unknown message
 // types, payloads that do not parse, bad indexes, unknown actors. The node
 // logs, turns what it can into dead letters, and keeps serving the link.
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "node/remote/frame_codec.h"
 #include "node/remote/grpc_frames.h"
@@ -89,6 +92,84 @@ class RawLink final
   grpc::ByteBuffer read_;
   Notification written_;
   Notification done_;
+};
+
+// The server side of a raw peer: answers each call of a node's link with
+// the byte strings set by Answer, in order (a Hello first, then whatever
+// the test wants), then keeps the call open, reading, until destroyed.
+class RawPeer {
+ public:
+  RawPeer() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterCallbackGenericService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~RawPeer() { server_->Shutdown(std::chrono::system_clock::now()); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  static constexpr uint64_t kIncarnation = 78;
+  // What later calls are answered with.
+  void Answer(std::vector<std::string> writes) {
+    service_.Answer(std::move(writes));
+  }
+
+ private:
+  class Call final : public grpc::ServerGenericBidiReactor {
+   public:
+    explicit Call(std::vector<std::string> writes)
+        : writes_(std::move(writes)) {
+      StartRead(&read_);
+      WriteNext();
+    }
+    void OnWriteDone(bool ok) override {
+      if (ok) {
+        WriteNext();
+      }
+    }
+    void OnReadDone(bool ok) override {
+      if (ok) {
+        StartRead(&read_);
+      } else {
+        Finish(grpc::Status::OK);
+      }
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    void WriteNext() {
+      if (next_ == writes_.size()) {
+        return;
+      }
+      grpc::Slice slice(writes_[next_++]);
+      buffer_ = grpc::ByteBuffer(&slice, 1);
+      StartWrite(&buffer_);
+    }
+    const std::vector<std::string> writes_;
+    size_t next_ = 0;
+    grpc::ByteBuffer buffer_;
+    grpc::ByteBuffer read_;
+  };
+  class Service final : public grpc::CallbackGenericService {
+   public:
+    void Answer(std::vector<std::string> writes) {
+      MutexLock lock(&mu_);
+      writes_ = std::move(writes);
+    }
+    grpc::ServerGenericBidiReactor* CreateReactor(
+        grpc::GenericCallbackServerContext* /*context*/) override {
+      MutexLock lock(&mu_);
+      return new Call(writes_);
+    }
+
+   private:
+    Mutex mu_;
+    std::vector<std::string> writes_ ABSL_GUARDED_BY(mu_);
+  };
+
+  Service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
 };
 
 // The server side of a peer that only counts: it answers a node's link
@@ -264,6 +345,39 @@ TEST(BadInputTest, GarbageNeverEndsTheLinkOrTheNode) {
 
   // The node goes on serving others.
   ExpectServes(**a, echo->pid());
+}
+
+// Garbage on the node's own link to a peer (the peer's side of the call):
+// each frame is skipped, counted as malformed, and logged within the same
+// one-a-second limit as garbage on the peer's link to the node; the link
+// stays up. Before, these were logged without a limit and not counted.
+TEST(BadInputTest, GarbageOnTheNodesOwnLinkIsCountedAndSkipped) {
+  auto a = StartNode();
+  ASSERT_TRUE(a.ok());
+  RawPeer peer;
+  v1::Frame hello;
+  hello.mutable_hello()->set_address(peer.address());
+  hello.mutable_hello()->set_incarnation(RawPeer::kIncarnation);
+  peer.Answer({Bytes(hello), std::string("\x0a\xff\xff garbage", 11),
+               std::string(1000, '\x07'), std::string("\x0a\xff", 2)});
+  const uint64_t before = (*a)->remoting().stats().malformed;
+  (*a)->system().Tell((*a)->system().Resolve(Pid{peer.address(), "x", 0}),
+                      Text("hello"));
+  const absl::Time deadline = absl::Now() + kWait;
+  while ((*a)->remoting().stats().malformed < before + 3 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ((*a)->remoting().stats().malformed, before + 3);
+  bool found = false;
+  for (const EndpointStats& link : (*a)->remoting().stats().peers) {
+    if (link.address == peer.address()) {
+      found = true;
+      EXPECT_EQ(link.downs, 0u);
+      EXPECT_EQ(link.frames_received, 4u) << "the Hello and three skipped";
+    }
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(BadInputTest, ALinkMustStartWithAHello) {

@@ -31,14 +31,14 @@ class InMemoryCall final : public LinkCall {
     network_.join();
   }
 
-  bool Write(const v1::Frame& frame) override {
+  size_t Write(const v1::Frame& frame) override {
     MutexLock lock(&mu_);
     if (ended_ || writes_closed_) {
-      return false;
+      return 0;
     }
     frames_.push_back(frame);
     pending_.push_back(true);
-    return true;
+    return frame.ByteSizeLong();
   }
   void CloseWrites() override {
     MutexLock lock(&mu_);

@@ -16,7 +16,7 @@ absl::Time At(int64_t ms) { return kStart + absl::Milliseconds(ms); }
 
 class StandInCall final : public LinkCall {
  public:
-  bool Write(const v1::Frame&) override { return true; }
+  size_t Write(const v1::Frame&) override { return 1; }
   void CloseWrites() override {}
   void Cancel() override {}
 };

@@ -183,7 +183,7 @@ size_t UserCount(const std::vector<v1::Frame>& frames) {
 // the writer.
 struct Harness {
   explicit Harness(LinkOptions options = LinkOptions())
-      : writer(&link, options, "10.0.0.2:7420"),
+      : writer(&link, options, "10.0.0.2:7420", &counters),
         call(std::make_shared<testing::InMemoryCall>(
             [this](bool) { writer.OnWriteDone(); })) {}
   ~Harness() { EXPECT_TRUE(AwaitFlushed()); }
@@ -198,6 +198,7 @@ struct Harness {
     return true;
   }
   ScriptedLink link;
+  PeerCounters counters;
   LinkWriter writer;
   std::shared_ptr<testing::InMemoryCall> call;
 };
@@ -233,12 +234,17 @@ TEST(LinkWriterTest, RacingProducersArriveInOrderInBatches) {
     ASSERT_EQ(i, next[p]) << "producer " << p << " out of order";
     ++next[p];
   }
-  const LinkWriter::Counters counters = h.writer.counters();
+  const PeerCounters& counters = h.counters;
   EXPECT_EQ(counters.messages_sent, uint64_t{kProducers * kEach});
   EXPECT_EQ(counters.frames_sent, h.call->frames().size());
   EXPECT_LT(counters.frames_sent, counters.messages_sent)
       << "sends made during a write are batched into the next frame";
-  EXPECT_EQ(counters.dead_letters, 0u);
+  uint64_t bytes = 0;
+  for (const v1::Frame& frame : h.call->frames()) {
+    bytes += frame.ByteSizeLong();
+  }
+  EXPECT_EQ(counters.bytes_sent, bytes);
+  EXPECT_EQ(counters.dropped, 0u);
 }
 
 TEST(LinkWriterTest, BeyondTheBoundUserMessagesAreCountedDeadLetters) {
@@ -251,7 +257,7 @@ TEST(LinkWriterTest, BeyondTheBoundUserMessagesAreCountedDeadLetters) {
     h.writer.Send(UserItem(target, absl::StrCat(i)));
   }
   EXPECT_EQ(h.link.dead(kLinkQueueFull), 5);
-  EXPECT_EQ(h.writer.counters().overflows, 5u);
+  EXPECT_EQ(h.counters.overflows, 5u);
   EXPECT_FALSE(h.writer.Flushed());
   h.link.Answer(ScriptedLink::Kind::kWrite, h.call);
   h.writer.Kick();  // the handshake is done

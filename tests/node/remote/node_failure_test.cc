@@ -176,3 +176,56 @@ TEST_F(NodeFailureTest, GracefulShutdownIsReportedAtOnce) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// Operators read a peer's counters from Stats and the metrics: a peer that
+// went down stays listed, and its counters keep counting across its links
+// and restarts (they never go back).
+TEST_F(NodeFailureTest, APeersCountersOutliveItsLinksAndRestarts) {
+  const auto peer_stats = [&]() -> EndpointStats {
+    for (const EndpointStats& peer : local_->remoting().stats().peers) {
+      if (peer.address == peer_.address) {
+        return peer;
+      }
+    }
+    ADD_FAILURE() << "no entry for " << peer_.address;
+    return EndpointStats();
+  };
+  const auto down_and_listed = [&](uint64_t downs) {
+    Inbox inbox(local_->system());
+    WatchEcho(inbox);
+    peer_.process->Signal(SIGKILL);
+    ASSERT_TRUE(peer_.process->Wait(kWait).ok());
+    auto terminated = AwaitTerminated(inbox);
+    ASSERT_TRUE(terminated.ok()) << terminated.status();
+    const EndpointStats stats = peer_stats();
+    EXPECT_EQ(stats.downs, downs);
+    EXPECT_EQ(stats.state, LinkState::kDown);
+  };
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(local_->system().Ask(Echo(), Text("hi"), kWait).get().ok());
+  }
+  const EndpointStats before = peer_stats();
+  EXPECT_GE(before.messages_sent, 10u);
+  EXPECT_GE(before.messages_received, 10u);  // the replies
+  EXPECT_GT(before.bytes_sent, 0u);
+  EXPECT_GT(before.bytes_received, 0u);
+  EXPECT_GT(before.frames_received, 0u);
+  EXPECT_GT(before.allowance, absl::ZeroDuration());
+  down_and_listed(1);
+
+  const std::string address = peer_.address;
+  peer_ = StartPeer(address);
+  ASSERT_EQ(peer_.address, address);
+  ASSERT_TRUE(local_->system().Ask(Echo(), Text("again"), kWait).get().ok());
+  down_and_listed(2);
+  const EndpointStats after = peer_stats();
+  EXPECT_GT(after.messages_sent, before.messages_sent);
+  EXPECT_GT(after.messages_received, before.messages_received);
+  EXPECT_GT(after.bytes_sent, before.bytes_sent);
+}
+
+}  // namespace
+}  // namespace troupe

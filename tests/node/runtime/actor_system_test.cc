@@ -337,7 +337,7 @@ TEST(ActorSystemTest, BecomeChangesBehaviour) {
 TEST(ActorSystemTest, BoundedMailboxOverflowBecomesCountedDeadLetters) {
   ActorSystem system;
   Inbox inbox(system);
-  BlockedActor blocked(system, SpawnOptions{.mailbox_capacity = 3});
+  BlockedActor blocked(system, SpawnOptions{.mailbox_capacity = 3, .kind = {}});
   for (int i = 0; i < 5; ++i) {
     inbox.Tell(blocked.ref(), "queued");
   }
