@@ -176,6 +176,12 @@ void ActorCell::Run() {
   ReleaseOrReschedule(std::move(keepalive));
 }
 
+void ActorCell::Drop() {
+  // `scheduled_` stays set: nothing schedules the cell again, and it is
+  // freed once the last ref goes (possibly right here).
+  std::shared_ptr<ActorCell> keepalive = std::move(run_keepalive_);
+}
+
 void ActorCell::ReleaseOrReschedule(std::shared_ptr<ActorCell> keepalive) {
   const State state = state_.load(std::memory_order_relaxed);
   const bool user_runnable =

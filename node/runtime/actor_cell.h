@@ -95,6 +95,9 @@ class ActorCell final : public Process,
   // Runnable: handles system messages, then up to the throughput limit of
   // user messages. Dispatcher threads only.
   void Run() override;
+  // Runnable: the dispatcher stopped before running it; lets go of the
+  // cell's hold on itself (~ActorCell frees what is still queued).
+  void Drop() override;
 
   // This actor's recent restarts, for its supervisor's Decide. Used on the
   // supervisor's thread while this cell is suspended.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -30,9 +31,10 @@ struct SpawnOptions {
   // (counted). 0 = unbounded.
   size_t mailbox_capacity = 0;
   // The actor's kind in statistics and metrics (kind_stats.h); empty = its
-  // C++ class. A node's registered kinds set it. Must outlive the spawn
-  // call; the set of names a program uses must be bounded (a metric label).
-  absl::string_view kind;
+  // C++ class. A node's registered kinds set it. The set of names a program
+  // uses must be bounded (a metric label). Owned: a view here once dangled
+  // when a caller assigned a temporary (ASan found it in a test).
+  std::string kind;
 };
 
 // What an actor does with the answer to its ask: runs as a message to the

@@ -1,6 +1,7 @@
 #include "node/runtime/dispatcher.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -100,11 +101,14 @@ Dispatcher::CallerRuns::~CallerRuns() {
   // No scope holds while the kept runnable runs: what it schedules goes to
   // the pool.
   tls_caller_runs = nullptr;
-  if (kept_ != nullptr &&
-      !dispatcher_->shutdown_.load(std::memory_order_acquire)) {
-    tls_running_kept = true;
-    kept_->Run();
-    tls_running_kept = false;
+  if (kept_ != nullptr) {
+    if (dispatcher_->shutdown_.load(std::memory_order_acquire)) {
+      kept_->Drop();
+    } else {
+      tls_running_kept = true;
+      kept_->Run();
+      tls_running_kept = false;
+    }
   }
   tls_caller_runs = outer_;
 }
@@ -149,9 +153,17 @@ void Dispatcher::PushLocal(Worker* worker, Runnable* runnable) {
 }
 
 void Dispatcher::PushGlobal(Runnable* runnable) {
-  MutexLock lock(&global_mu_);
-  global_.push_back(runnable);
-  global_size_.fetch_add(1, std::memory_order_seq_cst);
+  {
+    MutexLock lock(&global_mu_);
+    // Under the lock: Shutdown drains the queue under it after setting the
+    // flag, so what is pushed here is either drained there or dropped here.
+    if (!shutdown_.load(std::memory_order_relaxed)) {
+      global_.push_back(runnable);
+      global_size_.fetch_add(1, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  runnable->Drop();
 }
 
 Runnable* Dispatcher::PopLocal(Worker* worker) {
@@ -358,6 +370,29 @@ void Dispatcher::Shutdown() {
     if (worker->thread.joinable()) {
       worker->thread.join();
     }
+  }
+  // The workers are gone: what they left queued will never run. Taken out
+  // under the locks, dropped outside them (a Drop may free a cell, whose
+  // messages' destructors may schedule more: that goes to PushGlobal, which
+  // now drops it at once).
+  std::vector<Runnable*> left;
+  for (auto& worker : workers_) {
+    if (worker->lifo != nullptr) {
+      left.push_back(std::exchange(worker->lifo, nullptr));
+    }
+    MutexLock lock(&worker->mu);
+    left.insert(left.end(), worker->queue.begin(), worker->queue.end());
+    worker->queue.clear();
+    worker->queue_size.store(0, std::memory_order_relaxed);
+  }
+  {
+    MutexLock lock(&global_mu_);
+    left.insert(left.end(), global_.begin(), global_.end());
+    global_.clear();
+    global_size_.store(0, std::memory_order_relaxed);
+  }
+  for (Runnable* runnable : left) {
+    runnable->Drop();
   }
 }
 

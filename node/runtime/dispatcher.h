@@ -20,10 +20,18 @@
 
 namespace troupe {
 
-// Something a dispatcher runs: an actor's mailbox with mail in it.
+// Something a dispatcher runs: an actor's mailbox with mail in it. Each
+// Schedule or Yield of it ends in exactly one call: Run, or Drop.
 class Runnable {
  public:
   virtual void Run() = 0;
+  // The dispatcher will not run it: it was queued when the dispatcher shut
+  // down, or scheduled after. Releases what it holds for the run it was
+  // scheduled for (an actor cell holds itself alive until then; ASan found
+  // cells leaked this way when a Stop arrived as a node shut down). Called
+  // on the thread that shut the dispatcher down or that scheduled it; may
+  // destroy the runnable.
+  virtual void Drop() = 0;
 
  protected:
   ~Runnable() = default;
@@ -41,7 +49,7 @@ class Dispatcher {
   // Runs `runnable` soon, once. The caller guarantees it stays alive until
   // it has run and is not scheduled twice at once. From a worker of this
   // dispatcher it runs next on that worker; from elsewhere, on any worker.
-  // After Shutdown it is dropped (not run). Thread-safe.
+  // After Shutdown it is dropped (Runnable::Drop, not run). Thread-safe.
   void Schedule(Runnable* runnable);
 
   // From inside a Run on this dispatcher: runs `runnable` again after the
@@ -65,7 +73,7 @@ class Dispatcher {
   class CallerRuns {
    public:
     explicit CallerRuns(Dispatcher& dispatcher);
-    // Runs the kept runnable, if any (dropped after Shutdown, as Schedule's).
+    // Runs the kept runnable, if any (dropped after Shutdown: Drop).
     ~CallerRuns();
     CallerRuns(const CallerRuns&) = delete;
     CallerRuns& operator=(const CallerRuns&) = delete;
@@ -87,8 +95,8 @@ class Dispatcher {
   // failure threshold (600 ms, LinkOptions).
   static constexpr absl::Duration kCallerRunSlice = absl::Microseconds(100);
 
-  // Stops and joins the workers; queued work is dropped. Idempotent. Must not
-  // be called from a worker.
+  // Stops and joins the workers; queued work is dropped (Runnable::Drop on
+  // each, here). Idempotent. Must not be called from a worker.
   void Shutdown();
 
   int threads() const { return static_cast<int>(workers_.size()); }

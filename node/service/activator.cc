@@ -124,7 +124,7 @@ absl::StatusOr<ActorRef> SpawnKind(ActorSystem& system,
     return factory.status();
   }
   SpawnOptions as_kind = options;
-  as_kind.kind = kind->name;  // lives in the registry, as long as the node
+  as_kind.kind = kind->name;
   absl::StatusOr<ActorRef> spawned =
       system.Spawn(std::move(*factory), request.name(), as_kind);
   if (spawned.ok() || !request.existing_ok() ||

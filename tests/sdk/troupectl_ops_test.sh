@@ -6,32 +6,13 @@
 set -uo pipefail
 node_bin="$1"
 ctl="$2"
-dir="$(mktemp -d)"
-failures=0
-pids=()
-sock="troupe_top_$$"
-cleanup() {
-  tmux -L "$sock" kill-server 2>/dev/null
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
 source "${TEST_SRCDIR:-}/troupe/tests/testing/sh_lib.sh" ||
   { echo "FAIL: cannot read tests/testing/sh_lib.sh (data: //tests/testing:sh_lib)"; exit 1; }
+sock="troupe_top_$$"
+extra_cleanup() { tmux -L "$sock" kill-server 2>/dev/null; }
 command -v tmux >/dev/null || die "tmux is not installed (bazel/bootstrap.sh installs it)"
 
-# Starts a node; sets $addr and $incarnation from its ready line.
-start_node() {
-  local out="$dir/node$1.out"; shift
-  "$node_bin" --listen=127.0.0.1:0 "$@" >"$out" 2>&1 &
-  pids+=($!)
-  ready() { grep -q "^troupe node listening on " "$out"; }
-  wait_for 10 ready || die "node not ready: $(cat "$out")"
-  addr=$(sed -n 's/^troupe node listening on \([^ ]*\) incarnation \([0-9a-f]*\)$/\1/p' "$out")
-  incarnation=$(sed -n 's/^troupe node listening on \([^ ]*\) incarnation \([0-9a-f]*\)$/\2/p' "$out")
-}
-start_node 1
+start_node "$node_bin" "$dir/node1.out"
 a="$addr"; a_incarnation="$incarnation"
 ctl() { timeout 30 "$ctl" --node="$a" "$@"; }
 
@@ -67,7 +48,7 @@ out=$(ctl inspect nobody 2>&1); rc=$?
 [ "$rc" = 4 ] || fail "inspect of nobody: exit $rc: $out"
 
 # A second node linked to the first: listed on it, and in top's links.
-start_node 2 --peers="$a"
+start_node "$node_bin" "$dir/node2.out" --peers="$a"
 b="$addr"
 out=$(ctl actors --on="$b" 2>&1) || fail "actors --on=$b: $out"
 grep -q "^troupe.operations " <<<"$out" || fail "actors --on lists: $out"
@@ -106,5 +87,4 @@ wait_for 10 ended || fail "Ctrl-C did not end top: $(screen)"
 out=$("$ctl" --node="$a" top </dev/null 2>&1 | cat); rc=${PIPESTATUS[0]}
 grep -q "top draws on a terminal" <<<"$out" || fail "top without a terminal: $out"
 
-[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo PASS
+finish

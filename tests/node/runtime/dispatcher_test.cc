@@ -3,7 +3,8 @@
 // a blocked worker's queue is stolen; a runnable scheduled from a worker runs
 // next on that worker; Yield lets waiting work go first (modelled on CAF's
 // scheduler tests); caller runs keeps the first runnable of its scope for
-// the scope's end. Waits are notifications with a timeout.
+// the scope's end; what Shutdown leaves queued, or is scheduled after it, is
+// dropped once and never run. Waits are notifications with a timeout.
 #include "node/runtime/dispatcher.h"
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "node/runtime/sync.h"
@@ -21,14 +23,22 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-// A runnable that runs `fn`.
+// A runnable that runs `fn`, and counts its runs and drops.
 class Task final : public Runnable {
  public:
-  explicit Task(std::function<void()> fn) : fn_(std::move(fn)) {}
-  void Run() override { fn_(); }
+  explicit Task(std::function<void()> fn = [] {}) : fn_(std::move(fn)) {}
+  void Run() override {
+    runs_.fetch_add(1);
+    fn_();
+  }
+  void Drop() override { drops_.fetch_add(1); }
+  int runs() const { return runs_.load(); }
+  int drops() const { return drops_.load(); }
 
  private:
   std::function<void()> fn_;
+  std::atomic<int> runs_{0};
+  std::atomic<int> drops_{0};
 };
 
 // Counts runs and notifies when `target` is reached. Thread-safe.
@@ -275,6 +285,73 @@ TEST(DispatcherTest, CallerRunsNestsAndBelongsToOneDispatcher) {
     dispatcher.Shutdown();
   }
   EXPECT_EQ(order, (std::vector<int>{2, 1}));
+}
+
+// Shutdown: whatever is queued then (the global queue, a worker's LIFO slot
+// and local queue) is dropped, once, and never run; so is what is scheduled
+// from outside afterwards. (An actor cell holds itself alive while
+// scheduled: a runnable neither run nor dropped leaked the cell.)
+TEST(DispatcherTest, WhatShutdownLeavesIsDroppedOnceAndNeverRun) {
+  Dispatcher dispatcher(1);
+  std::vector<std::unique_ptr<Task>> outside(100);
+  std::vector<std::unique_ptr<Task>> inside(3);
+  std::vector<std::unique_ptr<Task>> probes;
+  for (auto& task : outside) task = std::make_unique<Task>();
+  for (auto& task : inside) task = std::make_unique<Task>();
+  Notification blocking;
+  Notification shutdown_seen;
+  Task blocker([&] {
+    for (auto& task : inside) {
+      dispatcher.Schedule(task.get());  // the LIFO slot, then the local queue
+    }
+    blocking.Notify();
+    // Holds the only worker until the shutdown has begun, seen as a
+    // schedule from outside dropped at once (a probe queued before that is
+    // dropped with the rest).
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline) {
+      probes.push_back(std::make_unique<Task>());
+      Task* probe = probes.back().get();
+      std::thread([&] { dispatcher.Schedule(probe); }).join();
+      if (probe->drops() == 1) {
+        shutdown_seen.Notify();
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  dispatcher.Schedule(&blocker);
+  ASSERT_TRUE(blocking.WaitForNotificationWithTimeout(kWait));
+  for (auto& task : outside) {
+    dispatcher.Schedule(task.get());
+  }
+  dispatcher.Shutdown();  // returns once the blocker has returned
+  ASSERT_TRUE(shutdown_seen.HasBeenNotified());
+  for (const auto* tasks : {&outside, &inside, &probes}) {
+    for (const auto& task : *tasks) {
+      EXPECT_EQ(task->runs(), 0);
+      EXPECT_EQ(task->drops(), 1);
+    }
+  }
+  Task late;
+  dispatcher.Schedule(&late);
+  EXPECT_EQ(late.drops(), 1);
+  EXPECT_EQ(late.runs(), 0);
+}
+
+// A runnable a CallerRuns scope kept is dropped, not run, if the dispatcher
+// shut down before the scope ended.
+TEST(DispatcherTest, CallerRunsDropsWhatItKeptAfterShutdown) {
+  Dispatcher dispatcher(1);
+  Task kept;
+  {
+    Dispatcher::CallerRuns scope(dispatcher);
+    dispatcher.Schedule(&kept);
+    dispatcher.Shutdown();
+    EXPECT_EQ(kept.drops(), 0);  // still kept
+  }
+  EXPECT_EQ(kept.runs(), 0);
+  EXPECT_EQ(kept.drops(), 1);
 }
 
 }  // namespace
