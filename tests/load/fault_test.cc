@@ -256,6 +256,9 @@ TEST(FaultTest, KillNineUnderLoad) {
   absl::StatusOr<SourceReport> to_c = AwaitSource(
       a, *a_to_c, [](const SourceReport& report) { return report.done(); });
   ASSERT_TRUE(to_c.ok()) << to_c.status();
+  EXPECT_EQ(to_c->target_ended(), v1::TERMINATION_REASON_UNSPECIFIED)
+      << "A heard that C's sink ended (" << to_c->sent() << " sent): "
+      << v1::TerminationReason_Name(to_c->target_ended());
   absl::StatusOr<StreamCount> at_c = SinkCount(a, *sink_c, "a->c");
   ASSERT_TRUE(at_c.ok()) << at_c.status();
   EXPECT_EQ(at_c->received(), 300000u);
