@@ -465,6 +465,14 @@ TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
     ASSERT_TRUE(now.ok()) << now.status();
     peak_heap = std::max(peak_heap, now->heap_bytes());
     if (report->done()) {
+      // Done means all sent, or the target ended: then the rest was never
+      // sent, and the sums below could never agree (once under ASan, A's
+      // detector declared B down at 185,000 sent; README "Failure
+      // detection", the limit).
+      ASSERT_EQ(report->target_ended(), v1::TERMINATION_REASON_UNSPECIFIED)
+          << "A heard that B's sink ended after " << report->sent() << " of "
+          << kCount << " sent: "
+          << v1::TerminationReason_Name(report->target_ended());
       break;
     }
   }
