@@ -61,6 +61,18 @@ struct ProxiedNode {
   const std::string& address() const { return server->address(); }
 };
 
+// A and B, each behind a proxy with no delay, linked: an echo spawned on B
+// through A has answered one ask from A.
+void StartLinkedPair(ProxiedNode* a, ProxiedNode* b, v1::Pid* echo) {
+  *a = ProxiedNode::Start(absl::ZeroDuration());
+  *b = ProxiedNode::Start(absl::ZeroDuration());
+  ASSERT_NE(a->client, nullptr);
+  ASSERT_NE(b->client, nullptr);
+  *echo = a->client->MustSpawn("echo", "e", nullptr, b->address());
+  Any reply;
+  ASSERT_TRUE(a->client->Ask(*echo, PackText("hi"), &reply).ok());
+}
+
 // The parameter: the one-way delay in milliseconds.
 class SlowLinkTest : public ::testing::TestWithParam<int> {
  protected:
@@ -151,13 +163,10 @@ TEST_P(SlowLinkTest, ALinkComesBackAfterAPartitionIsHealed) {
 // not that the far node has no troupe.activator actor. Before, up to 37 % of
 // such asks said NOT_FOUND, racing the ask's own watch.
 TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
-  ProxiedNode a = ProxiedNode::Start(absl::ZeroDuration());
-  ProxiedNode b = ProxiedNode::Start(absl::ZeroDuration());
-  ASSERT_NE(a.client, nullptr);
-  ASSERT_NE(b.client, nullptr);
-  v1::Pid echo = a.client->MustSpawn("echo", "e", nullptr, b.address());
-  Any reply;
-  ASSERT_TRUE(a.client->Ask(echo, PackText("hi"), &reply).ok());
+  ProxiedNode a;
+  ProxiedNode b;
+  v1::Pid echo;
+  ASSERT_NO_FATAL_FAILURE(StartLinkedPair(&a, &b, &echo));
   a.proxy->Partition(true);
   b.proxy->Partition(true);
 
@@ -222,13 +231,10 @@ TEST(PartitionTest, AsksToLiveActorsAcrossAPartitionNeverSayNotFound) {
 // heartbeats grows by much.
 TEST(SlowerPathTest,
      TheDetectorAllowsForTheRoundTripMeasuredSinceTheHandshake) {
-  ProxiedNode a = ProxiedNode::Start(absl::ZeroDuration());
-  ProxiedNode b = ProxiedNode::Start(absl::ZeroDuration());
-  ASSERT_NE(a.client, nullptr);
-  ASSERT_NE(b.client, nullptr);
-  v1::Pid echo = a.client->MustSpawn("echo", "e", nullptr, b.address());
-  Any reply;
-  ASSERT_TRUE(a.client->Ask(echo, PackText("hi"), &reply).ok());
+  ProxiedNode a;
+  ProxiedNode b;
+  v1::Pid echo;
+  ASSERT_NO_FATAL_FAILURE(StartLinkedPair(&a, &b, &echo));
   const auto link_to_b = [&]() {
     v1::StatsReply stats;
     EXPECT_TRUE(a.client->Stats(&stats).ok());
@@ -269,6 +275,7 @@ TEST(SlowerPathTest,
   EXPECT_GE(link.allowed_silence_seconds(),
             threshold + link.round_trip_seconds());
   EXPECT_EQ(link_to_b().downs(), 0u);
+  Any reply;
   ASSERT_TRUE(a.client->Ask(echo, PackText("still there"), &reply).ok());
 }
 
