@@ -123,7 +123,7 @@ void Endpoint::OnCallWriteDone(LinkCall* call, bool ok) {
     MutexLock lock(&mu_);
     link_.WriteFailed(call);  // OnCallDone follows and declares it down
   }
-  writer_.OnWriteDone();  // this write held the token
+  writer_.OnWriteDone(ok);  // this write held the token
 }
 
 void Endpoint::OnCallFrame(LinkCall* call, const v1::Frame& frame,

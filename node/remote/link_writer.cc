@@ -62,7 +62,21 @@ void LinkWriter::Kick() {
   }
 }
 
-void LinkWriter::OnWriteDone() { ContinueWriting(); }
+void LinkWriter::OnWriteDone(bool ok) {
+  EndFrame(ok);
+  ContinueWriting();
+}
+
+void LinkWriter::EndFrame(bool written) {
+  if (!written) {
+    for (std::unique_ptr<OutItem>& item : in_flight_) {
+      DeadLetter(*item, kLinkClosed,
+                 absl::StrCat("the link to ", peer_,
+                              " closed before this message was written"));
+    }
+  }
+  in_flight_.clear();
+}
 
 void LinkWriter::ContinueWriting() {
   for (;;) {
@@ -115,23 +129,15 @@ LinkWriter::Result LinkWriter::WriteNext() {
     round_trip_->Stamp(encoder_.mutable_frame());
   }
   // Once the write is issued it may complete on another thread, which
-  // continues with the token: nothing shared (in_flight_, encoder_) may be
-  // touched after Write returns.
-  std::vector<OutItem*> taken;
-  taken.swap(in_flight_);
+  // continues with the token (OnWriteDone): nothing the holder uses
+  // (in_flight_, encoder_) may be touched after Write returns non-zero.
   const size_t written = step.call->Write(encoder_.frame());
-  for (OutItem* item : taken) {
-    if (written == 0) {
-      // The call ended under us: what was taken becomes dead letters.
-      DeadLetter(*item, kLinkClosed,
-                 absl::StrCat("the link to ", peer_, " closed"));
-    }
-    delete item;
-  }
   if (written == 0) {
-    // The call takes no more writes: look again at once, so what is queued
-    // is drained (once the link is down) or meets the same closed call,
-    // instead of waiting for a send to come.
+    // The call ended under us: no completion follows, so the frame ends
+    // here, and we look again at once, so what is queued is drained (once
+    // the link is down) or meets the same closed call, instead of waiting
+    // for a send to come.
+    EndFrame(false);
     return Result::kIdle;
   }
   counters_->Add(counters_->frames_sent);
@@ -184,7 +190,7 @@ void LinkWriter::BuildFrame() {
         encoder_.SetLeave();
         break;
     }
-    in_flight_.push_back(item.release());
+    in_flight_.push_back(std::move(item));
   }
   // Counted before the write, so the count is never behind what the peer
   // has answered; a frame whose write then fails is in messages_sent and,

@@ -104,7 +104,8 @@ class LinkWriter {
   // outlive the writer.
   LinkWriter(Link* link, const LinkOptions& options, std::string peer,
              PeerCounters* counters, RoundTrip* round_trip = nullptr);
-  // Frees what is still queued (only possible once the link is gone).
+  // Frees what is still queued or in flight (only possible once the link
+  // is gone).
   ~LinkWriter();
   LinkWriter(const LinkWriter&) = delete;
   LinkWriter& operator=(const LinkWriter&) = delete;
@@ -115,8 +116,12 @@ class LinkWriter {
   // Thread-safe.
   void Kick();
   // The write in flight finished (its holder's token continues). From
-  // the call's OnCallWriteDone.
-  void OnWriteDone();
+  // the call's OnCallWriteDone. `ok` false: the call broke before the
+  // frame was handed to the transport, and its user messages become dead
+  // letters (kLinkClosed). What the transport took (`ok` true) and the
+  // peer never read is lost unreported: delivery is at most once
+  // (README, "Failure detection": "Down" means).
+  void OnWriteDone(bool ok);
   // The peer's limits from its Hello (0 = not said), for later frames.
   // Thread-safe.
   void SetPeerLimits(uint64_t max_message_bytes, uint64_t max_frame_bytes);
@@ -135,8 +140,12 @@ class LinkWriter {
   // nothing (or no way) to write, then releases the token.
   void ContinueWriting();
   Result WriteNext();
-  // Encodes queued items into encoder_ (items kept in in_flight_).
+  // Encodes queued items into encoder_ (items kept in in_flight_ until
+  // the frame's write completes).
   void BuildFrame();
+  // The frame in flight ended: its items are freed, or, when it was not
+  // written, its user messages become dead letters.
+  void EndFrame(bool written);
   void Drain(DeadLetterReason cause, absl::string_view why);
   void DeadLetter(OutItem& item, DeadLetterReason cause, absl::string_view why);
 
@@ -155,7 +164,7 @@ class LinkWriter {
   std::atomic<uint64_t> peer_max_frame_{0};
   // Used only by the token holder.
   FrameEncoder encoder_;
-  std::vector<OutItem*> in_flight_;
+  std::vector<std::unique_ptr<OutItem>> in_flight_;
 
   // Messages and frames written, and dead letters made (refused,
   // oversized or drained), with their overflows.

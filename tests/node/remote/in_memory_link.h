@@ -37,7 +37,7 @@ class InMemoryCall final : public LinkCall {
       return 0;
     }
     frames_.push_back(frame);
-    pending_.push_back(true);
+    pending_.push_back(!break_after_accepting_);
     return frame.ByteSizeLong();
   }
   void CloseWrites() override {
@@ -49,7 +49,15 @@ class InMemoryCall final : public LinkCall {
     ended_ = true;
   }
 
-  // Every frame written so far.
+  // From now on, writes are accepted (Write returns their size) but
+  // complete with ok false, as gRPC reports a write on a call that broke
+  // after taking it.
+  void BreakAfterAccepting() {
+    MutexLock lock(&mu_);
+    break_after_accepting_ = true;
+  }
+
+  // Every frame written so far (accepted, whether or not it completed).
   std::vector<v1::Frame> frames() const {
     MutexLock lock(&mu_);
     return frames_;
@@ -67,6 +75,7 @@ class InMemoryCall final : public LinkCall {
  private:
   void Run() {
     for (;;) {
+      bool ok = true;
       {
         MutexLock lock(&mu_);
         auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -76,9 +85,10 @@ class InMemoryCall final : public LinkCall {
         if (pending_.empty()) {
           return;  // stopping, nothing in flight
         }
+        ok = pending_.front();
         pending_.pop_front();
       }
-      on_write_done_(true);
+      on_write_done_(ok);
     }
   }
 
@@ -89,6 +99,7 @@ class InMemoryCall final : public LinkCall {
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_closed_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool break_after_accepting_ ABSL_GUARDED_BY(mu_) = false;
   std::thread network_;
 };
 

@@ -185,7 +185,7 @@ struct Harness {
   explicit Harness(LinkOptions options = LinkOptions())
       : writer(&link, options, "10.0.0.2:7420", &counters),
         call(std::make_shared<testing::InMemoryCall>(
-            [this](bool) { writer.OnWriteDone(); })) {}
+            [this](bool ok) { writer.OnWriteDone(ok); })) {}
   ~Harness() { EXPECT_TRUE(AwaitFlushed()); }
   bool AwaitFlushed() {
     const absl::Time deadline = absl::Now() + kWait;
@@ -354,19 +354,34 @@ TEST(LinkWriterTest, AnAliasHandsEverythingOnInOrder) {
   EXPECT_TRUE(h.writer.Flushed());
 }
 
-TEST(LinkWriterTest, WhatACallThatEndedRefusesBecomesDeadLetters) {
-  Harness h;
-  auto target = std::make_shared<PeerActor>("sink");
-  h.call->Cancel();
-  h.link.Answer(ScriptedLink::Kind::kBlocked);
-  h.writer.Send(UserItem(target, "a"));
-  h.writer.Send(UserItem(target, "b"));
-  h.link.Answer(ScriptedLink::Kind::kWrite, h.call);
-  h.writer.Kick();
-  // Refused: dead letters; then the next step finds nothing queued.
-  h.link.Answer(ScriptedLink::Kind::kIdle);
-  EXPECT_TRUE(h.AwaitFlushed());
-  EXPECT_EQ(h.link.dead(kLinkClosed), 2);
+// A call breaks in one of two ways: it refuses the write (Write returns 0,
+// the call having ended), or gRPC takes the write (StartWrite) and then
+// reports it failed. Either way the frame's messages were never handed on,
+// so each is a counted dead letter, never counted as sent and forgotten.
+TEST(LinkWriterTest, WhatABrokenCallDidNotWriteBecomesDeadLetters) {
+  for (const bool accepts : {false, true}) {
+    SCOPED_TRACE(accepts ? "fails after accepting" : "refuses");
+    Harness h;
+    auto target = std::make_shared<PeerActor>("sink");
+    if (accepts) {
+      h.call->BreakAfterAccepting();
+    } else {
+      h.call->Cancel();
+    }
+    h.link.Answer(ScriptedLink::Kind::kBlocked);
+    h.writer.Send(UserItem(target, "a"));
+    h.writer.Send(UserItem(target, "b"));
+    h.writer.Send(TerminatedItem("gone"));
+    h.link.Answer(ScriptedLink::Kind::kWrite, h.call);
+    h.writer.Kick();
+    ASSERT_TRUE(h.AwaitFlushed());
+    const std::vector<std::string> written =
+        accepts ? std::vector<std::string>{"a", "b"}
+                : std::vector<std::string>();
+    EXPECT_EQ(Texts(h.call->frames()), written);
+    EXPECT_EQ(h.link.dead(kLinkClosed), 2);
+    EXPECT_EQ(h.counters.dropped.load(), 2u);
+  }
 }
 
 }  // namespace
