@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "node/remote/link_options.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/system_messages.h"
 #include "node/service/command_line.h"
@@ -68,9 +69,19 @@ absl::StatusOr<std::unique_ptr<ExampleCluster>> ExampleCluster::Start(
     }
     options.binary = *self;
   }
-  cluster->options_ = std::move(options);
   NodeServerOptions a_options;
   a_options.listen = "127.0.0.1:0";
+  if (options.failure_threshold != absl::ZeroDuration()) {
+    if (absl::Status set =
+            SetFailureThreshold(options.failure_threshold, &a_options.link);
+        !set.ok()) {
+      return set;
+    }
+    options.flags.push_back(
+        absl::StrCat("--failure_threshold=",
+                     absl::FormatDuration(options.failure_threshold)));
+  }
+  cluster->options_ = std::move(options);
   absl::StatusOr<std::unique_ptr<NodeServer>> a = NodeServer::Start(a_options);
   if (!a.ok()) {
     return a.status();

@@ -34,6 +34,11 @@ struct NodeProcessOptions {
   std::vector<std::string> flags;
   // Each node process joins node A's cluster (--seeds=<node A>).
   bool join_a = false;
+  // Every node's failure threshold, node A's included (troupe_node
+  // --failure_threshold, LinkOptions::failure_threshold); zero = the
+  // default (600 ms). Tests that starve the nodes of CPU by design set a
+  // larger one where they do not measure detection.
+  absl::Duration failure_threshold = absl::ZeroDuration();
 };
 
 class ExampleCluster {

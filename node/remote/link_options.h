@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "node/runtime/clock.h"
 
@@ -27,7 +28,12 @@ struct LinkOptions {
   // A peer silent for this long (no frame of any kind on any call,
   // heartbeats included) is declared down. Six heartbeat intervals: a frozen
   // peer is detected in 0.6-0.7 s, and a busy one, whose every data frame
-  // also counts as a sign of life, is not mistaken for a frozen one.
+  // also counts as a sign of life, is not mistaken for a frozen one. A node
+  // starved of CPU for longer than this cannot tell its starvation from a
+  // silent peer (README, "Failure detection"): where that is expected, set
+  // a larger one with SetFailureThreshold (troupe_node --failure_threshold),
+  // as Akka's acceptable-heartbeat-pause (3 s) and Erlang's net_ticktime
+  // (60 s) are set.
   absl::Duration failure_threshold = absl::Milliseconds(600);
   // A peer whose frames have lately come in long gaps is allowed three
   // times its longest recent gap instead, plus the link's round trip, up
@@ -70,6 +76,16 @@ struct LinkOptions {
   // real time). Must outlive the node.
   const Clock* clock = nullptr;
 };
+
+// Sets `options`' failure_threshold to `threshold`, and its
+// max_failure_threshold to at least twice that (room for a late-answering
+// peer's gaps and round trip above the threshold, as the default's 5 s
+// leaves above 600 ms). InvalidArgument, naming the range, unless
+// 2 heartbeat intervals <= threshold <= 60 s (one heartbeat lost must not
+// be a down; a minute is Erlang's net_ticktime). Not thread-safe: options
+// are set before the node starts.
+absl::Status SetFailureThreshold(absl::Duration threshold,
+                                 LinkOptions* options);
 
 // The largest frame a node accepts with these options.
 inline size_t MaxFrameBytes(const LinkOptions& options) {

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/any.pb.h"
 #include "node/remote/cluster_auth.h"
+#include "node/remote/link_options.h"
 #include "node/runtime/dead_letters.h"
 #include "node/runtime/logging.h"
 #include "node/runtime/message.h"
@@ -81,6 +82,13 @@ ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(5),
           "how long a node link may take to come up (several round trips: "
           "TCP, TLS, HTTP/2, the handshake) before the attempt is given up; "
           "raise it for paths with round trips over a second");
+ABSL_FLAG(absl::Duration, failure_threshold, absl::Milliseconds(600),
+          "a linked peer silent this long is declared down (its watchers get "
+          "NODE_DOWN); a peer whose frames come in long gaps is allowed "
+          "more, up to the larger of 5s and twice this. 200ms to 60s. Raise "
+          "it where nodes may be starved of CPU for longer (oversubscribed "
+          "hosts, sanitizer builds): a starved node cannot tell its own "
+          "starvation from a silent peer");
 ABSL_FLAG(int64_t, mailbox_capacity, 0,
           "mailbox bound of actors spawned through the ActorService; "
           "messages beyond it become counted dead letters (0 = unbounded)");
@@ -225,6 +233,13 @@ int NodeMain(int argc, char** argv) {
   options.link.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   if (options.link.connect_timeout <= absl::ZeroDuration()) {
     std::fprintf(stderr, "troupe_node: --connect_timeout must be positive\n");
+    return 2;
+  }
+  const absl::Duration threshold = absl::GetFlag(FLAGS_failure_threshold);
+  if (absl::Status valid = SetFailureThreshold(threshold, &options.link);
+      !valid.ok()) {
+    std::fprintf(stderr, "troupe_node: --failure_threshold: %s\n",
+                 std::string(valid.message()).c_str());
     return 2;
   }
   options.service.mailbox_capacity = static_cast<size_t>(mailbox);

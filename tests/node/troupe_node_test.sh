@@ -96,6 +96,11 @@ grep -q "not host:port" <<<"$msg" || fail "bad --peers message: $msg"
 msg="$("$node" --link_queue_capacity=0 2>&1)"; rc=$?
 [ "$rc" = 2 ] || fail "zero --link_queue_capacity: exit code $rc"
 grep -q -- "--link_queue_capacity >= 1" <<<"$msg" || fail "--link_queue_capacity message: $msg"
+for bad in 100ms 2m; do
+  msg="$("$node" --failure_threshold=$bad 2>&1)"; rc=$?
+  [ "$rc" = 2 ] || fail "--failure_threshold=$bad: exit code $rc"
+  grep -q -- "--failure_threshold: $bad is outside 200ms..1m" <<<"$msg" || fail "--failure_threshold=$bad message: $msg"
+done
 
 # With a secret on a public address, the node starts (advertising loopback).
 start_node --listen=0.0.0.0:0 --advertise=127.0.0.1:1 --secret_file="$dir/secret"

@@ -47,9 +47,12 @@ grep -q "^ref       troupe://$a/c7$" <<<"$out" || fail "inspect ref: $out"
 out=$(ctl inspect nobody 2>&1); rc=$?
 [ "$rc" = 4 ] || fail "inspect of nobody: exit $rc: $out"
 
-# A second node linked to the first: listed on it, and in top's links.
-start_node "$node_bin" "$dir/node2.out" --peers="$a"
+# A second node linked to the first: listed on it, and in top's links. It
+# allows its peers 3 s of silence (--failure_threshold), as its stats say.
+start_node "$node_bin" "$dir/node2.out" --peers="$a" --failure_threshold=3s
 b="$addr"
+allows3s() { out=$(timeout 30 "$ctl" --node="$b" stats 2>&1) && grep -qE '"allowed_silence_seconds": ([3-5](\.[0-9]+)?|6),?$' <<<"$out"; }
+wait_for 10 allows3s || fail "node2's link to $a does not allow 3 s of silence: $out"
 out=$(ctl actors --on="$b" 2>&1) || fail "actors --on=$b: $out"
 grep -q "^troupe.operations " <<<"$out" || fail "actors --on lists: $out"
 
