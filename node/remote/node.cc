@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -151,7 +152,9 @@ void Node::Shutdown(absl::Duration grace) {
   remoting_->Leave(std::min(grace, absl::Seconds(1)));
   system_->Shutdown(grace);
   system_->AwaitTermination();
-  remoting_->Shutdown(absl::Seconds(5));
+  // Peers get half of this to read what is on the calls and end them
+  // (Remoting::Shutdown): at least 2.5 s, and more with a longer grace.
+  remoting_->Shutdown(std::max(absl::Seconds(5), 2 * grace));
   Remoting::Attach(link_service_.get(), nullptr);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

@@ -69,10 +69,11 @@ class Node {
   void SetServing(bool serving);
 
   // Leaves the cluster (peers declare this node down at once), stops every
-  // actor (PoisonPill, then Stop after `grace`), ends every link, and stops
-  // the server (calls in flight may finish within `grace`). Idempotent and
-  // thread-safe (a second call returns once the first is done); not from an
-  // actor.
+  // actor (PoisonPill, then Stop after `grace`), ends every link (peers get
+  // max(2.5 s, `grace`) to read and close; calls still open then are cut,
+  // with a warning), and stops the server (calls in flight may finish
+  // within `grace`). Idempotent and thread-safe (a second call returns
+  // once the first is done); not from an actor.
   void Shutdown(absl::Duration grace);
 
  private:

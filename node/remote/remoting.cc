@@ -8,6 +8,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "node/remote/inbound_link.h"
 #include "node/remote/outbound_call.h"
@@ -394,6 +395,23 @@ void Remoting::Shutdown(absl::Duration timeout) {
         absl::Condition(this, &Remoting::AllCallsEnded), timeout / 2);
   }
   if (!ended) {
+    std::vector<std::string> from;
+    int to = 0;
+    {
+      MutexLock lock(&mu_);
+      to = calls_alive_;
+      for (const InboundLink* link : inbound_) {
+        from.push_back(link->peer_address());
+      }
+    }
+    Log(LogSeverity::kWarning, "remote",
+        absl::StrCat(to, " calls to peers and ", from.size(),
+                     " calls from peers (", absl::StrJoin(from, ", "),
+                     ") had not ended ", absl::FormatDuration(timeout / 2),
+                     " after this node left; they are cut, and what they "
+                     "still carried is lost uncounted (the peers were slow "
+                     "to read or to close; a longer --shutdown_grace gives "
+                     "them time)"));
     for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
       endpoint->Abort();
     }
