@@ -317,6 +317,11 @@ void Endpoint::Abort() {
   }
 }
 
+bool Endpoint::HasCalls() const {
+  MutexLock lock(&mu_);
+  return link_.HasCalls();
+}
+
 EndpointStats Endpoint::stats() const {
   EndpointStats stats;
   stats.address = address();

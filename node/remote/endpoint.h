@@ -132,6 +132,9 @@ class Endpoint final : public std::enable_shared_from_this<Endpoint>,
   // For shutdown, after Close, when the peer has not ended the call in
   // time: cancels it.
   void Abort();
+  // True while a call to the peer has not ended (what Abort would cancel).
+  // Thread-safe.
+  bool HasCalls() const;
 
   // Its link's state and watches; the counters are filled by
   // Remoting::stats.

@@ -115,11 +115,13 @@ class LinkStateMachine {
   // Shutdown, when the peer did not end its calls in time: every call, to
   // cancel.
   std::vector<std::shared_ptr<LinkCall>> TakeCalls();
+  // A call that TakeCalls would return (one that has not ended).
+  bool HasCalls() const { return call_ != nullptr || leaving_call_ != nullptr; }
   // No call, and not up or connecting.
   bool Unused() const {
     return (state_ == LinkState::kIdle || state_ == LinkState::kDown ||
             state_ == LinkState::kAlias) &&
-           call_ == nullptr && leaving_call_ == nullptr;
+           !HasCalls();
   }
 
  private:

@@ -123,6 +123,7 @@ LinkWriter::Result LinkWriter::WriteNext() {
   }
   BuildFrame();
   if (encoder_.empty()) {
+    EndFrame(true);  // only messages too large, already dead letters
     return Result::kIdle;
   }
   if (round_trip_ != nullptr) {

@@ -116,11 +116,13 @@ class LinkWriter {
   // Thread-safe.
   void Kick();
   // The write in flight finished (its holder's token continues). From
-  // the call's OnCallWriteDone. `ok` false: the call broke before the
-  // frame was handed to the transport, and its user messages become dead
-  // letters (kLinkClosed). What the transport took (`ok` true) and the
-  // peer never read is lost unreported: delivery is at most once
-  // (README, "Failure detection": "Down" means).
+  // the call's OnCallWriteDone. `ok` false: the write failed with its call,
+  // and the frame's user messages become dead letters (kLinkClosed). gRPC
+  // does not say whether any of its bytes left first, so in a race with
+  // the call's end a peer may have read one that is also counted dead.
+  // What the transport took (`ok` true) and the peer never read is lost
+  // unreported. Across a broken call delivery is at most once (README,
+  // "Failure detection": "Down" means).
   void OnWriteDone(bool ok);
   // The peer's limits from its Hello (0 = not said), for later frames.
   // Thread-safe.

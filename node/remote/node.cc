@@ -152,9 +152,9 @@ void Node::Shutdown(absl::Duration grace) {
   remoting_->Leave(std::min(grace, absl::Seconds(1)));
   system_->Shutdown(grace);
   system_->AwaitTermination();
-  // Peers get half of this to read what is on the calls and end them
-  // (Remoting::Shutdown): at least 2.5 s, and more with a longer grace.
-  remoting_->Shutdown(std::max(absl::Seconds(5), 2 * grace));
+  // Peers get this long to read what is on the calls and end them: at
+  // least 2.5 s, and more with a longer grace.
+  remoting_->Shutdown(std::max(absl::Milliseconds(2500), grace));
   Remoting::Attach(link_service_.get(), nullptr);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

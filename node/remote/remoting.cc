@@ -82,7 +82,7 @@ Remoting::Remoting(ActorSystem* system, LinkOptions options)
   hello_.set_max_frame_bytes(MaxFrameBytes(options_));
 }
 
-Remoting::~Remoting() { Shutdown(absl::Seconds(5)); }
+Remoting::~Remoting() { Shutdown(absl::Milliseconds(2500)); }
 
 void Remoting::Start() {
   MutexLock lock(&tick_mu_);
@@ -370,7 +370,7 @@ void Remoting::Leave(absl::Duration timeout) {
   }
 }
 
-void Remoting::Shutdown(absl::Duration timeout) {
+void Remoting::Shutdown(absl::Duration read_wait) {
   closing_.store(true, std::memory_order_release);
   {
     MutexLock tick(&tick_mu_);
@@ -387,31 +387,35 @@ void Remoting::Shutdown(absl::Duration timeout) {
   // The calls end from the far side once everything written on them has
   // been read: peers told of the leave close their writes after what they
   // wrote (delivered here, to actors or as dead letters), and read what
-  // this node wrote. A peer that does not is cut off after half the time.
+  // this node wrote. A peer that does not is cut off after `read_wait`.
   bool ended = false;
   {
     MutexLock lock(&mu_);
     ended = mu_.AwaitWithTimeout(
-        absl::Condition(this, &Remoting::AllCallsEnded), timeout / 2);
+        absl::Condition(this, &Remoting::AllCallsEnded), read_wait);
   }
   if (!ended) {
-    std::vector<std::string> from;
-    int to = 0;
-    {
-      MutexLock lock(&mu_);
-      to = calls_alive_;
-      for (const InboundLink* link : inbound_) {
-        from.push_back(link->peer_address());
+    std::vector<std::string> open;
+    for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
+      if (endpoint->HasCalls()) {
+        open.push_back(endpoint->address());
       }
     }
-    Log(LogSeverity::kWarning, "remote",
-        absl::StrCat(to, " calls to peers and ", from.size(),
-                     " calls from peers (", absl::StrJoin(from, ", "),
-                     ") had not ended ", absl::FormatDuration(timeout / 2),
-                     " after this node left; they are cut, and what they "
-                     "still carried is lost uncounted (the peers were slow "
-                     "to read or to close; a longer --shutdown_grace gives "
-                     "them time)"));
+    {
+      MutexLock lock(&mu_);
+      for (const InboundLink* link : inbound_) {
+        open.push_back(absl::StrCat("from ", link->peer_address()));
+      }
+    }
+    if (!open.empty()) {  // or they ended just now
+      Log(LogSeverity::kWarning, "remote",
+          absl::StrCat("calls with ", absl::StrJoin(open, ", "),
+                       " had not ended ", absl::FormatDuration(read_wait),
+                       " after this node left; they are cut, and what they "
+                       "still carried is lost uncounted (the peers were "
+                       "slow to read or to close; a longer --shutdown_grace "
+                       "gives them time)"));
+    }
     for (const std::shared_ptr<Endpoint>& endpoint : endpoints) {
       endpoint->Abort();
     }
@@ -424,13 +428,11 @@ void Remoting::Shutdown(absl::Duration timeout) {
   if (!mu_.AwaitWithTimeout(
           absl::Condition(
               +[](int* calls) { return *calls == 0; }, &calls_alive_),
-          timeout)) {
+          absl::Seconds(5))) {
     Log(LogSeverity::kWarning, "remote",
-        absl::StrCat(calls_alive_, " outbound links did not close within ",
-                     absl::FormatDuration(timeout),
-                     "; they are cut (their peers were slow to read, and see "
-                     "this node down instead of leaving; a longer "
-                     "--shutdown_grace gives them time)"));
+        absl::StrCat(calls_alive_,
+                     " outbound calls had not ended 5s after they were "
+                     "cancelled; they are left to gRPC"));
   }
 }
 

@@ -105,10 +105,11 @@ class Remoting final : public RemoteResolver {
   // waits up to `timeout` for those writes to finish.
   void Leave(absl::Duration timeout);
   // Ends every link: closes the writes of this node's calls and waits (up
-  // to half of `timeout`) for the peers to end every call, after reading
-  // what is on them; then cancels and closes what is left, and waits (up to
-  // the rest) until no outbound call is left. Idempotent.
-  void Shutdown(absl::Duration timeout);
+  // to `read_wait`) for the peers to end every call, after reading what is
+  // on them; then cancels and closes what is left, with a warning (what
+  // those calls still carried is lost uncounted), and waits (up to 5 s)
+  // until no outbound call is left. Idempotent.
+  void Shutdown(absl::Duration read_wait);
 
   RemotingStats stats() const;
 

@@ -103,7 +103,9 @@ ABSL_FLAG(bool, ingress_caller_runs, true,
 ABSL_FLAG(absl::Duration, run_for, absl::ZeroDuration(),
           "stop after this long (e.g. 30s, 5m); 0 = until SIGINT/SIGTERM");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
-          "how long calls in flight may finish when stopping");
+          "how long calls in flight may finish when stopping; peers get "
+          "this, and at least 2.5s, to read what is on the node's links and "
+          "close them");
 
 namespace troupe {
 namespace {

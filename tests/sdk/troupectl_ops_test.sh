@@ -90,4 +90,20 @@ wait_for 10 ended || fail "Ctrl-C did not end top: $(screen)"
 out=$("$ctl" --node="$a" top </dev/null 2>&1 | cat); rc=${PIPESTATUS[0]}
 grep -q "top draws on a terminal" <<<"$out" || fail "top without a terminal: $out"
 
+# --- a leaving node cuts, and names, calls its peer never closes ---
+# node3 links to node1 with a 60 s failure threshold (its detector cannot
+# end the call first); node1 is frozen and node3 told to stop: it waits
+# 2.5 s for node1 to read and close, then cuts the call, saying so.
+start_node "$node_bin" "$dir/node3.out" --peers="$a" --failure_threshold=60s
+c="$addr"; c_pid=${pids[-1]}; a_pid=${pids[0]}
+linked3() { out=$(timeout 30 "$ctl" --node="$c" stats 2>&1) && grep -q '"state": "up"' <<<"$out"; }
+wait_for 10 linked3 || fail "node3 never linked to $a: $out"
+kill -STOP "$a_pid"
+kill -TERM "$c_pid"
+stopped3() { grep -q "^troupe node stopped" "$dir/node3.out"; }
+wait_for 30 stopped3 || fail "node3 did not stop within 30 s: $(cat "$dir/node3.out")"
+kill -CONT "$a_pid"
+grep -qE "calls with (.*, )?$a(,.*)? had not ended 2\.5s after this node left; they are cut" "$dir/node3.out" ||
+  fail "node3 did not name the call it cut: $(cat "$dir/node3.out")"
+
 finish
