@@ -1,16 +1,13 @@
 // Faults under load, with real node processes (the load program in its node
-// role) and node A in this process: kill -9, a frozen node, a graceful
-// shutdown and a slow consumer, each while numbered streams are flowing.
-// What is checked is what a user relies on: every watcher hears of the
-// failure exactly once, pending asks fail, nothing vanishes without being
-// counted, the survivors keep serving, and memory stays bounded.
+// role) and node A in this process: kill -9, a frozen node and a graceful
+// shutdown, each while numbered streams are flowing (the slow consumer is
+// slow_consumer_test). What is checked is what a user relies on: every
+// watcher hears of the failure exactly once, pending asks fail, nothing
+// vanishes without being counted, and the survivors keep serving.
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -25,127 +22,16 @@
 #include "node/runtime/actor_system.h"
 #include "node/runtime/inbox.h"
 #include "node/runtime/system_messages.h"
-#include "sdk/client.h"
+#include "tests/load/fault_harness.h"
 #include "tests/load/load.pb.h"
 #include "tests/load/load_kinds.h"
-#include "tests/testing/proc_stats.h"
 
 namespace troupe::load {
 namespace {
 
 using ::troupe::examples::ExampleCluster;
-using ::troupe::examples::NodeProcessOptions;
-using ::troupe::testing::RssKb;
 
-constexpr absl::Duration kWait = absl::Seconds(20);
-constexpr char kNodeBinary[] = "tests/load/load";
 constexpr uint64_t kEndless = uint64_t{1} << 40;
-
-// The floods below take both cores by design, and a node starved of CPU
-// for longer than its failure threshold cannot tell that from a silent peer
-// (README, "Failure detection": seen under ASan, and with other tests on
-// the cores). Where a test does not measure detection its nodes allow 5 s;
-// the dead it waits for are killed (their sockets close at once) or leave.
-constexpr absl::Duration kLoadedThreshold = absl::Seconds(5);
-
-// Node A in this process and `nodes` node processes with `flags`, every
-// node with `failure_threshold` (zero: the default, 600 ms).
-absl::StatusOr<std::unique_ptr<ExampleCluster>> StartCluster(
-    int nodes, std::vector<std::string> flags = {},
-    absl::Duration failure_threshold = kLoadedThreshold) {
-  NodeProcessOptions options;
-  options.binary = kNodeBinary;
-  options.flags = std::move(flags);
-  options.failure_threshold = failure_threshold;
-  return ExampleCluster::Start(nodes, std::move(options));
-}
-
-SourcePlan Plan(const ActorRef& target, const std::string& stream,
-                uint64_t count, uint64_t window) {
-  SourcePlan plan;
-  *plan.mutable_target() = ToProto(target.pid());
-  plan.set_stream(stream);
-  plan.set_count(count);
-  plan.set_window(window);
-  return plan;
-}
-
-// Asks `source` for its report until `done(report)` holds (each ask
-// bounded), for up to `timeout`.
-template <typename Pred>
-absl::StatusOr<SourceReport> AwaitSource(ActorSystem& system,
-                                         const ActorRef& source, Pred done,
-                                         absl::Duration timeout = kWait) {
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::StatusOr<SourceReport> report;
-  do {
-    report = AskReport<SourceReport>(system, source, absl::Seconds(5));
-    if (report.ok() && done(*report)) {
-      return report;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  } while (absl::Now() < deadline);
-  return report.ok() ? absl::DeadlineExceededError(
-                           absl::StrCat("source ", report->stream(), " sent ",
-                                        report->sent(), ", not done"))
-                     : report.status();
-}
-
-// The count a sink reports for `stream` (NOT_FOUND when it has none).
-absl::StatusOr<StreamCount> SinkCount(Requester& teller, const ActorRef& sink,
-                                      const std::string& stream) {
-  absl::StatusOr<SinkReport> report =
-      AskReport<SinkReport>(teller, sink, absl::Seconds(5));
-  if (!report.ok()) {
-    return report.status();
-  }
-  for (const StreamCount& count : report->streams()) {
-    if (count.stream() == stream) {
-      return count;
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("no stream ", stream));
-}
-
-// Counts arrive late on a busy machine (dead letters are made and
-// published by whoever drains a queue, at its pace): every message is
-// counted exactly once, so the end is definite, and the wait is for the
-// sums to agree, however late. `sample` returns {accounted, expected}; the
-// wait ends when accounted reaches expected, or when accounted has not
-// moved for 60 s (then what is missing was lost, not late: the caller's
-// EXPECT says how many). Progress goes to stdout every 10 s, as `what`.
-absl::Status AwaitAccounted(
-    const char* what,
-    const std::function<absl::StatusOr<std::pair<uint64_t, uint64_t>>()>&
-        sample) {
-  constexpr absl::Duration kStalled = absl::Seconds(60);
-  uint64_t last = 0;
-  absl::Time moved = absl::Now();
-  absl::Time reported = absl::Now();
-  for (;;) {
-    absl::StatusOr<std::pair<uint64_t, uint64_t>> counts = sample();
-    if (!counts.ok()) {
-      return counts.status();
-    }
-    const auto [accounted, expected] = *counts;
-    if (accounted >= expected) {
-      return absl::OkStatus();
-    }
-    const absl::Time now = absl::Now();
-    if (accounted != last) {
-      last = accounted;
-      moved = now;
-    } else if (now - moved > kStalled) {
-      return absl::OkStatus();  // lost
-    }
-    if (now - reported > absl::Seconds(10)) {
-      reported = now;
-      std::printf("%s: %lu of %lu accounted for so far\n", what, accounted,
-                  expected);
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-}
 
 // Streams `count` messages from a new source on A to `sink` and checks
 // that all arrive, in order.
@@ -187,29 +73,6 @@ std::vector<Terminated> DrainTerminated(ActorSystem& system, Inbox& inbox) {
     notices.push_back(*terminated);
   }
 }
-
-// Counts, while it lives, this node's dead letters of LoadMsg addressed to
-// the node at `address`.
-class LoadDeadLetters {
- public:
-  LoadDeadLetters(ActorSystem& system, std::string address)
-      : dead_letters_(system.dead_letters()),
-        subscription_(dead_letters_.Subscribe(
-            [this, address = std::move(address)](const DeadLetterEvent& event) {
-              if (event.target.address() == address &&
-                  Is<LoadMsg>(*event.message)) {
-                count_.fetch_add(1);
-              }
-            })) {}
-  ~LoadDeadLetters() { dead_letters_.Unsubscribe(subscription_); }
-
-  uint64_t count() const { return count_.load(); }
-
- private:
-  DeadLetters& dead_letters_;
-  std::atomic<uint64_t> count_{0};
-  const uint64_t subscription_;
-};
 
 TEST(FaultTest, KillNineUnderLoad) {
   auto cluster = StartCluster(2);  // B = 0, C = 1
@@ -451,150 +314,6 @@ TEST(FaultTest, GracefulShutdownUnderLoadLosesNothingUncounted) {
   EXPECT_GT(handled, 0u);
   EXPECT_EQ(out_of_order, 0u);
   EXPECT_EQ(handled + dead_there + dead_here.count(), kCount);
-}
-
-TEST(FaultTest, SlowConsumerOverflowIsCountedAndMemoryBounded) {
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan holds freed memory in a quarantine (256 MB by default) that is not
-  // the node's: B gets a small one, so its RSS means what it says.
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  setenv(
-      "ASAN_OPTIONS",
-      absl::StrCat(asan == nullptr ? "" : asan,
-                   ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64")
-          .c_str(),
-      1);
-#endif
-  // B's memory is bounded by its queues: the sink's mailbox, and its link
-  // queue to A, which holds B's DeadLetter notices to the source until they
-  // are written. The default link queue (200,000) lets a slow machine hold
-  // up to about 100 MB of notices; with 20,000 they stay under 20 MB
-  // however fast the machine writes, so the heap bound below holds by
-  // construction.
-  constexpr int kLinkQueue = 20000;
-  auto cluster =
-      StartCluster(1, {"--mailbox_capacity=2000",
-                       absl::StrCat("--link_queue_capacity=", kLinkQueue)});
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  ExampleCluster& nodes = **cluster;
-  ActorSystem& a = nodes.system();
-  SinkPlan slow;
-  slow.set_delay_us(200);
-  absl::StatusOr<ActorRef> sink = nodes.SpawnOn(0, "load.sink", "slow", &slow);
-  ASSERT_TRUE(sink.ok()) << sink.status();
-  absl::StatusOr<ActorRef> other = nodes.SpawnOn(0, "load.sink", "other");
-  ASSERT_TRUE(other.ok()) << other.status();
-  const LoadDeadLetters dead_here(a, sink->address());
-  // B's responsiveness is measured from a client of B: A's own link to B
-  // is a FIFO that the flood fills (per-pair order), so A's asks wait
-  // behind A's flood, which says nothing about B.
-  ClientOptions client_options;
-  client_options.node = nodes.node(0);
-  absl::StatusOr<std::unique_ptr<Client>> client =
-      Client::Connect(client_options);
-  ASSERT_TRUE(client.ok()) << client.status();
-  const ActorRef other_from_client = (*client)->Ref(other->pid());
-  const int64_t baseline_kb = RssKb(nodes.pid(0));
-  absl::StatusOr<v1::StatsReply> before = (*client)->Stats();
-  ASSERT_TRUE(before.ok()) << before.status();
-  const uint64_t baseline_heap = before->heap_bytes();
-
-  constexpr uint64_t kCount = 1000000;
-  absl::StatusOr<ActorRef> source =
-      a.Spawn(SourceFactory(Plan(*sink, "flood", kCount, /*window=*/0)));
-  ASSERT_TRUE(source.ok());
-  // While the flood runs, B's other actors answer, and B's memory is
-  // sampled: its RSS, what a user sees, and its heap in use, what its
-  // queues hold (the RSS also keeps the allocator's caches and the stacks
-  // of threads gRPC adds on a busy machine).
-  int64_t peak_kb = baseline_kb;
-  uint64_t peak_heap = baseline_heap;
-  absl::Duration slowest = absl::ZeroDuration();
-  int answers = 0;
-  for (;;) {
-    absl::StatusOr<SourceReport> report =
-        AskReport<SourceReport>(a, *source, absl::Seconds(5));
-    ASSERT_TRUE(report.ok()) << report.status();
-    const absl::Time asked = absl::Now();
-    absl::StatusOr<SinkReport> answer =
-        AskReport<SinkReport>(**client, other_from_client, absl::Seconds(5));
-    ASSERT_TRUE(answer.ok()) << answer.status();
-    slowest = std::max(slowest, absl::Now() - asked);
-    ++answers;
-    peak_kb = std::max(peak_kb, RssKb(nodes.pid(0)));
-    absl::StatusOr<v1::StatsReply> now = (*client)->Stats();
-    ASSERT_TRUE(now.ok()) << now.status();
-    peak_heap = std::max(peak_heap, now->heap_bytes());
-    if (report->done()) {
-      // Done means all sent, or the target ended: then the rest was never
-      // sent, and the sums below could never agree (once under ASan, A's
-      // detector declared B down at 185,000 sent; README "Failure
-      // detection", the limit).
-      ASSERT_EQ(report->target_ended(), v1::TERMINATION_REASON_UNSPECIFIED)
-          << "A heard that B's sink ended after " << report->sent() << " of "
-          << kCount
-          << " sent: " << v1::TerminationReason_Name(report->target_ended());
-      break;
-    }
-  }
-  // B counts its overflow; once all is handled or counted, the sums agree.
-  // B's mailbox overflows are its dead letters of the flood: a report asked
-  // of the sink while its mailbox is still full is one too (and the ask
-  // fails with RESOURCE_EXHAUSTED, the mailbox-full cause). Notices to the
-  // source that B's full link queue refused are dead letters of B's too,
-  // but not of the flood's messages (each is already counted once).
-  //
-  // Late, not lost, until no count moves (a loaded machine under ASan
-  // takes minutes: B turns each overflowing message into a dead letter
-  // returned to its sender on A).
-  uint64_t handled = 0;
-  uint64_t dead_there = 0;
-  uint64_t refused_asks = 0;
-  const absl::Status accounted = AwaitAccounted(
-      "slow consumer", [&]() -> absl::StatusOr<std::pair<uint64_t, uint64_t>> {
-        absl::StatusOr<StreamCount> count =
-            SinkCount(**client, (*client)->Ref(sink->pid()), "flood");
-        if (count.status().code() == absl::StatusCode::kResourceExhausted) {
-          ++refused_asks;
-        }
-        absl::StatusOr<v1::StatsReply> stats = (*client)->Stats();
-        if (!stats.ok()) {
-          return stats.status();
-        }
-        if (count.ok()) {  // gaps are expected: the overflow is the gap
-          handled = count->received();
-        }
-        dead_there = stats->mailbox_overflows();
-        return std::make_pair(handled + dead_there + dead_here.count(),
-                              kCount + refused_asks);
-      });
-  ASSERT_TRUE(accounted.ok()) << accounted;
-  const int64_t growth_mb = (peak_kb - baseline_kb) / 1024;
-  const int64_t heap_growth_mb =
-      static_cast<int64_t>(peak_heap - baseline_heap) >> 20;
-  std::printf(
-      "slow consumer: %lu sent = %lu handled + %lu dead letters on B + %lu "
-      "on A; B's RSS %lld MB -> peak %lld MB, heap %lld MB -> peak %lld MB; "
-      "%d asks to B's other actor meanwhile (from a client of B), slowest "
-      "%lld ms\n",
-      kCount, handled, dead_there, dead_here.count(),
-      static_cast<long long>(baseline_kb / 1024),
-      static_cast<long long>(peak_kb / 1024),
-      static_cast<long long>(baseline_heap >> 20),
-      static_cast<long long>(peak_heap >> 20), answers,
-      static_cast<long long>(absl::ToInt64Milliseconds(slowest)));
-  EXPECT_EQ(handled + dead_there + dead_here.count(), kCount + refused_asks);
-  EXPECT_GT(dead_there + dead_here.count(), 0u);
-  // A million queued messages would take hundreds of MB; B's bounded
-  // queues (2,000 in the mailbox, kLinkQueue notices of under 1 KiB) keep
-  // its heap within a few tens, and its RSS within twice that (ASan's
-  // allocator, with its redzones and caches, within four times).
-  EXPECT_LT(heap_growth_mb, 48);
-#if defined(__SANITIZE_ADDRESS__)
-  EXPECT_LT(growth_mb, 256);
-#else
-  EXPECT_LT(growth_mb, 128);
-#endif
 }
 
 }  // namespace

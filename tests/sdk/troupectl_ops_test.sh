@@ -15,6 +15,8 @@ command -v tmux >/dev/null || die "tmux is not installed (bazel/bootstrap.sh ins
 start_node "$node_bin" "$dir/node1.out"
 a="$addr"; a_incarnation="$incarnation"
 ctl() { timeout 30 "$ctl" --node="$a" "$@"; }
+# stats_match NODE REGEX: NODE's stats (JSON, kept in $out) match REGEX.
+stats_match() { out=$(timeout 30 "$ctl" --node="$1" stats 2>&1) && grep -qE "$2" <<<"$out"; }
 
 # --- actors and inspect ---
 for i in $(seq 1 25); do ctl spawn counter "c$i" >/dev/null || fail "spawn c$i"; done
@@ -51,8 +53,7 @@ out=$(ctl inspect nobody 2>&1); rc=$?
 # allows its peers 3 s of silence (--failure_threshold), as its stats say.
 start_node "$node_bin" "$dir/node2.out" --peers="$a" --failure_threshold=3s
 b="$addr"
-allows3s() { out=$(timeout 30 "$ctl" --node="$b" stats 2>&1) && grep -qE '"allowed_silence_seconds": ([3-5](\.[0-9]+)?|6),?$' <<<"$out"; }
-wait_for 10 allows3s || fail "node2's link to $a does not allow 3 s of silence: $out"
+wait_for 10 stats_match "$b" '"allowed_silence_seconds": ([3-5](\.[0-9]+)?|6),?$' || fail "node2's link to $a does not allow 3 s of silence: $out"
 out=$(ctl actors --on="$b" 2>&1) || fail "actors --on=$b: $out"
 grep -q "^troupe.operations " <<<"$out" || fail "actors --on lists: $out"
 
@@ -96,8 +97,7 @@ grep -q "top draws on a terminal" <<<"$out" || fail "top without a terminal: $ou
 # 2.5 s for node1 to read and close, then cuts the call, saying so.
 start_node "$node_bin" "$dir/node3.out" --peers="$a" --failure_threshold=60s
 c="$addr"; c_pid=${pids[-1]}; a_pid=${pids[0]}
-linked3() { out=$(timeout 30 "$ctl" --node="$c" stats 2>&1) && grep -q '"state": "up"' <<<"$out"; }
-wait_for 10 linked3 || fail "node3 never linked to $a: $out"
+wait_for 10 stats_match "$c" '"state": "up"' || fail "node3 never linked to $a: $out"
 kill -STOP "$a_pid"
 kill -TERM "$c_pid"
 stopped3() { grep -q "^troupe node stopped" "$dir/node3.out"; }
